@@ -1,0 +1,1 @@
+"""Clearway: cross-border logistics compliance behind one API gateway."""

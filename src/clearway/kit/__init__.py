@@ -1,0 +1,1 @@
+"""What every service uses: database, events, encryption, mail, files, errors."""

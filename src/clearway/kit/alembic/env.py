@@ -1,0 +1,8 @@
+"""The Alembic environment every service shares; the connection comes from `kit.migrations`."""
+
+from alembic import context
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=None, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

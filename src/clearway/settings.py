@@ -1,0 +1,89 @@
+"""One settings object, read from `CLEARWAY_*` environment variables and an optional `.env`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("identity", "rules", "orders", "monitor", "common")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLEARWAY_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Where the embedded engines keep their files (databases, queue, keys, mailbox, files).
+    data_dir: Path = Path(".clearway")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://localhost:8000"
+    workers: int = Field(default=1, ge=1, description="Server processes for `clearway up`.")
+
+    # Root secret that encrypts the master private key at rest. When unset, one is generated on
+    # first start and kept in `<data_dir>/root.secret` (readable by the owner only).
+    root_secret: SecretStr | None = None
+
+    # First administrator. When the password is unset, one is generated and printed once.
+    admin_email: str = "admin@clearway.local"
+    admin_password: SecretStr | None = None
+
+    # A URL template per service; `{service}` is replaced by the service name. Empty means
+    # SQLite files under the data directory.
+    database_url: str = ""
+
+    # "embedded" (a durable queue in SQLite under the data directory) or a nats:// URL.
+    bus_url: str = "embedded"
+    bus_max_attempts: int = Field(default=5, ge=1)
+    bus_retry_base_seconds: float = Field(default=0.5, gt=0)
+
+    # Rate limits: "memory" or a redis:// URL for counters shared by several gateways.
+    ratelimit_backend: str = "memory"
+    ratelimit_user_per_second: float = 50.0
+    ratelimit_user_burst: int = 100
+    ratelimit_address_per_second: float = 20.0
+    ratelimit_address_burst: int = 40
+    # Login, registration and password reset form a stricter class.
+    ratelimit_auth_per_second: float = 1.0
+    ratelimit_auth_burst: int = 10
+
+    body_limit_bytes: int = 1_048_576
+    upstream_timeout_seconds: float = 10.0
+    cors_origins: list[str] = []
+
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=900)
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    jwt_issuer: str = "clearway"
+    jwt_audience: str = "clearway-api"
+    password_reset_ttl_seconds: int = 3600
+    login_failures_before_lockout: int = 5
+    login_lockout_seconds: int = 900
+
+    # Data keys are cached after unwrapping, bounded by age and number of uses.
+    data_key_cache_seconds: float = 300.0
+    data_key_cache_uses: int = 100_000
+
+    # Mail: "mailbox" keeps mail in a local mailbox; "smtp" delivers through smtp_host.
+    mail_backend: Literal["mailbox", "smtp"] = "mailbox"
+    mail_from: str = "Clearway <no-reply@clearway.local>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+
+    log_level: str = "info"
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir.resolve()
+
+    def database_url_for(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url.replace("{service}", service)
+        return f"sqlite+aiosqlite:///{self.resolved_data_dir / f'{service}.db'}"
