@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # First administrator. When the password is unset, one is generated and printed once.
     admin_email: str = "admin@clearway.local"
     admin_password: SecretStr | None = None
+    # Also seed a customer and a verified provider (`clearway up --demo`).
+    demo: bool = False
 
     # A URL template per service; `{service}` is replaced by the service name. Empty means
     # SQLite files under the data directory.

@@ -1,0 +1,1 @@
+"""The API gateway: the only door into Clearway."""

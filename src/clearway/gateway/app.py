@@ -1,0 +1,300 @@
+"""The gateway as one ASGI app: route, authenticate, authorize, limit, forward, record.
+
+Written as plain ASGI rather than on a web framework: it sits on every request's path and
+does no more than this file shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from starlette.types import Message, Receive, Scope, Send
+
+from clearway.gateway.auth import InvalidToken, TokenVerifier
+from clearway.gateway.docs import DOCS_CSP, SWAGGER_UI
+from clearway.gateway.ratelimit import RateLimiter
+from clearway.gateway.records import RequestRecorder
+from clearway.gateway.routes import RouteTable
+from clearway.kit.caller import ANONYMOUS, Caller
+from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
+from clearway.kit.problems import Problem
+
+log = logging.getLogger("clearway.gateway")
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+NO_STORE = (b"cache-control", b"no-store")
+
+
+class Upstreams(Protocol):
+    """How the gateway reaches a service: in-process ASGI call or pooled HTTP."""
+
+    async def forward(self, service: str, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+
+@dataclass
+class LocalEndpoints:
+    """Answered by the gateway itself, never forwarded."""
+
+    ready: Callable[[], Awaitable[dict[str, Any]]]
+    openapi: Callable[[], dict[str, Any]]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        routes: RouteTable,
+        verifier: TokenVerifier,
+        limiter: RateLimiter,
+        recorder: RequestRecorder,
+        upstreams: Upstreams,
+        credentials: InternalCredentials,
+        local: LocalEndpoints,
+        body_limit: int,
+        upstream_timeout: float,
+    ) -> None:
+        self.routes = routes
+        self.verifier = verifier
+        self.limiter = limiter
+        self.recorder = recorder
+        self.upstreams = upstreams
+        self.credentials = credentials
+        self.local = local
+        self.body_limit = body_limit
+        self.upstream_timeout = upstream_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "http"
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        outcome = _Outcome(send, request_id)
+        caller = ANONYMOUS
+        template = "unmatched"
+        try:
+            path: str = scope["path"]
+            method: str = scope["method"]
+            if path in ("/healthz", "/readyz", "/api/openapi.json", "/api/docs"):
+                template = path
+                await self._local(path, outcome)
+                return
+            route = self.routes.match(method, path)
+            if route == 404:
+                raise Problem(404, detail="No such route.")
+            if route == 405:
+                allow = ", ".join(self.routes.methods_for(path))
+                raise Problem(405, detail="Method not allowed here.", headers={"allow": allow})
+            assert not isinstance(route, int)
+            template = route.path
+            caller = await self._authenticate(scope)
+            if caller.role not in route.allow:
+                if caller.user_id is None:
+                    raise Problem(
+                        401, detail="Sign in to use this route.", headers=_BEARER_CHALLENGE
+                    )
+                raise Problem(403, detail="Your role may not use this route.")
+            address = scope["client"][0] if scope.get("client") else "unknown"
+            wait = self.limiter.check(route.limit, address, caller.user_id)
+            if wait:
+                raise Problem(
+                    429, detail="Too many requests; slow down.", headers={"retry-after": str(wait)}
+                )
+            receive = await self._limited_body(scope, receive)
+            await self._forward(route.service, scope, receive, outcome, caller, request_id)
+        except Problem as problem:
+            await outcome.problem(problem, scope["path"])
+        except BodyTooLarge:
+            await outcome.problem(Problem(413, detail="The request body is too large."), "")
+        except Exception:
+            log.exception("gateway error on %s", scope.get("path"))
+            await outcome.problem(Problem(502, detail="The service failed to answer."), "")
+        finally:
+            self.recorder.record(
+                {
+                    "route": template,
+                    "method": scope["method"],
+                    "status": outcome.status,
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "role": caller.role,
+                    "user_id": caller.user_id,
+                    "client": scope["client"][0] if scope.get("client") else None,
+                    "request_id": request_id,
+                }
+            )
+
+    async def _authenticate(self, scope: Scope) -> Caller:
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() != "bearer" or not token:
+                    raise Problem(401, detail="Use a Bearer token.", headers=_BEARER_CHALLENGE)
+                try:
+                    return await self.verifier.authenticate(token.strip())
+                except InvalidToken as exc:
+                    raise Problem(401, detail=str(exc), headers=_BEARER_CHALLENGE) from exc
+        return ANONYMOUS
+
+    async def _limited_body(self, scope: Scope, receive: Receive) -> Receive:
+        """Refuse bodies over the limit before any service reads a byte of them."""
+        declared = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+                break
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError as exc:
+                raise Problem(400, detail="Invalid Content-Length.") from exc
+            if size > self.body_limit:
+                raise BodyTooLarge
+            return receive
+        if scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            return receive
+        # No length declared (chunked): read it here, within the limit, then replay it.
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > self.body_limit:
+                raise BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
+
+    async def _forward(
+        self,
+        service: str,
+        scope: Scope,
+        receive: Receive,
+        outcome: _Outcome,
+        caller: Caller,
+        request_id: str,
+    ) -> None:
+        headers = [
+            (name, value)
+            for name, value in scope["headers"]
+            if not name.startswith(b"x-clearway-") and name != b"x-request-id"
+        ]
+        headers.append((INTERNAL_HEADER, self.credentials.token().encode("latin-1")))
+        headers.append((CALLER_HEADER, caller.header().encode("latin-1")))
+        headers.append((b"x-request-id", request_id.encode("latin-1")))
+        inner = dict(scope)
+        inner["headers"] = headers
+        try:
+            async with asyncio.timeout(self.upstream_timeout):
+                await self.upstreams.forward(service, inner, receive, outcome.send)
+        except TimeoutError:
+            if outcome.started:
+                raise
+            await outcome.problem(Problem(504, detail="The service took too long."), scope["path"])
+
+    async def _local(self, path: str, outcome: _Outcome) -> None:
+        if path == "/healthz":
+            await outcome.json(200, {"status": "ok"})
+        elif path == "/readyz":
+            report = await self.local.ready()
+            await outcome.json(200 if report["ready"] else 503, report)
+        elif path == "/api/openapi.json":
+            await outcome.json(200, self.local.openapi())
+        else:
+            await outcome.html(SWAGGER_UI, DOCS_CSP)
+
+
+_BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="clearway"'}
+
+
+class _Outcome:
+    """Wraps `send`: adds the gateway's headers and remembers the status."""
+
+    def __init__(self, send: Send, request_id: str) -> None:
+        self._send = send
+        self._request_id = request_id.encode("latin-1")
+        self.status = 0
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            self.status = message["status"]
+            headers = list(message.get("headers", []))
+            present = {name.lower() for name, _ in headers}
+            headers.extend(SECURITY_HEADERS)
+            headers.append((b"x-request-id", self._request_id))
+            if b"content-security-policy" not in present:
+                headers.append(API_CSP)
+            if b"cache-control" not in present:
+                headers.append(NO_STORE)
+            message = {**message, "headers": headers}
+        await self._send(message)
+
+    async def problem(self, problem: Problem, instance: str) -> None:
+        if self.started:
+            return  # too late to change the answer; the connection is closed by the server
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in problem.headers.items()]
+        await self._body(
+            problem.status, orjson.dumps(problem.body(instance or None)), b"application/problem+json", headers
+        )
+
+    async def json(self, status: int, body: Any) -> None:
+        await self._body(status, orjson.dumps(body), b"application/json", [])
+
+    async def html(self, body: str, csp: str) -> None:
+        headers = [(b"content-security-policy", csp.encode())]
+        await self._body(200, body.encode(), b"text/html; charset=utf-8", headers)
+
+    async def _body(
+        self, status: int, body: bytes, content_type: bytes, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        headers = [
+            (b"content-type", content_type),
+            (b"content-length", str(len(body)).encode()),
+            *headers,
+        ]
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if REQUEST_ID.match(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex

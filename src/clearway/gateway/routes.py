@@ -1,0 +1,102 @@
+"""The route table: every external route, the service behind it and who may call it.
+
+Read top to bottom, this file is the whole external surface of Clearway. A path that is not
+here does not exist from the outside, whatever a service implements.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from clearway.kit.caller import Role
+
+# Who may call: everyone, any signed-in user, or the listed roles.
+PUBLIC: frozenset[Role] = frozenset({"anonymous", "customer", "provider", "admin"})
+SIGNED_IN: frozenset[Role] = frozenset({"customer", "provider", "admin"})
+ADMIN: frozenset[Role] = frozenset({"admin"})
+CUSTOMER: frozenset[Role] = frozenset({"customer"})
+PROVIDER: frozenset[Role] = frozenset({"provider"})
+
+# Rate-limit classes: "auth" routes (credentials, resets) get a much smaller bucket.
+LimitClass = Literal["default", "auth"]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    service: str
+    allow: frozenset[Role]
+    limit: LimitClass = "default"
+    pattern: re.Pattern[str] | None = field(default=None, compare=False)
+
+
+def route(
+    method: str, path: str, service: str, allow: frozenset[Role], limit: LimitClass = "default"
+) -> Route:
+    pattern = None
+    if "{" in path:
+        parts = ("[^/]+" if p.startswith("{") else re.escape(p) for p in path.split("/"))
+        pattern = re.compile("^" + "/".join(parts) + "$")
+    return Route(method, path, service, allow, limit, pattern)
+
+
+ROUTES: tuple[Route, ...] = (
+    # identity: accounts, sessions, password reset, administration of users
+    route("GET", "/.well-known/jwks.json", "identity", PUBLIC),
+    route("POST", "/api/identity/register", "identity", PUBLIC, "auth"),
+    route("POST", "/api/identity/login", "identity", PUBLIC, "auth"),
+    route("POST", "/api/identity/refresh", "identity", PUBLIC, "auth"),
+    route("POST", "/api/identity/logout", "identity", PUBLIC, "auth"),
+    route("POST", "/api/identity/password/forgot", "identity", PUBLIC, "auth"),
+    route("POST", "/api/identity/password/reset", "identity", PUBLIC, "auth"),
+    route("POST", "/api/identity/password/change", "identity", SIGNED_IN, "auth"),
+    route("GET", "/api/identity/me", "identity", SIGNED_IN),
+    route("PATCH", "/api/identity/me", "identity", SIGNED_IN),
+    route("GET", "/api/identity/users", "identity", ADMIN),
+    route("GET", "/api/identity/users/{user_id}", "identity", ADMIN),
+    route("POST", "/api/identity/users/{user_id}/verify", "identity", ADMIN),
+    route("POST", "/api/identity/users/{user_id}/suspend", "identity", ADMIN),
+    route("POST", "/api/identity/users/{user_id}/reinstate", "identity", ADMIN),
+    route("DELETE", "/api/identity/users/{user_id}", "identity", ADMIN),
+    # common: mailbox, key service, dead letters
+    route("GET", "/api/common/mailbox", "common", ADMIN),
+    route("GET", "/api/common/mailbox/{message_id}", "common", ADMIN),
+    route("POST", "/api/common/keys/rotate", "common", ADMIN),
+    route("GET", "/api/common/keys", "common", ADMIN),
+)
+
+
+class RouteTable:
+    """Finds the route for a method and path: a dict for fixed paths, patterns for the rest."""
+
+    def __init__(self, routes: tuple[Route, ...] = ROUTES) -> None:
+        self.routes = routes
+        self._fixed: dict[tuple[str, str], Route] = {}
+        self._fixed_paths: set[str] = set()
+        self._templated: list[Route] = []
+        for r in routes:
+            if r.pattern is None:
+                self._fixed[(r.method, r.path)] = r
+                self._fixed_paths.add(r.path)
+            else:
+                self._templated.append(r)
+
+    def match(self, method: str, path: str) -> Route | Literal[404, 405]:
+        found = self._fixed.get((method, path))
+        if found is not None:
+            return found
+        path_exists = path in self._fixed_paths
+        for r in self._templated:
+            if r.pattern is not None and r.pattern.match(path):
+                if r.method == method:
+                    return r
+                path_exists = True
+        return 405 if path_exists else 404
+
+    def methods_for(self, path: str) -> list[str]:
+        return sorted(
+            {r.method for r in self.routes if r.path == path or (r.pattern and r.pattern.match(path))}
+        )

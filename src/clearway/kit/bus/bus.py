@@ -1,0 +1,83 @@
+"""What a message bus offers Clearway, whatever engine is behind it (embedded SQLite, NATS).
+
+Topics fan out to one durable queue per subscribing service (SNS→SQS): every queue whose topics
+match an event's type gets its own copy, retried and dead-lettered independently, so one slow or
+broken consumer never holds back another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from clearway.kit.bus.events import CloudEvent
+
+Handler = Callable[[CloudEvent], Awaitable[None]]
+"""Applies one event; raises to have it retried."""
+
+BatchHandler = Callable[[Sequence[CloudEvent]], Awaitable[None]]
+"""Applies a batch of events at once; raises to have the whole batch retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that failed `max_attempts` times and waits for an operator to replay it."""
+
+    id: int
+    queue: str
+    event: CloudEvent
+    attempts: int
+    last_error: str
+    failed_at: datetime
+
+
+class Bus(Protocol):
+    async def publish_many(self, events: Sequence[CloudEvent]) -> None:
+        """Durably queue a copy of each event for every subscribed queue, all or nothing."""
+
+    def subscribe(self, queue: str, topics: Sequence[str], handler: Handler) -> None:
+        """Consume `queue` one event at a time; `topics` are types or patterns ("order.*", "*")."""
+
+    def subscribe_batch(
+        self, queue: str, topics: Sequence[str], handler: BatchHandler, max_batch: int = 500
+    ) -> None:
+        """Consume `queue` in batches of up to `max_batch` events, for high-volume ingestion."""
+
+    async def start(self) -> None:
+        """Record the subscriptions durably, then start consuming."""
+
+    async def stop(self) -> None:
+        """Stop consuming and let in-flight handlers finish."""
+
+    async def dead_letters(self, queue: str | None = None) -> list[DeadLetter]:
+        """The dead letters of one queue, or of all queues, oldest first."""
+
+    async def replay(self, ids: Sequence[int] | None, queue: str | None = None) -> int:
+        """Put dead letters back (all when `ids` is None), with fresh attempts; return how many."""
+
+
+def check_topics(topics: Sequence[str]) -> tuple[str, ...]:
+    """Reject a pattern that `matches` would silently never match, at subscription time."""
+    if isinstance(topics, str) or not topics:
+        raise ValueError("topics must be a non-empty sequence of event types or patterns")
+    for topic in topics:
+        stem = topic.removesuffix(".*")
+        if topic != "*" and (not stem or "*" in stem):
+            raise ValueError(f"invalid topic {topic!r}: use a type, 'prefix.*' or '*'")
+    return tuple(topics)
+
+
+def matches(pattern: str, event_type: str) -> bool:
+    """`*` matches every type, `order.*` every type below `order.`, anything else itself."""
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        return event_type.startswith(pattern[:-1])
+    return pattern == event_type
+
+
+def matching_queues(subscriptions: Iterable[tuple[str, str]], event_type: str) -> set[str]:
+    """The queues, among (queue, pattern) pairs, that receive an event of `event_type`."""
+    return {queue for queue, pattern in subscriptions if matches(pattern, event_type)}

@@ -1,0 +1,438 @@
+"""The embedded bus: durable queues in one SQLite file, so Clearway needs nothing else installed.
+
+Every call runs on one worker thread that owns the connection, so the event loop never waits on
+SQLite (or on another process holding its write lock). The file uses WAL with synchronous=FULL:
+once `publish_many` returns, the events survive SIGKILL and power loss.
+
+Several processes may open the same file and consume the same queue: a consumer claims messages
+with a lease, and a message whose consumer died is delivered again once its lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import ParamSpec, Self, TypeVar
+
+from clearway.kit.bus.bus import BatchHandler, DeadLetter, Handler, check_topics, matching_queues
+from clearway.kit.bus.events import CloudEvent
+from clearway.settings import Settings
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+FILENAME = "bus.db"
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE subscriptions (
+    queue TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    PRIMARY KEY (queue, pattern)
+) WITHOUT ROWID;
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    available_at REAL NOT NULL,
+    leased_until REAL,
+    last_error TEXT,
+    failed_at REAL,
+    dead INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (queue, event_id)
+);
+CREATE INDEX messages_by_queue ON messages (queue, dead, id);
+"""
+# AUTOINCREMENT: a dead letter's id, shown to an operator, never comes to mean another message.
+
+MAX_BACKOFF_SECONDS = 300.0
+MAX_ERROR_CHARS = 2000
+LEASE_EXPIRED = "lease expired after the last attempt (did the consumer crash?)"
+
+
+@dataclass(slots=True)
+class _Subscription:
+    queue: str
+    topics: tuple[str, ...]
+    handler: Handler | None
+    batch_handler: BatchHandler | None
+    limit: int
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(slots=True)
+class _Claim:
+    """Messages leased to this process; `lease` (their leased_until) proves they still are."""
+
+    lease: float
+    messages: list[tuple[int, int, bytes]]  # id, attempts including this one, payload
+
+
+@dataclass(slots=True)
+class _Outcome:
+    done: list[int] = field(default_factory=list)
+    failed: list[tuple[int, int, str]] = field(default_factory=list)  # id, attempts, error
+    released: list[int] = field(default_factory=list)
+
+
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    # IMMEDIATE takes the write lock up front, so a transaction never fails half-way to upgrade.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
+
+
+class EmbeddedBus:
+    """A `Bus` on a SQLite file. `async with` opens it for administration without consuming."""
+
+    def __init__(
+        self,
+        path: Path,
+        max_attempts: int,
+        retry_base_seconds: float,
+        *,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 1.0,
+        prefetch: int = 32,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.path = path
+        self.max_attempts = max_attempts
+        self.retry_base_seconds = retry_base_seconds
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.prefetch = prefetch
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._closed = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clearway-bus")
+        self._conn: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmbeddedBus:
+        return cls(
+            settings.resolved_data_dir / FILENAME,
+            settings.bus_max_attempts,
+            settings.bus_retry_base_seconds,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # Subscribing and consuming
+
+    def subscribe(self, queue: str, topics: Sequence[str], handler: Handler) -> None:
+        self._add(_Subscription(queue, check_topics(topics), handler, None, self.prefetch))
+
+    def subscribe_batch(
+        self, queue: str, topics: Sequence[str], handler: BatchHandler, max_batch: int = 500
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._add(_Subscription(queue, check_topics(topics), None, handler, max_batch))
+
+    def _add(self, subscription: _Subscription) -> None:
+        if self._tasks:
+            raise RuntimeError("subscribe before the bus starts")
+        if subscription.queue in self._subscriptions:
+            # One handler per queue keeps retries and dead letters about one piece of code.
+            raise ValueError(f"queue {subscription.queue!r} already has a handler")
+        self._subscriptions[subscription.queue] = subscription
+
+    async def start(self) -> None:
+        """Record the subscriptions, then consume. Start before any publisher of their events."""
+        subscriptions = [(s.queue, s.topics) for s in self._subscriptions.values()]
+        await self._call(self._record_subscriptions, subscriptions)
+        self._stopping = False
+        self._tasks = [
+            asyncio.create_task(self._consume(s), name=f"bus-consumer-{s.queue}")
+            for s in self._subscriptions.values()
+        ]
+
+    async def stop(self) -> None:
+        """Let in-flight handlers finish, hand back unstarted messages, close the file for good."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stopping = True
+        for subscription in self._subscriptions.values():
+            subscription.wakeup.set()
+        await asyncio.gather(*self._tasks)
+        self._tasks = []
+        await self._call(self._close)
+        self._executor.shutdown()
+
+    async def _consume(self, subscription: _Subscription) -> None:
+        while not self._stopping:
+            subscription.wakeup.clear()
+            try:
+                claim, next_due = await self._call(
+                    self._claim, subscription.queue, subscription.limit
+                )
+                if claim is None:
+                    wait = min(self.poll_seconds, max(0.0, next_due - time.time()))
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(subscription.wakeup.wait(), wait)
+                    continue
+                outcome = await self._deliver(subscription, claim)
+                await self._call(self._settle, claim.lease, outcome)
+            except Exception:
+                # The file is locked or unavailable; leases hand our messages back if this lasts.
+                log.exception("consumer of queue %s failed; retrying", subscription.queue)
+                await asyncio.sleep(self.poll_seconds)
+
+    async def _deliver(self, subscription: _Subscription, claim: _Claim) -> _Outcome:
+        outcome = _Outcome()
+        if self._stopping:
+            outcome.released.extend(message_id for message_id, _, _ in claim.messages)
+            return outcome
+        events: list[tuple[int, int, CloudEvent]] = []
+        for message_id, attempts, payload in claim.messages:
+            try:
+                events.append((message_id, attempts, CloudEvent.from_json(payload)))
+            except ValueError as error:
+                outcome.failed.append((message_id, attempts, _describe(error)))
+        if subscription.batch_handler is not None:
+            if events:
+                try:
+                    await subscription.batch_handler([event for _, _, event in events])
+                    outcome.done.extend(message_id for message_id, _, _ in events)
+                except Exception as error:
+                    log.warning("batch handler of %s failed", subscription.queue, exc_info=True)
+                    outcome.failed.extend(
+                        (i, attempts, _describe(error)) for i, attempts, _ in events
+                    )
+            return outcome
+        assert subscription.handler is not None
+        for position, (message_id, attempts, event) in enumerate(events):
+            if self._stopping:
+                outcome.released.extend(message_id for message_id, _, _ in events[position:])
+                break
+            try:
+                await subscription.handler(event)
+                outcome.done.append(message_id)
+            except Exception as error:
+                log.warning(
+                    "handler of %s failed on %s", subscription.queue, event.id, exc_info=True
+                )
+                outcome.failed.append((message_id, attempts, _describe(error)))
+        return outcome
+
+    # Publishing and administration
+
+    async def publish_many(self, events: Sequence[CloudEvent]) -> None:
+        if not events:
+            return
+        rows = [(event.id, event.type, event.to_json()) for event in events]
+        queues = await self._call(self._insert, rows)
+        for queue in queues:
+            if subscription := self._subscriptions.get(queue):
+                subscription.wakeup.set()
+
+    async def dead_letters(self, queue: str | None = None) -> list[DeadLetter]:
+        rows = await self._call(self._select_dead, queue)
+        return [
+            DeadLetter(
+                id=message_id,
+                queue=message_queue,
+                event=CloudEvent.from_json(payload),
+                attempts=attempts,
+                last_error=last_error or "",
+                failed_at=datetime.fromtimestamp(failed_at, UTC),
+            )
+            for message_id, message_queue, payload, attempts, last_error, failed_at in rows
+        ]
+
+    async def replay(self, ids: Sequence[int] | None, queue: str | None = None) -> int:
+        count = await self._call(self._revive, None if ids is None else list(ids), queue)
+        for subscription in self._subscriptions.values():
+            subscription.wakeup.set()
+        return count
+
+    # Everything below runs on the bus thread.
+
+    async def _call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            with _immediate(conn):
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version == 0:
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                elif version != SCHEMA_VERSION:
+                    raise RuntimeError(f"{self.path}: bus schema {version}, expected {SCHEMA_VERSION}")
+            self._conn = conn
+        return self._conn
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _record_subscriptions(self, subscriptions: list[tuple[str, tuple[str, ...]]]) -> None:
+        conn = self._connection()
+        with _immediate(conn):
+            for queue, topics in subscriptions:
+                conn.execute("DELETE FROM subscriptions WHERE queue = ?", (queue,))
+                conn.executemany(
+                    "INSERT INTO subscriptions (queue, pattern) VALUES (?, ?)",
+                    [(queue, topic) for topic in topics],
+                )
+
+    def _insert(self, rows: list[tuple[str, str, bytes]]) -> set[str]:
+        conn = self._connection()
+        now = time.time()
+        with _immediate(conn):
+            subscriptions = conn.execute("SELECT queue, pattern FROM subscriptions").fetchall()
+            queues_by_type: dict[str, set[str]] = {}
+            copies: list[tuple[str, str, str, bytes, float]] = []
+            for event_id, event_type, payload in rows:
+                queues = queues_by_type.get(event_type)
+                if queues is None:
+                    queues = queues_by_type[event_type] = matching_queues(subscriptions, event_type)
+                copies.extend((queue, event_id, event_type, payload, now) for queue in queues)
+            # A republished event (relay crash) is already queued: the copy is not added twice.
+            conn.executemany(
+                "INSERT INTO messages (queue, event_id, type, payload, available_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (queue, event_id) DO NOTHING",
+                copies,
+            )
+        return set().union(*queues_by_type.values())
+
+    def _claim(self, queue: str, limit: int) -> tuple[_Claim | None, float]:
+        """Lease up to `limit` ready messages; with none, say when the next one will be ready."""
+        conn = self._connection()
+        now = time.time()
+        ready = """
+            SELECT id, attempts, payload FROM messages
+            WHERE queue = ? AND dead = 0 AND available_at <= ?
+              AND (leased_until IS NULL OR leased_until < ?)
+            ORDER BY id LIMIT ?
+        """
+        # Look before taking the write lock: idle consumers in many processes poll this often.
+        if conn.execute(ready, (queue, now, now, 1)).fetchone() is None:
+            (next_due,) = conn.execute(
+                "SELECT MIN(MAX(available_at, COALESCE(leased_until, 0))) FROM messages"
+                " WHERE queue = ? AND dead = 0",
+                (queue,),
+            ).fetchone()
+            return None, now + self.poll_seconds if next_due is None else next_due
+        lease = now + self.lease_seconds
+        with _immediate(conn):
+            # A message whose consumer died on its last attempt would otherwise loop forever.
+            conn.execute(
+                "UPDATE messages SET dead = 1, leased_until = NULL, last_error = ?, failed_at = ?"
+                " WHERE queue = ? AND dead = 0 AND leased_until < ? AND attempts >= ?",
+                (LEASE_EXPIRED, now, queue, now, self.max_attempts),
+            )
+            rows = conn.execute(ready, (queue, now, now, limit)).fetchall()
+            # A message that failed before is delivered alone, so it cannot sink a whole batch.
+            fresh = 0
+            while fresh < len(rows) and rows[fresh][1] == 0:
+                fresh += 1
+            rows = rows[: fresh or 1]
+            conn.executemany(
+                "UPDATE messages SET leased_until = ?, attempts = attempts + 1 WHERE id = ?",
+                [(lease, row[0]) for row in rows],
+            )
+        if not rows:
+            return None, now
+        return _Claim(lease, [(i, attempts + 1, payload) for i, attempts, payload in rows]), now
+
+    def _settle(self, lease: float, outcome: _Outcome) -> None:
+        conn = self._connection()
+        now = time.time()
+        dead = []
+        retry = []
+        for message_id, attempts, error in outcome.failed:
+            if attempts >= self.max_attempts:
+                dead.append((error, now, message_id, lease))
+            else:
+                retry.append((now + self._backoff(attempts), error, now, message_id, lease))
+        # `leased_until = lease` skips a message whose lease ran out and went to someone else.
+        with _immediate(conn):
+            conn.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in outcome.done])
+            conn.executemany(
+                "UPDATE messages SET dead = 1, leased_until = NULL, last_error = ?, failed_at = ?"
+                " WHERE id = ? AND leased_until = ?",
+                dead,
+            )
+            conn.executemany(
+                "UPDATE messages SET available_at = ?, leased_until = NULL, last_error = ?,"
+                " failed_at = ? WHERE id = ? AND leased_until = ?",
+                retry,
+            )
+            conn.executemany(
+                "UPDATE messages SET attempts = attempts - 1, leased_until = NULL"
+                " WHERE id = ? AND leased_until = ?",
+                [(i, lease) for i in outcome.released],
+            )
+
+    def _backoff(self, attempts: int) -> float:
+        """Exponential back-off with jitter, so failed messages do not all return at once."""
+        delay = min(self.retry_base_seconds * 2.0 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+        return delay * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not a secret)
+
+    def _select_dead(self, queue: str | None) -> list[tuple[int, str, bytes, int, str, float]]:
+        sql = "SELECT id, queue, payload, attempts, last_error, failed_at FROM messages"
+        sql += " WHERE dead = 1" + (" AND queue = ?" if queue else "") + " ORDER BY id"
+        return self._connection().execute(sql, (queue,) if queue else ()).fetchall()
+
+    def _revive(self, ids: list[int] | None, queue: str | None) -> int:
+        conn = self._connection()
+        sql = (
+            "UPDATE messages SET dead = 0, attempts = 0, available_at = :now, leased_until = NULL,"
+            " last_error = NULL, failed_at = NULL WHERE dead = 1"
+        )
+        if queue is not None:
+            sql += " AND queue = :queue"
+        parameters = {"now": time.time(), "queue": queue}
+        with _immediate(conn):
+            if ids is None:
+                return conn.execute(sql, parameters).rowcount
+            sql += " AND id = :id"
+            return sum(conn.execute(sql, {**parameters, "id": i}).rowcount for i in ids)

@@ -1,0 +1,94 @@
+"""What a service is to the runtime: an ASGI app, a database, subscriptions and jobs.
+
+A service package exposes `create(context) -> Service`; the runtime decides whether it runs in
+the gateway's process or in its own, and the service cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp
+
+from clearway.kit.bus import CloudEvent
+from clearway.kit.crypto import BlindIndex, FieldCipher, KeyService, LocalKeyStore, Sealer
+from clearway.kit.db import Database
+from clearway.kit.internal_auth import InternalCredentials, RequireInternalCredential
+from clearway.kit.problems import install_problem_handlers
+from clearway.settings import Settings
+
+EventHandler = Callable[[CloudEvent, AsyncSession], Awaitable[None]]
+BatchHandler = Callable[[Sequence[CloudEvent]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """React to events whose type matches one of `topics` (exact, `order.*` or `*`)."""
+
+    topics: tuple[str, ...]
+    handler: EventHandler
+
+
+@dataclass(frozen=True)
+class BatchSubscription:
+    topics: tuple[str, ...]
+    handler: BatchHandler
+    max_batch: int = 500
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job: runs every `interval_seconds` in the embedded runtime, or on demand."""
+
+    name: str
+    interval_seconds: float
+    run: Callable[[], Awaitable[object]]
+
+
+@dataclass
+class ServiceContext:
+    """Everything the platform hands a service; nothing in it reaches another service's data."""
+
+    name: str
+    settings: Settings
+    db: Database
+    keys: KeyService
+    cipher: FieldCipher
+    blind_index: BlindIndex
+    sealer: Sealer
+    credentials: InternalCredentials
+    # Only for the service that hosts the key service (common): rotation and versions.
+    key_admin: LocalKeyStore | None = None
+
+
+@dataclass
+class Service:
+    name: str
+    api: FastAPI
+    migrations: Path
+    subscriptions: list[Subscription] = field(default_factory=list)
+    batch_subscriptions: list[BatchSubscription] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def asgi(self, credentials: InternalCredentials) -> ASGIApp:
+        return RequireInternalCredential(self.api, credentials)
+
+
+def service_api(name: str, title: str, description: str) -> FastAPI:
+    """A FastAPI app with the platform's error shape; docs are served by the gateway only."""
+    api = FastAPI(
+        title=title,
+        description=description,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    api.state.service = name
+    install_problem_handlers(api)
+    return api

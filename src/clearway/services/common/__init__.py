@@ -1,0 +1,39 @@
+"""common: notifications (mail), the mailbox, the key service, scheduled jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clearway.kit.mail import MailTemplates, SmtpMailer
+from clearway.kit.service import Service, ServiceContext, Subscription, service_api
+from clearway.services.common.api import build_router
+from clearway.services.common.mailbox import Mailbox
+from clearway.services.common.notifications import TEMPLATES, Notifier
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def create(context: ServiceContext) -> Service:
+    settings = context.settings
+    if context.key_admin is None:
+        raise RuntimeError("the common service hosts the key service and needs its store")
+    mailbox = Mailbox(context.db, context.cipher, context.blind_index)
+    smtp = None
+    if settings.mail_backend == "smtp":
+        smtp = SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls,
+        )
+    notifier = Notifier(MailTemplates(TEMPLATE_DIR), context.sealer, mailbox, smtp, settings.public_url)
+    api = service_api("common", "Clearway common", "Mailbox and key service.")
+    api.include_router(build_router(mailbox, context.key_admin, context.db))
+    return Service(
+        name="common",
+        api=api,
+        migrations=Path(__file__).parent / "migrations",
+        subscriptions=[Subscription(tuple(TEMPLATES), notifier.on_event)],
+    )

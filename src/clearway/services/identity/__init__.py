@@ -1,0 +1,94 @@
+"""identity: accounts, roles, credentials, sessions, password reset."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from clearway.kit.bus import CloudEvent
+from clearway.kit.problems import problem_response
+from clearway.kit.service import Service, ServiceContext, Subscription, service_api
+from clearway.services.identity import domain, events
+from clearway.services.identity.accounts import Accounts
+from clearway.services.identity.api import as_problem, build_router
+from clearway.services.identity.tokens import TokenIssuer
+
+log = logging.getLogger("clearway.identity")
+
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105  # printed with --demo, for local trials only
+
+
+def create(context: ServiceContext) -> Service:
+    settings = context.settings
+    issuer = TokenIssuer(
+        context.cipher, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_seconds
+    )
+    accounts = Accounts(
+        settings, context.db, context.cipher, context.blind_index, context.sealer, issuer
+    )
+    api = service_api(
+        "identity", "Clearway identity", "Accounts, roles, sessions and password reset."
+    )
+    api.include_router(build_router(accounts))
+
+    async def on_identity_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, domain.IdentityError)
+        return problem_response(as_problem(exc), request.url.path)
+
+    api.add_exception_handler(domain.IdentityError, on_identity_error)
+
+    async def start() -> None:
+        async with context.db.transaction() as session:
+            await issuer.load(session)
+        await _first_start(accounts, context)
+
+    async def on_key_rotated(event: CloudEvent, session: AsyncSession) -> None:
+        # A platform key rotation also rotates the token signing key; old tokens stay valid.
+        kid = await issuer.rotate(session)
+        await events.emit(session, events.SIGNING_KEY_ROTATED, {"kid": kid})
+
+    return Service(
+        name="identity",
+        api=api,
+        migrations=Path(__file__).parent / "migrations",
+        subscriptions=[Subscription(("key.rotated",), on_key_rotated)],
+        on_start=[start],
+    )
+
+
+async def _first_start(accounts: Accounts, context: ServiceContext) -> None:
+    settings = context.settings
+    if not await accounts.has_admin():
+        password = settings.admin_password.get_secret_value() if settings.admin_password else None
+        generated = password is None
+        password = password or secrets.token_urlsafe(18)
+        await accounts.ensure_user(
+            email=settings.admin_email, password=password, role=domain.Role.ADMIN, name="Administrator"
+        )
+        if generated:
+            # Shown once: it is stored only as an argon2 hash.
+            print(  # noqa: T201
+                f"\n  Administrator created: {settings.admin_email}\n  Password (shown once): {password}\n",
+                flush=True,
+            )
+    if settings.demo:
+        created = [
+            await accounts.ensure_user(
+                email=email, password=DEMO_PASSWORD, role=role, name=name, country=country
+            )
+            for email, role, name, country in (
+                ("customer@demo.clearway.local", domain.Role.CUSTOMER, "Demo Customer", "DE"),
+                ("provider@demo.clearway.local", domain.Role.PROVIDER, "Demo Test Lab", "DE"),
+            )
+        ]
+        if any(created):
+            print(  # noqa: T201
+                "\n  Demo accounts (password "
+                f"{DEMO_PASSWORD}): customer@demo.clearway.local, provider@demo.clearway.local\n",
+                flush=True,
+            )

@@ -1,0 +1,166 @@
+"""Identity's HTTP API: thin handlers over `Accounts`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.responses import JSONResponse
+
+from clearway.kit.caller import Admin, AnyCaller, SignedIn
+from clearway.kit.problems import Problem
+from clearway.services.identity import domain
+from clearway.services.identity.accounts import Accounts
+from clearway.services.identity.schemas import (
+    Accepted,
+    ChangePassword,
+    Credentials,
+    ForgotPassword,
+    LogoutRequest,
+    ProfileChanges,
+    ProfileOut,
+    RefreshRequest,
+    Registration,
+    ResetPassword,
+    Revocations,
+    Tokens,
+    UserPage,
+)
+
+REGISTERED = "Registration received. Check your mailbox for the next step."
+RESET_SENT = "If an account uses this address, a reset link is on its way."
+
+
+def as_problem(error: domain.IdentityError) -> Problem:
+    """Identity's rule violations leave the API as problem+json (installed on the app)."""
+    headers = {}
+    if isinstance(error, domain.Throttled):
+        headers["retry-after"] = str(error.retry_after)
+    return Problem(error.status, detail=str(error), type=error.code, headers=headers)
+
+
+def build_router(accounts: Accounts) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/.well-known/jwks.json", tags=["identity"], summary="Public keys of access tokens")
+    async def jwks() -> JSONResponse:
+        return JSONResponse(
+            accounts.issuer.jwks(), headers={"cache-control": "public, max-age=300"}
+        )
+
+    @router.post("/api/identity/register", status_code=201, response_model=Accepted)
+    async def register(body: Registration) -> Accepted:
+        """Create an account. A provider stays `pending` until an administrator verifies it."""
+        await accounts.register(
+            email=str(body.email),
+            password=body.password,
+            role=domain.Role(body.role),
+            name=body.name,
+            company=body.company,
+            phone=body.phone,
+            country=body.country,
+        )
+        return Accepted(detail=REGISTERED)
+
+    @router.post("/api/identity/login", response_model=Tokens)
+    async def login(body: Credentials, request: Request) -> Tokens:
+        """Exchange e-mail and password for an access token (15 min) and a refresh token."""
+        address = request.client.host if request.client else "unknown"
+        pair = await accounts.login(str(body.email), body.password, address)
+        return Tokens(**asdict(pair))
+
+    @router.post("/api/identity/refresh", response_model=Tokens)
+    async def refresh(body: RefreshRequest) -> Tokens:
+        """Rotate the refresh token. Presenting a used one ends the whole session."""
+        pair = await accounts.refresh(body.refresh_token)
+        return Tokens(**asdict(pair))
+
+    @router.post("/api/identity/logout", status_code=204)
+    async def logout(caller: AnyCaller, body: LogoutRequest | None = None) -> Response:
+        """End the session of the refresh token and/or of the access token presented."""
+        await accounts.logout(body.refresh_token if body else None, caller)
+        return Response(status_code=204)
+
+    @router.post("/api/identity/password/forgot", status_code=202, response_model=Accepted)
+    async def forgot(body: ForgotPassword) -> Accepted:
+        """Mail a single-use reset link; the answer is the same whether the account exists."""
+        await accounts.forgot_password(str(body.email))
+        return Accepted(detail=RESET_SENT)
+
+    @router.post("/api/identity/password/reset", status_code=204)
+    async def reset(body: ResetPassword) -> Response:
+        await accounts.reset_password(body.token, body.new_password)
+        return Response(status_code=204)
+
+    @router.post("/api/identity/password/change", status_code=204)
+    async def change(body: ChangePassword, caller: SignedIn) -> Response:
+        """Change the password; every other session of the account ends."""
+        await accounts.change_password(caller, body.current_password, body.new_password)
+        return Response(status_code=204)
+
+    @router.get("/api/identity/me", response_model=ProfileOut)
+    async def me(caller: SignedIn) -> Any:
+        assert caller.user_id is not None
+        return asdict(await accounts.me(caller.user_id))
+
+    @router.patch("/api/identity/me", response_model=ProfileOut)
+    async def update_me(body: ProfileChanges, caller: SignedIn) -> Any:
+        assert caller.user_id is not None
+        changes = body.model_dump(exclude_unset=True)
+        if changes.get("name", "") is None:
+            raise Problem(422, detail="The name cannot be removed.", type="validation")
+        return asdict(await accounts.update_me(caller.user_id, changes))
+
+    @router.get("/api/identity/users", response_model=UserPage)
+    async def list_users(
+        _: Admin,
+        role: Literal["customer", "provider", "admin"] | None = None,
+        status: Literal["active", "pending", "suspended"] | None = None,
+        email: Annotated[str | None, Query(max_length=254)] = None,
+        country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> Any:
+        """Search accounts. E-mail matches exactly (it is stored encrypted, found by index)."""
+        items, total = await accounts.list_users(
+            role=role,
+            status=status,
+            email=email,
+            country=country.upper() if country else None,
+            limit=limit,
+            offset=offset,
+        )
+        return {"items": [asdict(p) for p in items], "total": total, "limit": limit, "offset": offset}
+
+    @router.get("/api/identity/users/{user_id}", response_model=ProfileOut)
+    async def get_user(user_id: str, _: Admin) -> Any:
+        return asdict(await accounts.get_user(user_id))
+
+    @router.post("/api/identity/users/{user_id}/verify", response_model=ProfileOut)
+    async def verify(user_id: str, admin: Admin) -> Any:
+        """Verify a pending provider: it can sign in and is listed in the directory."""
+        return asdict(await accounts.verify(admin, user_id))
+
+    @router.post("/api/identity/users/{user_id}/suspend", response_model=ProfileOut)
+    async def suspend(user_id: str, admin: Admin) -> Any:
+        """Suspend an account; its sessions end at once."""
+        return asdict(await accounts.suspend(admin, user_id))
+
+    @router.post("/api/identity/users/{user_id}/reinstate", response_model=ProfileOut)
+    async def reinstate(user_id: str, admin: Admin) -> Any:
+        return asdict(await accounts.reinstate(admin, user_id))
+
+    @router.delete("/api/identity/users/{user_id}", status_code=204)
+    async def delete(user_id: str, admin: Admin) -> Response:
+        """Delete an account and crypto-shred its personal data."""
+        await accounts.delete(admin, user_id)
+        return Response(status_code=204)
+
+    @router.get("/internal/identity/revocations", response_model=Revocations)
+    async def revoked(after: Annotated[int, Query(ge=0)] = 0) -> Any:
+        """For the gateway: sessions ended early whose access tokens may still be presented."""
+        items, cursor = await accounts.revocations_after(after)
+        return {"items": items, "cursor": cursor}
+
+    return router
