@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     root_secret: SecretStr | None = None
 
     # First administrator. When the password is unset, one is generated and printed once.
-    admin_email: str = "admin@clearway.local"
+    admin_email: str = "admin@clearway.example"
     admin_password: SecretStr | None = None
     # Also seed a customer and a verified provider (`clearway up --demo`).
     demo: bool = False
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
 
     # Mail: "mailbox" keeps mail in a local mailbox; "smtp" delivers through smtp_host.
     mail_backend: Literal["mailbox", "smtp"] = "mailbox"
-    mail_from: str = "Clearway <no-reply@clearway.local>"
+    mail_from: str = "Clearway <no-reply@clearway.example>"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str | None = None

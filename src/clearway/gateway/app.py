@@ -268,7 +268,10 @@ class _Outcome:
             return  # too late to change the answer; the connection is closed by the server
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in problem.headers.items()]
         await self._body(
-            problem.status, orjson.dumps(problem.body(instance or None)), b"application/problem+json", headers
+            problem.status,
+            orjson.dumps(problem.body(instance or None)),
+            b"application/problem+json",
+            headers,
         )
 
     async def json(self, status: int, body: Any) -> None:
@@ -293,7 +296,7 @@ class _Outcome:
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if REQUEST_ID.match(candidate):
                 return candidate
             break

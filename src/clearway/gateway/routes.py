@@ -98,5 +98,9 @@ class RouteTable:
 
     def methods_for(self, path: str) -> list[str]:
         return sorted(
-            {r.method for r in self.routes if r.path == path or (r.pattern and r.pattern.match(path))}
+            {
+                r.method
+                for r in self.routes
+                if r.path == path or (r.pattern and r.pattern.match(path))
+            }
         )

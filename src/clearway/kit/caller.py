@@ -30,7 +30,7 @@ class Caller:
         user_id, _, session_id = rest.partition(";")
         if role not in ROLES:
             return ANONYMOUS
-        return cls(role, user_id or None, session_id or None)  # type: ignore[arg-type]
+        return cls(role, user_id or None, session_id or None)
 
     @property
     def is_admin(self) -> bool:

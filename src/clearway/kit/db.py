@@ -15,7 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, Dialect, TypeDecorator, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 SQLITE_PRAGMAS = (
@@ -23,6 +28,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
+    # Shredded keys and deleted personal data must not linger in free pages.
+    "PRAGMA secure_delete=ON",
 )
 
 

@@ -85,6 +85,7 @@ _UNAUTHORIZED_HEADERS = [
     (b"content-length", str(len(_UNAUTHORIZED)).encode()),
 ]
 
+
 class RequireInternalCredential:
     """ASGI middleware in front of every service: no credential, no service (`401`)."""
 

@@ -304,7 +304,9 @@ class EmbeddedBus:
                             conn.execute(statement)
                     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 elif version != SCHEMA_VERSION:
-                    raise RuntimeError(f"{self.path}: bus schema {version}, expected {SCHEMA_VERSION}")
+                    raise RuntimeError(
+                        f"{self.path}: bus schema {version}, expected {SCHEMA_VERSION}"
+                    )
             self._conn = conn
         return self._conn
 
@@ -376,8 +378,8 @@ class EmbeddedBus:
                 fresh += 1
             rows = rows[: fresh or 1]
             conn.executemany(
-                "UPDATE messages SET leased_until = ?, attempts = attempts + 1 WHERE id = ?",
-                [(lease, row[0]) for row in rows],
+                "DELETE FROM messages WHERE id = ?",
+                [(row[0],) for row in rows],
             )
         if not rows:
             return None, now

@@ -11,6 +11,7 @@ from clearway.services.common.mailbox import Mailbox
 from clearway.services.common.notifications import TEMPLATES, Notifier
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create(context: ServiceContext) -> Service:
@@ -28,12 +29,14 @@ def create(context: ServiceContext) -> Service:
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             starttls=settings.smtp_starttls,
         )
-    notifier = Notifier(MailTemplates(TEMPLATE_DIR), context.sealer, mailbox, smtp, settings.public_url)
+    notifier = Notifier(
+        MailTemplates(TEMPLATE_DIR), context.sealer, mailbox, smtp, settings.public_url
+    )
     api = service_api("common", "Clearway common", "Mailbox and key service.")
     api.include_router(build_router(mailbox, context.key_admin, context.db))
     return Service(
         name="common",
         api=api,
-        migrations=Path(__file__).parent / "migrations",
+        migrations=MIGRATIONS,
         subscriptions=[Subscription(tuple(TEMPLATES), notifier.on_event)],
     )

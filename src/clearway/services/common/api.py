@@ -65,7 +65,12 @@ def build_router(mailbox: Mailbox, keystore: LocalKeyStore, db: Database) -> API
             limit=limit,
             offset=offset,
         )
-        return {"items": [asdict(m) for m in items], "total": total, "limit": limit, "offset": offset}
+        return {
+            "items": [asdict(m) for m in items],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
 
     @router.get("/api/common/mailbox/{message_id}", response_model=MailOut)
     async def read_mail(message_id: str, _: Admin) -> Any:
@@ -92,5 +97,7 @@ def build_router(mailbox: Mailbox, keystore: LocalKeyStore, db: Database) -> API
 async def rotate_master_key(keystore: LocalKeyStore, db: Database, by: str | None) -> int:
     version = keystore.rotate()
     async with db.transaction() as session:
-        await publish(session, CloudEvent.new(SOURCE, "key.rotated", {"version": version, "by": by}))
+        await publish(
+            session, CloudEvent.new(SOURCE, "key.rotated", {"version": version, "by": by})
+        )
     return version

@@ -39,7 +39,9 @@ class Mailbox:
     def _index(self, recipient: str) -> str:
         return self.blind_index.compute("common", "mailbox", "recipient", recipient)
 
-    async def store(self, session: AsyncSession, message: MailMessage, event_id: str | None) -> None:
+    async def store(
+        self, session: AsyncSession, message: MailMessage, event_id: str | None
+    ) -> None:
         mail_id = uuid.uuid4().hex
         plain = {
             "recipient": message.to,

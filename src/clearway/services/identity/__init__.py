@@ -26,7 +26,10 @@ DEMO_PASSWORD = "demo-password-1"  # noqa: S105  # printed with --demo, for loca
 def create(context: ServiceContext) -> Service:
     settings = context.settings
     issuer = TokenIssuer(
-        context.cipher, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_seconds
+        context.cipher,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.access_token_ttl_seconds,
     )
     accounts = Accounts(
         settings, context.db, context.cipher, context.blind_index, context.sealer, issuer
@@ -68,7 +71,10 @@ async def _first_start(accounts: Accounts, context: ServiceContext) -> None:
         generated = password is None
         password = password or secrets.token_urlsafe(18)
         await accounts.ensure_user(
-            email=settings.admin_email, password=password, role=domain.Role.ADMIN, name="Administrator"
+            email=settings.admin_email,
+            password=password,
+            role=domain.Role.ADMIN,
+            name="Administrator",
         )
         if generated:
             # Shown once: it is stored only as an argon2 hash.
@@ -82,13 +88,13 @@ async def _first_start(accounts: Accounts, context: ServiceContext) -> None:
                 email=email, password=DEMO_PASSWORD, role=role, name=name, country=country
             )
             for email, role, name, country in (
-                ("customer@demo.clearway.local", domain.Role.CUSTOMER, "Demo Customer", "DE"),
-                ("provider@demo.clearway.local", domain.Role.PROVIDER, "Demo Test Lab", "DE"),
+                ("customer@demo.clearway.example", domain.Role.CUSTOMER, "Demo Customer", "DE"),
+                ("provider@demo.clearway.example", domain.Role.PROVIDER, "Demo Test Lab", "DE"),
             )
         ]
         if any(created):
             print(  # noqa: T201
                 "\n  Demo accounts (password "
-                f"{DEMO_PASSWORD}): customer@demo.clearway.local, provider@demo.clearway.local\n",
+                f"{DEMO_PASSWORD}): customer@demo.clearway.example, provider@demo.clearway.example\n",
                 flush=True,
             )

@@ -131,7 +131,12 @@ def build_router(accounts: Accounts) -> APIRouter:
             limit=limit,
             offset=offset,
         )
-        return {"items": [asdict(p) for p in items], "total": total, "limit": limit, "offset": offset}
+        return {
+            "items": [asdict(p) for p in items],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
 
     @router.get("/api/identity/users/{user_id}", response_model=ProfileOut)
     async def get_user(user_id: str, _: Admin) -> Any:

@@ -1,0 +1,150 @@
+"""The `clearway` command: run the platform and operate it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import click
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from clearway.settings import Settings
+
+console = Console()
+
+
+def _settings(**overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**values)
+
+
+@click.group()
+def main() -> None:
+    """Clearway: cross-border logistics compliance behind one API gateway."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (CLEARWAY_HOST).")
+@click.option("--port", type=int, default=None, help="Port to listen on (CLEARWAY_PORT).")
+@click.option("--demo", is_flag=True, default=None, help="Also seed a demo customer and provider.")
+def up(host: str | None, port: int | None, demo: bool | None) -> None:
+    """Run the gateway and all services in one process on the embedded engines."""
+    from clearway.runtime.platform import Platform
+
+    settings = _settings(host=host, port=port, demo=demo)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
+    platform = Platform(settings)
+    click.echo(
+        f"Clearway on http://{settings.host}:{settings.port}  (data in {settings.resolved_data_dir})"
+    )
+    uvicorn.run(
+        platform,
+        host=settings.host,
+        port=settings.port,
+        lifespan="on",
+        log_level=settings.log_level,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=30,
+        server_header=False,
+    )
+
+
+@main.group()
+def events() -> None:
+    """The event bus."""
+
+
+@events.group()
+def dlq() -> None:
+    """Dead letters: events a consumer failed on too often."""
+
+
+@dlq.command("list")
+@click.option("--queue", default=None, help="Only this queue (a service name).")
+def dlq_list(queue: str | None) -> None:
+    """List dead letters, oldest first."""
+    from clearway.kit.bus import EmbeddedBus
+
+    async def run() -> None:
+        async with EmbeddedBus.from_settings(Settings()) as bus:
+            letters = await bus.dead_letters(queue)
+        table = Table("id", "queue", "event", "attempts", "failed at", "last error")
+        for letter in letters:
+            table.add_row(
+                str(letter.id),
+                letter.queue,
+                f"{letter.event.type} {letter.event.id}",
+                str(letter.attempts),
+                letter.failed_at.isoformat(timespec="seconds"),
+                letter.last_error,
+            )
+        console.print(table if letters else "No dead letters.")
+
+    asyncio.run(run())
+
+
+@dlq.command("replay")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Replay every dead letter.")
+@click.option("--queue", default=None, help="Only this queue (a service name).")
+def dlq_replay(ids: tuple[int, ...], everything: bool, queue: str | None) -> None:
+    """Put dead letters back on their queues with fresh attempts."""
+    from clearway.kit.bus import EmbeddedBus
+
+    if not ids and not everything:
+        raise click.UsageError("name the ids to replay, or pass --all")
+
+    async def run() -> int:
+        async with EmbeddedBus.from_settings(Settings()) as bus:
+            return await bus.replay(None if everything else list(ids), queue)
+
+    click.echo(f"Replayed {asyncio.run(run())} dead letter(s).")
+
+
+@main.group()
+def keys() -> None:
+    """The platform master key."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Make a new master key version; services rewrap their data keys in the background."""
+    from clearway.kit.db import Database
+    from clearway.kit.migrations import migrate
+    from clearway.runtime.platform import open_keystore
+    from clearway.services.common import MIGRATIONS
+    from clearway.services.common.api import rotate_master_key
+
+    settings = Settings()
+
+    async def run() -> int:
+        db = Database("common", settings.database_url_for("common"))
+        try:
+            await migrate(db, MIGRATIONS)
+            return await rotate_master_key(open_keystore(settings), db, by=None)
+        finally:
+            await db.dispose()
+
+    click.echo(
+        f"Master key version {asyncio.run(run())} is now active; rewrap runs in the background."
+    )
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """Master key versions (never key material)."""
+    from clearway.runtime.platform import open_keystore
+
+    table = Table("version", "state", "created")
+    for key in open_keystore(Settings()).versions():
+        table.add_row(
+            str(key.version), str(key.state), key.created_at.isoformat(timespec="seconds")
+        )
+    console.print(table)

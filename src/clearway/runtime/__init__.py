@@ -1,0 +1,1 @@
+"""How services are hosted: all in one process (embedded) or one process each."""

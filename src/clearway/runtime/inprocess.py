@@ -1,0 +1,59 @@
+"""Reaching a service that lives in the same process: a direct ASGI call, no sockets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clearway.kit.caller import Caller
+from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
+
+
+class InProcessUpstreams:
+    def __init__(self, apps: dict[str, ASGIApp], credentials: InternalCredentials) -> None:
+        self.apps = apps
+        self.credentials = credentials
+
+    async def forward(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.apps[service](scope, receive, send)
+
+    async def get_json(self, service: str, path: str, caller: Caller | None = None) -> Any:
+        """An internal GET from the platform itself (JWKS, revocations); raises on non-200."""
+        route, _, query = path.partition("?")
+        headers = [
+            (INTERNAL_HEADER, self.credentials.token().encode()),
+            (CALLER_HEADER, (caller or Caller("service")).header().encode()),
+        ]
+        scope: Scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": route,
+            "raw_path": route.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 0),
+            "server": ("clearway.internal", 80),
+        }
+        status = 0
+        body = bytearray()
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+
+        await self.apps[service](scope, receive, send)
+        if status != 200:
+            raise RuntimeError(f"{service} answered {status} to GET {route}")
+        return orjson.loads(body)

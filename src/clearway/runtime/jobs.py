@@ -1,0 +1,52 @@
+"""Scheduled jobs in the embedded runtime: each runs on its interval, or at once when triggered."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from clearway.kit.service import Job
+
+log = logging.getLogger("clearway.jobs")
+
+
+class JobRunner:
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._wakeups: dict[str, asyncio.Event] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def add(self, job: Job) -> None:
+        if job.name in self._jobs:
+            raise ValueError(f"job {job.name!r} is defined twice")
+        self._jobs[job.name] = job
+        self._wakeups[job.name] = asyncio.Event()
+
+    def trigger(self, name: str) -> None:
+        self._wakeups[name].set()
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._loop(job), name=f"job-{job.name}")
+            for job in self._jobs.values()
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _loop(self, job: Job) -> None:
+        wakeup = self._wakeups[job.name]
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), job.interval_seconds)
+            wakeup.clear()
+            try:
+                await job.run()
+            except Exception:
+                log.exception("job %s failed; it runs again at its next turn", job.name)
