@@ -39,9 +39,8 @@ def up(host: str | None, port: int | None, demo: bool | None) -> None:
         level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
     platform = Platform(settings)
-    click.echo(
-        f"Clearway on http://{settings.host}:{settings.port}  (data in {settings.resolved_data_dir})"
-    )
+    address = f"http://{settings.host}:{settings.port}"
+    click.echo(f"Clearway on {address}  (data in {settings.resolved_data_dir})")
     uvicorn.run(
         platform,
         host=settings.host,

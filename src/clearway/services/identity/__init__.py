@@ -78,8 +78,9 @@ async def _first_start(accounts: Accounts, context: ServiceContext) -> None:
         )
         if generated:
             # Shown once: it is stored only as an argon2 hash.
-            print(  # noqa: T201
-                f"\n  Administrator created: {settings.admin_email}\n  Password (shown once): {password}\n",
+            print(
+                f"\n  Administrator created: {settings.admin_email}"
+                f"\n  Password (shown once): {password}\n",
                 flush=True,
             )
     if settings.demo:
@@ -93,8 +94,8 @@ async def _first_start(accounts: Accounts, context: ServiceContext) -> None:
             )
         ]
         if any(created):
-            print(  # noqa: T201
-                "\n  Demo accounts (password "
-                f"{DEMO_PASSWORD}): customer@demo.clearway.example, provider@demo.clearway.example\n",
+            print(
+                f"\n  Demo accounts (password {DEMO_PASSWORD}):"
+                " customer@demo.clearway.example, provider@demo.clearway.example\n",
                 flush=True,
             )

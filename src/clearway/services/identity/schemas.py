@@ -51,7 +51,7 @@ class Credentials(Strict):
 
 class Tokens(BaseModel):
     access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105
     expires_in: int
     refresh_token: str
 
