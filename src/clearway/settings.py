@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "clearway"
     jwt_audience: str = "clearway-api"
     password_reset_ttl_seconds: int = 3600
+    # argon2id cost (RFC 9106 second recommendation by default: 64 MiB, 3 passes).
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_time_cost: int = Field(default=3, ge=1)
     login_failures_before_lockout: int = 5
     login_lockout_seconds: int = 900
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
 from clearway.kit.bus import CloudEvent
+from clearway.kit.caller import Caller
 from clearway.kit.crypto import BlindIndex, FieldCipher, KeyService, LocalKeyStore, Sealer
 from clearway.kit.db import Database
 from clearway.kit.internal_auth import InternalCredentials, RequireInternalCredential
@@ -49,6 +51,19 @@ class Job:
     run: Callable[[], Awaitable[object]]
 
 
+class ServiceCalls(Protocol):
+    """Another service's internal API, reached with the platform's internal credential."""
+
+    async def get_json(self, service: str, path: str, caller: Caller | None = None) -> Any:
+        """GET `path` from `service`; raises `ServiceCallError` unless it answers 200."""
+
+
+class ServiceCallError(Exception):
+    def __init__(self, service: str, path: str, status: int) -> None:
+        self.status = status
+        super().__init__(f"{service} answered {status} to GET {path}")
+
+
 @dataclass
 class ServiceContext:
     """Everything the platform hands a service; nothing in it reaches another service's data."""
@@ -61,6 +76,7 @@ class ServiceContext:
     blind_index: BlindIndex
     sealer: Sealer
     credentials: InternalCredentials
+    calls: ServiceCalls
     # Only for the service that hosts the key service (common): rotation and versions.
     key_admin: LocalKeyStore | None = None
 

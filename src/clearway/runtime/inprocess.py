@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearway.kit.caller import Caller
 from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
+from clearway.kit.service import ServiceCallError
 
 
 class InProcessUpstreams:
@@ -55,5 +56,5 @@ class InProcessUpstreams:
 
         await self.apps[service](scope, receive, send)
         if status != 200:
-            raise RuntimeError(f"{service} answered {status} to GET {route}")
+            raise ServiceCallError(service, route, status)
         return orjson.loads(body)

@@ -83,6 +83,8 @@ class Platform:
         blind_index = BlindIndex(self.keystore.secret("blind-index"))
         sealer = Sealer(self.keystore)
         self.hosted: dict[str, Hosted] = {}
+        apps: dict[str, ASGIApp] = {}
+        self.upstreams = InProcessUpstreams(apps, self.credentials)
         for name, factory in SERVICE_FACTORIES.items():
             db = Database(name, settings.database_url_for(name))
             cache = DataKeyCache(settings.data_key_cache_seconds, settings.data_key_cache_uses)
@@ -95,13 +97,12 @@ class Platform:
                 blind_index=blind_index,
                 sealer=sealer,
                 credentials=self.credentials,
+                calls=self.upstreams,
                 key_admin=self.keystore if name == "common" else None,
             )
-            self.hosted[name] = Hosted(factory(context), context, OutboxRelay(db, self.bus))
-        self.upstreams = InProcessUpstreams(
-            {name: h.service.asgi(self.credentials) for name, h in self.hosted.items()},
-            self.credentials,
-        )
+            service = factory(context)
+            self.hosted[name] = Hosted(service, context, OutboxRelay(db, self.bus))
+            apps[name] = service.asgi(self.credentials)
         self.routes = RouteTable()
         self.revocations = RevocationList()
         self.verifier = TokenVerifier(

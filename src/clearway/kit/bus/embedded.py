@@ -378,8 +378,8 @@ class EmbeddedBus:
                 fresh += 1
             rows = rows[: fresh or 1]
             conn.executemany(
-                "DELETE FROM messages WHERE id = ?",
-                [(row[0],) for row in rows],
+                "UPDATE messages SET leased_until = ?, attempts = attempts + 1 WHERE id = ?",
+                [(lease, row[0]) for row in rows],
             )
         if not rows:
             return None, now

@@ -88,7 +88,9 @@ class Accounts:
         self.blind_index = blind_index
         self.sealer = sealer
         self.issuer = issuer
-        self.hasher = PasswordHasher()
+        self.hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+        )
         # Verified against when the e-mail is unknown, so both answers take as long.
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
         self.account_policy = ThrottlePolicy(
