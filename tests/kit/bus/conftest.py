@@ -21,10 +21,10 @@ applied = Table(
 )
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait, in short steps, until `condition` holds; fail after `timeout` seconds."""
+async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait, in short steps, until `condition` holds; fail after `seconds`."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + seconds
     while not condition():
         assert loop.time() < deadline, "condition not reached in time"
         await asyncio.sleep(0.01)

@@ -321,5 +321,5 @@ async def test_throughput_of_batched_publish_and_batch_consumption(bus: Embedded
     began = time.monotonic()
     for _ in range(20):
         await bus.publish_many([event("gateway.request", path="/v1/x") for _ in range(500)])
-    await eventually(lambda: received == 10_000, timeout=10)
+    await eventually(lambda: received == 10_000, seconds=10)
     assert time.monotonic() - began < 2.0  # 5,000/s

@@ -75,7 +75,7 @@ async def test_a_commit_wakes_the_relay(db: Database) -> None:
         async with db.transaction() as session:
             published = event()
             await publish(session, published)
-        await eventually(lambda: bus.published == [published], timeout=2)
+        await eventually(lambda: bus.published == [published], seconds=2)
     finally:
         await relay.stop()
 

@@ -5,7 +5,7 @@ A service writes events with `publish(session, event)` inside its own transactio
 handlers wrapped in `idempotent` apply each event once however often it is delivered.
 """
 
-from clearway.kit.bus.bus import BatchHandler, Bus, DeadLetter, Handler, matches
+from clearway.kit.bus.bus import BatchHandler, Bus, DeadLetter, Handler, Publisher, matches
 from clearway.kit.bus.consumer import idempotent, idempotent_batch
 from clearway.kit.bus.embedded import EmbeddedBus
 from clearway.kit.bus.events import CloudEvent
@@ -20,6 +20,7 @@ __all__ = [
     "EmbeddedBus",
     "Handler",
     "OutboxRelay",
+    "Publisher",
     "idempotent",
     "idempotent_batch",
     "inbox",

@@ -33,10 +33,14 @@ class DeadLetter:
     failed_at: datetime
 
 
-class Bus(Protocol):
+class Publisher(Protocol):
+    """The part of a bus the outbox relay (or a high-volume publisher like the gateway) needs."""
+
     async def publish_many(self, events: Sequence[CloudEvent]) -> None:
         """Durably queue a copy of each event for every subscribed queue, all or nothing."""
 
+
+class Bus(Publisher, Protocol):
     def subscribe(self, queue: str, topics: Sequence[str], handler: Handler) -> None:
         """Consume `queue` one event at a time; `topics` are types or patterns ("order.*", "*")."""
 

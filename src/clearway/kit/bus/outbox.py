@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from clearway.kit.bus.bus import Bus
+from clearway.kit.bus.bus import Publisher
 from clearway.kit.bus.events import CloudEvent
 from clearway.kit.db import Database
 from clearway.kit.tables import metadata
@@ -85,7 +85,7 @@ def _forget_rolled_back(session: Session) -> None:
 class OutboxRelay:
     """Moves committed events from a service's outbox to the bus, in order, in batches."""
 
-    def __init__(self, db: Database, bus: Bus, *, poll_seconds: float = 1.0) -> None:
+    def __init__(self, db: Database, bus: Publisher, *, poll_seconds: float = 1.0) -> None:
         self.db = db
         self.bus = bus
         self.poll_seconds = poll_seconds
