@@ -19,6 +19,7 @@ from clearway.kit.bus import CloudEvent
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import BlindIndex, FieldCipher, KeyService, LocalKeyStore, Sealer
 from clearway.kit.db import Database
+from clearway.kit.files import FileStore
 from clearway.kit.internal_auth import InternalCredentials, RequireInternalCredential
 from clearway.kit.problems import install_problem_handlers
 from clearway.settings import Settings
@@ -77,6 +78,8 @@ class ServiceContext:
     sealer: Sealer
     credentials: InternalCredentials
     calls: ServiceCalls
+    # The service's own file store (content encrypted at rest).
+    files: FileStore
     # Only for the service that hosts the key service (common): rotation and versions.
     key_admin: LocalKeyStore | None = None
 

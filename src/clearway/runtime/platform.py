@@ -29,6 +29,7 @@ from clearway.gateway.routes import RouteTable
 from clearway.kit.bus import CloudEvent, EmbeddedBus, OutboxRelay, idempotent, matches
 from clearway.kit.crypto import BlindIndex, DataKeyCache, FieldCipher, LocalKeyStore, Sealer
 from clearway.kit.db import Database
+from clearway.kit.files import LocalFileStore
 from clearway.kit.internal_auth import InternalCredentials
 from clearway.kit.migrations import migrate
 from clearway.kit.service import Job, Service, ServiceContext, Subscription
@@ -98,6 +99,7 @@ class Platform:
                 sealer=sealer,
                 credentials=self.credentials,
                 calls=self.upstreams,
+                files=LocalFileStore(settings.resolved_data_dir / "files" / name, sealer),
                 key_admin=self.keystore if name == "common" else None,
             )
             service = factory(context)
