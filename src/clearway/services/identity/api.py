@@ -15,6 +15,7 @@ from clearway.services.identity.accounts import Accounts
 from clearway.services.identity.schemas import (
     Accepted,
     ChangePassword,
+    Contact,
     Credentials,
     ForgotPassword,
     LogoutRequest,
@@ -161,6 +162,14 @@ def build_router(accounts: Accounts) -> APIRouter:
         """Delete an account and crypto-shred its personal data."""
         await accounts.delete(admin, user_id)
         return Response(status_code=204)
+
+    @router.get("/internal/identity/users/{user_id}/contact", response_model=Contact)
+    async def contact(user_id: str, caller: AnyCaller) -> Any:
+        """For other services (mail): whom to write to. Never routed from outside."""
+        if caller.role != "service":
+            raise Problem(403, detail="Only platform services may read contacts.")
+        profile = await accounts.me(user_id)
+        return {"email": profile.email, "name": profile.name}
 
     @router.get("/internal/identity/revocations", response_model=Revocations)
     async def revoked(after: Annotated[int, Query(ge=0)] = 0) -> Any:

@@ -104,6 +104,11 @@ class UserPage(BaseModel):
     offset: int
 
 
+class Contact(BaseModel):
+    email: str
+    name: str
+
+
 class Revocation(BaseModel):
     session_id: str
     until: float
