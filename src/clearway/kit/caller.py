@@ -40,18 +40,18 @@ class Caller:
 ANONYMOUS = Caller("anonymous")
 
 
-def _caller(request: Request) -> Caller:
+async def _caller(request: Request) -> Caller:
     # Trustworthy because RequireInternalCredential already let the request in.
     return Caller.parse(request.headers.get("x-clearway-caller"))
 
 
-def _signed_in(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+async def _signed_in(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
     if caller.user_id is None:
         raise Problem(401, detail="Sign in to use this resource.")
     return caller
 
 
-def _admin(caller: Annotated[Caller, Depends(_signed_in)]) -> Caller:
+async def _admin(caller: Annotated[Caller, Depends(_signed_in)]) -> Caller:
     if not caller.is_admin:
         raise Problem(403, detail="Administrators only.")
     return caller
