@@ -83,6 +83,15 @@ class Settings(BaseSettings):
 
     log_level: str = "info"
 
+    # Orders: a provider answers an order within this many days or it expires; it is reminded
+    # this many hours before. Customers are warned this many days before a report expires.
+    orders_answer_within_days: int = Field(default=7, ge=1)
+    orders_reminder_before_hours: int = Field(default=24, ge=1)
+    orders_report_warning_days: int = Field(default=30, ge=1)
+    # Largest attachment accepted (the gateway's body limit applies first; base64 adds a third).
+    orders_attachment_max_bytes: int = Field(default=768 * 1024, ge=1)
+    orders_jobs_interval_seconds: float = Field(default=900.0, gt=0)
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

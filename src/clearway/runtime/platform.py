@@ -35,7 +35,7 @@ from clearway.kit.migrations import migrate
 from clearway.kit.service import Job, Service, ServiceContext, Subscription
 from clearway.runtime.inprocess import InProcessUpstreams
 from clearway.runtime.jobs import JobRunner
-from clearway.services import common, identity
+from clearway.services import common, identity, orders
 from clearway.settings import Settings
 
 log = logging.getLogger("clearway.platform")
@@ -43,6 +43,7 @@ log = logging.getLogger("clearway.platform")
 SERVICE_FACTORIES: dict[str, Callable[[ServiceContext], Service]] = {
     "identity": identity.create,
     "common": common.create,
+    "orders": orders.create,
 }
 REVOCATION_POLL_SECONDS = 1.0
 REWRAP_INTERVAL_SECONDS = 3600.0

@@ -7,8 +7,9 @@ from pathlib import Path
 from clearway.kit.mail import MailTemplates, SmtpMailer
 from clearway.kit.service import Service, ServiceContext, Subscription, service_api
 from clearway.services.common.api import build_router
+from clearway.services.common.inapp import InAppNotifications, build_inapp_router
 from clearway.services.common.mailbox import Mailbox
-from clearway.services.common.notifications import TEMPLATES, Notifier
+from clearway.services.common.notifications import MAIL_REQUESTED, TEMPLATES, Notifier
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,14 +30,25 @@ def create(context: ServiceContext) -> Service:
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             starttls=settings.smtp_starttls,
         )
+    inapp = InAppNotifications(context.db)
     notifier = Notifier(
-        MailTemplates(TEMPLATE_DIR), context.sealer, mailbox, smtp, settings.public_url
+        MailTemplates(TEMPLATE_DIR),
+        context.sealer,
+        mailbox,
+        smtp,
+        settings.public_url,
+        inapp,
+        context.calls,
     )
-    api = service_api("common", "Clearway common", "Mailbox and key service.")
+    api = service_api("common", "Clearway common", "Mailbox, notifications and key service.")
     api.include_router(build_router(mailbox, context.key_admin, context.db))
+    api.include_router(build_inapp_router(inapp))
     return Service(
         name="common",
         api=api,
         migrations=MIGRATIONS,
-        subscriptions=[Subscription(tuple(TEMPLATES), notifier.on_event)],
+        subscriptions=[
+            Subscription(tuple(TEMPLATES), notifier.on_event),
+            Subscription((MAIL_REQUESTED,), notifier.on_mail_requested),
+        ],
     )

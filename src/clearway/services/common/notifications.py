@@ -1,7 +1,10 @@
 """Mail that events call for: which template, to whom, with what.
 
 Recipients travel sealed inside events; they are opened here, used, and not kept in clear.
-A failed delivery raises, so the bus retries the event and finally dead-letters it.
+Services that know only user ids (orders) list them in `notify`: each gets an in-app
+notification at once, and a `mail.requested` event whose delivery looks the address up with
+identity. A failed delivery raises, so the bus retries that mail alone and finally
+dead-letters it (replayable); the in-app notification is kept whatever happens to the mail.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearway.kit.bus import CloudEvent, publish
 from clearway.kit.crypto import Sealer
 from clearway.kit.mail import MailMessage, MailTemplates, SmtpMailer
+from clearway.kit.service import ServiceCallError, ServiceCalls
+from clearway.services.common.inapp import InAppNotifications
 from clearway.services.common.mailbox import Mailbox
 
 SOURCE = "/clearway/common"
@@ -25,6 +30,44 @@ def _recipient_context(user_id: str) -> str:
     return f"mail-recipient|{user_id}"
 
 
+def _order_update(headline: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The context of an `order_update` mail: a headline and where to look in the app."""
+
+    def extras(data: dict[str, Any]) -> dict[str, Any]:
+        ids = {k: str(data.get(f"{k}_id") or "")[:8] for k in ("order", "report", "clearance")}
+        values = {**ids, "expires_on": data.get("expires_on") or "", "state": data.get("state")}
+        if data.get("clearance_id"):
+            path = f"/clearances/{data['clearance_id']}"
+        elif data.get("order_id"):
+            path = f"/orders/{data['order_id']}"
+        else:
+            path = "/"
+        return {"headline": headline.format(**values), "path": path}
+
+    return extras
+
+
+ORDER_HEADLINES = {
+    "order.created": "New order {order} awaits your answer",
+    "order.answer_reminder": "Reminder: order {order} expires soon without your answer",
+    "order.quoted": "Order {order} has a quote",
+    "order.accepted": "The quote for order {order} was accepted",
+    "order.declined": "Order {order} was declined",
+    "order.started": "Work on order {order} has started",
+    "order.report_delivered": "The reports of order {order} are delivered",
+    "order.completed": "Order {order} is completed",
+    "order.cancelled": "Order {order} was cancelled",
+    "order.expired": "Order {order} expired unanswered",
+    "order.message_posted": "New message on order {order}",
+    "order.attachment_added": "New document on order {order}",
+    "report.issued": "Report {report} was delivered for order {order}",
+    "report.withdrawn": "Report {report} of order {order} was withdrawn",
+    "report.expiring": "Report {report} of order {order} expires on {expires_on}",
+    "clearance.issued": "Shipment clearance {clearance} is issued",
+    "clearance.revoked": "Shipment clearance {clearance} was revoked",
+}
+MAIL_REQUESTED = "mail.requested"
+
 # event type -> (template, extra context from the event's data)
 TEMPLATES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "user.registered": ("welcome", lambda data: {"status": data.get("status")}),
@@ -33,6 +76,7 @@ TEMPLATES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         "password_reset",
         lambda data: {"expires_at": data.get("expires_at")},
     ),
+    **{kind: ("order_update", _order_update(text)) for kind, text in ORDER_HEADLINES.items()},
 }
 SEALED_EXTRAS = ("link",)
 
@@ -45,16 +89,23 @@ class Notifier:
         mailbox: Mailbox,
         smtp: SmtpMailer | None,
         public_url: str,
+        inapp: InAppNotifications,
+        calls: ServiceCalls,
     ) -> None:
         self.templates = templates
         self.sealer = sealer
         self.mailbox = mailbox
         self.smtp = smtp
         self.public_url = public_url
+        self.inapp = inapp
+        self.calls = calls
 
     async def on_event(self, event: CloudEvent, session: AsyncSession) -> None:
         template, extras = TEMPLATES[event.type]
         data = event.data
+        if "notify" in data:
+            await self._notify_users(event, session, template, extras(data))
+            return
         sealed = data.get("recipient")
         user_id = data.get("user_id")
         if not sealed or not isinstance(user_id, str):
@@ -67,6 +118,54 @@ class Notifier:
             if key in data:
                 values[key] = self.sealer.open_text(data[key], context)
         message = self.templates.render(template, **values).addressed_to(recipient["email"])
+        await self.deliver(session, message, event.id)
+        await publish(
+            session,
+            CloudEvent.new(
+                SOURCE,
+                "mail.sent",
+                {"template": template, "event_id": event.id, "user_id": user_id},
+            ),
+        )
+
+    async def _notify_users(
+        self, event: CloudEvent, session: AsyncSession, template: str, values: dict[str, Any]
+    ) -> None:
+        for user_id in event.data["notify"]:
+            if not isinstance(user_id, str):
+                continue
+            await self.inapp.add(
+                session,
+                user_id=user_id,
+                event_id=event.id,
+                type=event.type,
+                title=values["headline"],
+                link=values.get("path"),
+            )
+            await publish(
+                session,
+                CloudEvent.new(
+                    SOURCE,
+                    MAIL_REQUESTED,
+                    {"user_id": user_id, "template": template, "values": values, "cause": event.id},
+                    subject=user_id,
+                ),
+            )
+
+    async def on_mail_requested(self, event: CloudEvent, session: AsyncSession) -> None:
+        """Mail a user known by id: identity says where to (never kept here in clear)."""
+        user_id, template = event.data["user_id"], event.data["template"]
+        try:
+            contact = await self.calls.get_json(
+                "identity", f"/internal/identity/users/{user_id}/contact"
+            )
+        except ServiceCallError as exc:
+            if exc.status == 404:
+                return  # the account is gone: nobody to write to
+            raise
+        message = self.templates.render(
+            template, name=contact["name"], public_url=self.public_url, **event.data["values"]
+        ).addressed_to(contact["email"], message_id=f"<{event.id}@clearway.local>")
         await self.deliver(session, message, event.id)
         await publish(
             session,

@@ -1,8 +1,8 @@
-"""Common's tables: the local mailbox (contents encrypted per field)."""
+"""Common's tables: the local mailbox (contents encrypted per field), in-app notifications."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, LargeBinary, MetaData, String, Table
+from sqlalchemy import Column, Index, LargeBinary, MetaData, String, Table, UniqueConstraint
 
 from clearway.kit.db import UTCDateTime
 
@@ -21,4 +21,20 @@ mailbox = Table(
     Column("text_enc", LargeBinary, nullable=False),
     Column("html_enc", LargeBinary, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False, index=True),
+)
+
+# In-app notifications: what happened, for whom. Titles name ids and states, never personal data.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("link", String(300), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("read_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("user_id", "event_id"),
+    Index("ix_notifications_user_created", "user_id", "created_at"),
 )

@@ -1,0 +1,91 @@
+"""orders: the provider directory, assessment orders, messages, attachments, reports and
+shipment clearances with signed certificates."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from clearway.kit.bus import CloudEvent
+from clearway.kit.problems import problem_response
+from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
+from clearway.services.orders import domain
+from clearway.services.orders.api import as_problem, build_router
+from clearway.services.orders.attachments import Scanner, SignatureScanner
+from clearway.services.orders.certificates import CertificateSigner
+from clearway.services.orders.clearances import Clearances
+from clearway.services.orders.orders import Orders
+from clearway.services.orders.providers import Directory
+from clearway.services.orders.rules import RulesClient
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+ACCOUNT_EVENTS = ("user.verified", "user.suspended", "user.reinstated", "user.deleted")
+
+
+def jobs(orders: Orders, clearances: Clearances) -> dict[str, Callable[[], Awaitable[int]]]:
+    """The scheduled jobs by name; each returns how many things it acted on."""
+
+    def at_now(run: Callable[[datetime], Awaitable[int]]) -> Callable[[], Awaitable[int]]:
+        return lambda: run(datetime.now(UTC))
+
+    return {
+        "orders-expire-unanswered": at_now(orders.expire_unanswered),
+        "orders-remind-providers": at_now(orders.remind_providers),
+        "orders-warn-expiring-reports": at_now(orders.warn_expiring_reports),
+        "orders-revoke-expired-clearances": at_now(clearances.revoke_expired),
+    }
+
+
+def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
+    settings = context.settings
+    rules = RulesClient(context.calls)
+    directory = Directory(context.db, context.cipher, rules)
+    orders = Orders(
+        settings,
+        context.db,
+        context.cipher,
+        context.files,
+        scanner or SignatureScanner(),
+        rules,
+        directory,
+    )
+    signer = CertificateSigner(context.cipher)
+    clearances = Clearances(context.db, rules, signer, settings.jwt_issuer)
+    api = service_api(
+        "orders",
+        "Clearway orders",
+        "Provider directory, assessment orders, reports and shipment clearances.",
+    )
+    api.include_router(build_router(directory, orders, clearances))
+
+    async def on_orders_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, domain.OrdersError)
+        return problem_response(as_problem(exc), request.url.path)
+
+    api.add_exception_handler(domain.OrdersError, on_orders_error)
+
+    async def start() -> None:
+        async with context.db.transaction() as session:
+            await signer.load(session)
+
+    async def on_key_rotated(event: CloudEvent, session: AsyncSession) -> None:
+        # A platform key rotation also rotates the certificate key; old certificates verify.
+        await signer.rotate(session)
+
+    interval = settings.orders_jobs_interval_seconds
+    return Service(
+        name="orders",
+        api=api,
+        migrations=MIGRATIONS,
+        subscriptions=[
+            Subscription(ACCOUNT_EVENTS, directory.on_account_event),
+            Subscription(("key.rotated",), on_key_rotated),
+        ],
+        jobs=[Job(name, interval, run) for name, run in jobs(orders, clearances).items()],
+        on_start=[start],
+    )

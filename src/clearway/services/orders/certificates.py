@@ -1,0 +1,124 @@
+"""Clearance certificates: compact JWS signed with the platform's Ed25519 key (RFC 9864 `Ed25519`).
+
+The private key is stored encrypted in orders' database. A rotation makes a new key sign; old
+keys stay published, since a certificate must verify for as long as it is valid.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearway.kit.crypto import FieldCipher
+from clearway.services.orders.tables import signing_keys
+
+ALGORITHM = "Ed25519"
+TYPE = "clearance+jws"
+KEY_SUBJECT = "service:clearance-keys"
+
+
+class InvalidCertificate(Exception):
+    """The presented text is not a certificate this platform signed, unaltered."""
+
+
+class CertificateSigner:
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+        self._kid: str | None = None
+        self._key: OKPKey | None = None
+        self._public: dict[str, OKPKey] = {}
+
+    async def load(self, session: AsyncSession) -> None:
+        """Load the active key (creating the first one) and every public key."""
+        rows = (
+            await session.execute(select(signing_keys).order_by(signing_keys.c.created_at))
+        ).all()
+        if not rows:
+            await self.rotate(session)
+            return
+        self._public = {r.kid: OKPKey.import_key(orjson.loads(r.public_jwk)) for r in rows}
+        active = next((r for r in reversed(rows) if r.retired_at is None), rows[-1])
+        private = await self._cipher.decrypt(
+            session, "signing_keys", "private_enc", active.kid, active.private_enc
+        )
+        self._kid, self._key = active.kid, OKPKey.import_key(orjson.loads(private))
+
+    async def rotate(self, session: AsyncSession) -> str:
+        kid = secrets.token_urlsafe(12)
+        key = OKPKey.generate_key(
+            "Ed25519", parameters={"kid": kid, "use": "sig", "alg": ALGORITHM}
+        )
+        private = orjson.dumps(key.as_dict(private=True)).decode()
+        now = datetime.now(UTC)
+        await session.execute(
+            update(signing_keys).where(signing_keys.c.retired_at.is_(None)).values(retired_at=now)
+        )
+        await session.execute(
+            signing_keys.insert().values(
+                kid=kid,
+                private_enc=await self._cipher.encrypt(
+                    session, KEY_SUBJECT, "signing_keys", "private_enc", kid, private
+                ),
+                public_jwk=orjson.dumps(key.as_dict(private=False)).decode(),
+                created_at=now,
+            )
+        )
+        await self.load(session)
+        return kid
+
+    @property
+    def kid(self) -> str:
+        assert self._kid is not None, "load() first"
+        return self._kid
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [k.as_dict(private=False) for k in self._public.values()]}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        assert self._key is not None, "load() first"
+        header = {"alg": ALGORITHM, "kid": self.kid, "typ": TYPE}
+        return jws.serialize_compact(
+            header, orjson.dumps(claims, option=orjson.OPT_SORT_KEYS), self._key, [ALGORITHM]
+        )
+
+    async def verify(self, session: AsyncSession, token: str) -> dict[str, Any]:
+        """The claims of a certificate whose signature checks out; else `InvalidCertificate`."""
+        try:
+            header = jws.extract_compact(token.encode()).headers()
+        except (JoseError, ValueError, TypeError) as exc:
+            raise InvalidCertificate("not a compact JWS") from exc
+        kid = header.get("kid")
+        if header.get("alg") != ALGORITHM or header.get("typ") != TYPE or not isinstance(kid, str):
+            raise InvalidCertificate("not a Clearway clearance certificate")
+        key = self._public.get(kid) or await self._stored_key(session, kid)
+        if key is None:
+            raise InvalidCertificate("signed with an unknown key")
+        try:
+            payload = jws.deserialize_compact(token, key, algorithms=[ALGORITHM]).payload
+            claims = orjson.loads(payload)
+        except (JoseError, ValueError, TypeError) as exc:
+            raise InvalidCertificate("the signature does not match the content") from exc
+        if not isinstance(claims, dict):
+            raise InvalidCertificate("unexpected content")
+        return claims
+
+    async def _stored_key(self, session: AsyncSession, kid: str) -> OKPKey | None:
+        # Another process may have rotated since this one loaded.
+        row = (
+            await session.execute(
+                select(signing_keys.c.public_jwk).where(signing_keys.c.kid == kid)
+            )
+        ).first()
+        if row is None:
+            return None
+        key = OKPKey.import_key(orjson.loads(row.public_jwk))
+        self._public[kid] = key
+        return key

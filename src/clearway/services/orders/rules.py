@@ -1,0 +1,53 @@
+"""The rules service as orders sees it: a customer's saved self-check (checklist)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from clearway.kit.service import ServiceCallError, ServiceCalls
+from clearway.services.orders.domain import Checklist, NotFound, Requirement, Unavailable
+
+
+class RulesClient:
+    def __init__(self, calls: ServiceCalls) -> None:
+        self._calls = calls
+
+    async def checklist(self, checklist_id: str) -> Checklist:
+        path = f"/internal/rules/checklists/{quote(checklist_id, safe='')}"
+        try:
+            document: dict[str, Any] = await self._calls.get_json("rules", path)
+        except ServiceCallError as exc:
+            if exc.status in (404, 422):
+                raise NotFound("checklist-not-found", "No such checklist.") from exc
+            raise Unavailable(
+                "rules-unavailable", "The rule base cannot be reached; try again shortly."
+            ) from exc
+        except KeyError as exc:  # the rules service is not hosted here
+            raise Unavailable("rules-unavailable", "The rule base is not available.") from exc
+        try:
+            return Checklist(
+                id=str(document["id"]),
+                owner_id=str(document["owner_id"]),
+                market=str(document["market"]),
+                hs_code=str(document["hs_code"]),
+                requirements=tuple(
+                    Requirement(
+                        code=str(r["code"]),
+                        title=str(r.get("title") or r["code"]),
+                        evidence_type=str(r.get("evidence_type") or ""),
+                        mandatory=bool(r.get("mandatory")),
+                        applies=bool(r.get("applies")),
+                    )
+                    for r in document["requirements"]
+                ),
+            )
+        except (KeyError, TypeError) as exc:
+            raise Unavailable("rules-unavailable", "The rule base answered unexpectedly.") from exc
+
+    async def owned_checklist(self, checklist_id: str, customer_id: str) -> Checklist:
+        """A checklist the customer saved; someone else's is as unknown as a missing one."""
+        checklist = await self.checklist(checklist_id)
+        if checklist.owner_id != customer_id:
+            raise NotFound("checklist-not-found", "No such checklist.")
+        return checklist
