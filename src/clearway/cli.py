@@ -147,3 +147,39 @@ def keys_list() -> None:
             str(key.version), str(key.state), key.created_at.isoformat(timespec="seconds")
         )
     console.print(table)
+
+
+ORDERS_JOBS = (
+    "expire-unanswered",
+    "remind-providers",
+    "warn-expiring-reports",
+    "revoke-expired-clearances",
+)
+
+
+@main.group()
+def orders() -> None:
+    """Orders' scheduled jobs, run once (the running platform also runs them on a timer)."""
+
+
+@orders.command("run")
+@click.argument("jobs", nargs=-1, type=click.Choice(ORDERS_JOBS))
+def orders_run(jobs: tuple[str, ...]) -> None:
+    """Run the named jobs (all when none is named). Their events wait in the orders outbox
+    until the platform relays them (within a second when it is running)."""
+    from clearway.kit.migrations import migrate
+    from clearway.runtime.platform import Platform
+
+    async def run() -> dict[str, object]:
+        platform = Platform(Settings())
+        hosted = platform.hosted["orders"]
+        by_name = {job.name: job for job in hosted.service.jobs}
+        try:
+            await migrate(hosted.context.db, hosted.service.migrations)
+            return {name: await by_name[f"orders-{name}"].run() for name in jobs or ORDERS_JOBS}
+        finally:
+            for each in platform.hosted.values():
+                await each.context.db.dispose()
+
+    for name, count in asyncio.run(run()).items():
+        click.echo(f"{name}: {count}")
