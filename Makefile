@@ -38,6 +38,8 @@ pytest: $(DEV_STAMP)
 test: lint types arch pytest
 
 bench: $(DEV_STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+		|| (echo "make bench needs wrk: install it with your package manager" && exit 1)
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
