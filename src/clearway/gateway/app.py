@@ -10,7 +10,6 @@ import asyncio
 import logging
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -24,6 +23,7 @@ from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
 from clearway.kit.caller import ANONYMOUS, Caller
+from clearway.kit.ids import new_id
 from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
 from clearway.kit.problems import Problem
 
@@ -300,4 +300,4 @@ def _request_id(scope: Scope) -> str:
             if REQUEST_ID.match(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    return new_id()

@@ -3,12 +3,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 
-from clearway.kit.bus import CloudEvent, EmbeddedBus, inbox, outbox
+from clearway.kit.bus import CloudEvent, EmbeddedBus
+from clearway.kit.bus.inbox import inbox
+from clearway.kit.bus.outbox import outbox
 from clearway.kit.db import Database
 
 # Test-only tables live on their own metadata so the kit's shared one stays clean.
@@ -32,7 +35,7 @@ async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> Non
 
 def queued(path: Path, queue: str) -> list[tuple[str, int, int]]:
     """(event_id, attempts, dead) of every message in a queue, read straight from the file."""
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return conn.execute(
             "SELECT event_id, attempts, dead FROM messages WHERE queue = ? ORDER BY id", (queue,)
         ).fetchall()

@@ -9,6 +9,7 @@ import pytest
 
 from clearway.kit.bus import CloudEvent, DeadLetter, EmbeddedBus
 from clearway.kit.bus.embedded import LEASE_EXPIRED
+from clearway.settings import Settings
 
 from .conftest import event, eventually, queued
 
@@ -308,6 +309,33 @@ async def test_subscriptions_are_checked(bus: EmbeddedBus) -> None:
         bus.subscribe("r", ["*"], handle)
 
 
+async def test_concurrent_publishers_share_transactions(
+    bus: EmbeddedBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many small concurrent publishes are committed in a few transactions, none lost."""
+    transactions: list[int] = []
+    insert = bus._insert
+
+    def counted(rows: list[tuple[str, str, bytes]]) -> set[str]:
+        transactions.append(len(rows))
+        return insert(rows)
+
+    monkeypatch.setattr(bus, "_insert", counted)
+    received: list[str] = []
+
+    async def handle(events: Sequence[CloudEvent]) -> None:
+        received.extend(e.id for e in events)
+
+    bus.subscribe_batch("monitor", ["*"], handle)
+    await bus.start()
+    events = [event(n=n) for n in range(200)]
+    await asyncio.gather(*(bus.publish_many([e]) for e in events))
+
+    assert sum(transactions) == 200
+    assert len(transactions) < 20
+    await eventually(lambda: sorted(received) == sorted(e.id for e in events))
+
+
 async def test_throughput_of_batched_publish_and_batch_consumption(bus: EmbeddedBus) -> None:
     """The monitor ingests 5,000 gateway events a second; the queue must not be the limit."""
     received = 0
@@ -323,3 +351,33 @@ async def test_throughput_of_batched_publish_and_batch_consumption(bus: Embedded
         await bus.publish_many([event("gateway.request", path="/v1/x") for _ in range(500)])
     await eventually(lambda: received == 10_000, seconds=10)
     assert time.monotonic() - began < 2.0  # 5,000/s
+
+
+async def test_an_admin_command_lists_and_replays_without_consuming(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    service = EmbeddedBus.from_settings(settings)
+    service.max_attempts, service.poll_seconds = 1, 0.05
+
+    async def broken(e: CloudEvent) -> None:
+        raise KeyError("missing")
+
+    service.subscribe("orders", ["*"], broken)
+    await service.start()
+    lost = event()
+    await service.publish_many([lost])
+    await dead_letters(service)
+    await service.stop()
+
+    async with EmbeddedBus.from_settings(settings) as admin:
+        [letter] = await admin.dead_letters()
+        assert (letter.queue, letter.event, letter.last_error) == (
+            "orders",
+            lost,
+            "KeyError: 'missing'",
+        )
+        assert await admin.replay([letter.id, 999]) == 1
+    assert queued(tmp_path / "bus.db", "orders") == [(lost.id, 0, 0)]
+
+    await admin.stop()  # stopping twice is harmless
+    with pytest.raises(RuntimeError, match="stopped"):
+        await admin.dead_letters()

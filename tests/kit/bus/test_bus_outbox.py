@@ -6,7 +6,8 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import func, select
 
-from clearway.kit.bus import CloudEvent, EmbeddedBus, OutboxRelay, outbox, publish
+from clearway.kit.bus import CloudEvent, EmbeddedBus, OutboxRelay, publish
+from clearway.kit.bus.outbox import outbox
 from clearway.kit.db import Database
 
 from .conftest import event, eventually

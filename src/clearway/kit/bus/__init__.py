@@ -9,8 +9,8 @@ from clearway.kit.bus.bus import BatchHandler, Bus, DeadLetter, Handler, Publish
 from clearway.kit.bus.consumer import idempotent, idempotent_batch
 from clearway.kit.bus.embedded import EmbeddedBus
 from clearway.kit.bus.events import CloudEvent
-from clearway.kit.bus.inbox import inbox
-from clearway.kit.bus.outbox import OutboxRelay, outbox, publish
+from clearway.kit.bus.inbox import prune as prune_inbox
+from clearway.kit.bus.outbox import OutboxRelay, publish
 
 __all__ = [
     "BatchHandler",
@@ -23,8 +23,7 @@ __all__ = [
     "Publisher",
     "idempotent",
     "idempotent_batch",
-    "inbox",
     "matches",
-    "outbox",
+    "prune_inbox",
     "publish",
 ]

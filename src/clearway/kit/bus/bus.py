@@ -41,6 +41,8 @@ class Publisher(Protocol):
 
 
 class Bus(Publisher, Protocol):
+    """Durable queues fed by topics; adapters: `EmbeddedBus` (SQLite), later NATS JetStream."""
+
     def subscribe(self, queue: str, topics: Sequence[str], handler: Handler) -> None:
         """Consume `queue` one event at a time; `topics` are types or patterns ("order.*", "*")."""
 

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import inbox
 from clearway.kit.bus.bus import BatchHandler, Handler
 from clearway.kit.bus.events import CloudEvent
+from clearway.kit.bus.inbox import record
 from clearway.kit.db import Database
 
 SessionHandler = Callable[[CloudEvent, AsyncSession], Awaitable[None]]
@@ -24,7 +24,7 @@ def idempotent(db: Database, consumer: str, handler: SessionHandler) -> Handler:
 
     async def handle(event: CloudEvent) -> None:
         async with db.transaction() as session:
-            if await inbox.record(session, consumer, [event.id]):
+            if await record(session, consumer, [event.id]):
                 await handler(event, session)
 
     return handle
@@ -36,7 +36,7 @@ def idempotent_batch(db: Database, consumer: str, handler: SessionBatchHandler) 
     async def handle(events: Sequence[CloudEvent]) -> None:
         unique = {event.id: event for event in events}
         async with db.transaction() as session:
-            new = await inbox.record(session, consumer, unique)
+            new = await record(session, consumer, unique)
             if new:
                 await handler([event for event in unique.values() if event.id in new], session)
 

@@ -83,6 +83,14 @@ class _Claim:
 
 
 @dataclass(slots=True)
+class _Pending:
+    """Events from concurrent `publish_many` calls, committed together in one transaction."""
+
+    rows: list[tuple[str, str, bytes]] = field(default_factory=list)
+    queues: set[str] | None = None  # set once committed
+
+
+@dataclass(slots=True)
 class _Outcome:
     done: list[int] = field(default_factory=list)
     failed: list[tuple[int, int, str]] = field(default_factory=list)  # id, attempts, error
@@ -106,7 +114,14 @@ def _describe(error: BaseException) -> str:
 
 
 class EmbeddedBus:
-    """A `Bus` on a SQLite file. `async with` opens it for administration without consuming."""
+    """A `Bus` on a SQLite file.
+
+    `lease_seconds` is how long a crashed consumer's messages wait before they are redelivered;
+    it must exceed the time one claim takes to handle (up to `prefetch` events one by one, or
+    one batch), or a slow consumer's messages are delivered twice. A delivery cut short by a
+    crash counts as an attempt, so an event that kills its consumer still ends up dead.
+    `async with` opens the bus for administration (dead letters, replay) without consuming.
+    """
 
     def __init__(
         self,
@@ -132,6 +147,8 @@ class EmbeddedBus:
         self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clearway-bus")
         self._conn: sqlite3.Connection | None = None
+        self._pending = _Pending()
+        self._publish_lock = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmbeddedBus:
@@ -174,6 +191,8 @@ class EmbeddedBus:
 
     async def start(self) -> None:
         """Record the subscriptions, then consume. Start before any publisher of their events."""
+        if self._tasks:
+            raise RuntimeError("the bus is already started")
         subscriptions = [(s.queue, s.topics) for s in self._subscriptions.values()]
         await self._call(self._record_subscriptions, subscriptions)
         self._stopping = False
@@ -186,13 +205,13 @@ class EmbeddedBus:
         """Let in-flight handlers finish, hand back unstarted messages, close the file for good."""
         if self._closed:
             return
-        self._closed = True
         self._stopping = True
         for subscription in self._subscriptions.values():
             subscription.wakeup.set()
         await asyncio.gather(*self._tasks)
         self._tasks = []
-        await self._call(self._close)
+        self._closed = True
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown()
 
     async def _consume(self, subscription: _Subscription) -> None:
@@ -256,11 +275,19 @@ class EmbeddedBus:
     async def publish_many(self, events: Sequence[CloudEvent]) -> None:
         if not events:
             return
-        rows = [(event.id, event.type, event.to_json()) for event in events]
-        queues = await self._call(self._insert, rows)
-        for queue in queues:
-            if subscription := self._subscriptions.get(queue):
-                subscription.wakeup.set()
+        # Group commit: calls arriving while a transaction runs share the next one (and its
+        # fsync). Each caller returns once its own group is committed; if a group's commit
+        # fails, every caller of that group tries it again (inserting twice is harmless).
+        pending = self._pending
+        pending.rows.extend((event.id, event.type, event.to_json()) for event in events)
+        async with self._publish_lock:
+            if pending.queues is None:
+                if pending is self._pending:
+                    self._pending = _Pending()
+                pending.queues = await self._call(self._insert, pending.rows)
+                for queue in pending.queues:
+                    if subscription := self._subscriptions.get(queue):
+                        subscription.wakeup.set()
 
     async def dead_letters(self, queue: str | None = None) -> list[DeadLetter]:
         rows = await self._call(self._select_dead, queue)
@@ -285,6 +312,8 @@ class EmbeddedBus:
     # Everything below runs on the bus thread.
 
     async def _call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if self._closed:
+            raise RuntimeError("the bus is stopped")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
 

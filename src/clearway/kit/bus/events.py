@@ -6,12 +6,13 @@ without knowing who wrote it, and its `id` is what consumers de-duplicate on.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from clearway.kit.ids import new_id
 
 SPECVERSION = "1.0"
 JSON = "application/json"
@@ -35,7 +36,7 @@ class CloudEvent:
         cls, source: str, type: str, data: dict[str, Any], subject: str | None = None
     ) -> CloudEvent:
         return cls(
-            id=uuid.uuid4().hex,
+            id=new_id(),
             source=source,
             type=type,
             time=datetime.now(UTC),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, String, Table, delete
+from sqlalchemy import Column, CursorResult, DateTime, String, Table, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
@@ -54,4 +55,4 @@ async def prune(db: Database, older_than: timedelta) -> int:
         result = await session.execute(
             delete(inbox).where(inbox.c.processed_at < datetime.now(UTC) - older_than)
         )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return cast(CursorResult[Any], result).rowcount

@@ -105,7 +105,10 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def stop(self) -> None:
-        """Stop the background task, then publish everything still in the outbox."""
+        """Stop the background task, then publish everything still in the outbox.
+
+        Stop relays before the bus they publish to, so this last flush still has somewhere to go.
+        """
         if self._task is not None:
             _relays.get(self.db.writer.sync_engine, set()).discard(self)
             # Not cancelled: a batch cut short after publishing would be published twice.
