@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,8 @@ from clearway.services.identity.tokens import TokenIssuer
 from clearway.settings import Settings
 
 SERVICE = "identity"
+PROFILE_CACHE_SECONDS = 5.0
+PROFILE_CACHE_SIZE = 50_000
 PERSONAL = ("email", "name", "company", "phone")
 ADDRESS_POLICY = ThrottlePolicy(
     max_failures=20, window=timedelta(minutes=15), lockout=timedelta(minutes=15)
@@ -88,6 +91,7 @@ class Accounts:
         self.blind_index = blind_index
         self.sealer = sealer
         self.issuer = issuer
+        self._profiles: dict[str, tuple[float, Profile]] = {}
         self.hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         )
@@ -555,8 +559,20 @@ class Accounts:
     # --- profiles ------------------------------------------------------------------------
 
     async def me(self, user_id: str) -> Profile:
-        async with self.db.read() as session:
-            return await self._profile(session, await self._user(session, user_id))
+        """The caller's own profile, served from memory for a few seconds after a read.
+
+        Writes in this process drop the entry at once; another process's write shows here
+        within `PROFILE_CACHE_SECONDS`.
+        """
+        now = time.monotonic()
+        cached = self._profiles.get(user_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        profile = await self.get_user(user_id)
+        if len(self._profiles) >= PROFILE_CACHE_SIZE:
+            self._profiles.clear()
+        self._profiles[user_id] = (now + PROFILE_CACHE_SECONDS, profile)
+        return profile
 
     async def update_me(self, user_id: str, changes: dict[str, Any]) -> Profile:
         now = datetime.now(UTC)
@@ -577,7 +593,9 @@ class Accounts:
                 {"user_id": user_id, "fields": sorted(changes)},
                 subject=user_id,
             )
-            return await self._profile(session, await self._user(session, user_id))
+            profile = await self._profile(session, await self._user(session, user_id))
+        self._profiles.pop(user_id, None)
+        return profile
 
     # --- administration ------------------------------------------------------------------
 
@@ -616,7 +634,8 @@ class Accounts:
             return [await self._profile(session, row) for row in rows], total
 
     async def get_user(self, user_id: str) -> Profile:
-        return await self.me(user_id)
+        async with self.db.read() as session:
+            return await self._profile(session, await self._user(session, user_id))
 
     async def _change_status(
         self, admin: Caller, user_id: str, decide: Any, event_type: str
@@ -638,7 +657,9 @@ class Accounts:
                 {"user_id": user_id, "role": row.role, "by": admin.user_id},
                 subject=user_id,
             )
-            return await self._profile(session, await self._user(session, user_id))
+            profile = await self._profile(session, await self._user(session, user_id))
+        self._profiles.pop(user_id, None)
+        return profile
 
     async def verify(self, admin: Caller, user_id: str) -> Profile:
         return await self._change_status(admin, user_id, domain.verify, events.USER_VERIFIED)
@@ -683,6 +704,7 @@ class Accounts:
                 {"user_id": user_id, "role": row.role, "by": admin.user_id},
                 subject=user_id,
             )
+        self._profiles.pop(user_id, None)
 
     # --- first start ---------------------------------------------------------------------
 
