@@ -1,0 +1,1 @@
+"""Load profiles for `make bench`: Clearway through its gateway, next to a bare baseline."""

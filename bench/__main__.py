@@ -1,0 +1,197 @@
+"""`make bench`: drive Clearway through its gateway with wrk and compare with a bare baseline.
+
+Starts a fresh `clearway up` on a temporary data directory, signs a customer in, then runs
+each profile for `--seconds` at `--connections`, and the same load against a hello-world app
+on the same server stack (uvicorn, uvloop, httptools). Prints one table and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).parent
+ADMIN_PASSWORD = "bench-admin-password"
+CUSTOMER = {"email": "bench@example.com", "password": "bench-customer-password"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    path: str
+    target_rps: float
+    authenticated: bool = True
+
+
+PROFILES = {
+    "me": Profile("GET /api/identity/me (customer token)", "/api/identity/me", 3000),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not become ready in {timeout:.0f} s")
+
+
+@contextmanager
+def serve(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+    process = subprocess.Popen(
+        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_ready(ready_url)
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wrk(url: str, seconds: int, connections: int, token: str | None) -> dict[str, float]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (make bench does this)")
+    result = subprocess.run(
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(HERE / "report.lua"),
+            url,
+        ],
+        env={**os.environ, "BENCH_TOKEN": token or ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = [ln for ln in result.stdout.splitlines() if ln.startswith("{")][-1]
+    return dict(json.loads(line))
+
+
+def baseline(seconds: int, connections: int) -> dict[str, float]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.hello:app",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    with serve(command, {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/"):
+        wrk(f"http://127.0.0.1:{port}/", 3, connections, None)  # warm-up
+        return wrk(f"http://127.0.0.1:{port}/", seconds, connections, None)
+
+
+def clearway_env(data_dir: Path, port: int) -> dict[str, str]:
+    return {
+        "CLEARWAY_DATA_DIR": str(data_dir),
+        "CLEARWAY_PORT": str(port),
+        "CLEARWAY_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "CLEARWAY_LOG_LEVEL": "warning",
+        # The load comes from one address and one user: lift the limits out of the way, as
+        # an operator would for a trusted load generator.
+        "CLEARWAY_RATELIMIT_USER_PER_SECOND": "1000000",
+        "CLEARWAY_RATELIMIT_USER_BURST": "1000000",
+        "CLEARWAY_RATELIMIT_ADDRESS_PER_SECOND": "1000000",
+        "CLEARWAY_RATELIMIT_ADDRESS_BURST": "1000000",
+    }
+
+
+def customer_token(base: str) -> str:
+    body = {**CUSTOMER, "role": "customer", "name": "Bench Customer", "country": "DE"}
+    httpx.post(f"{base}/api/identity/register", json=body, timeout=30).raise_for_status()
+    login = httpx.post(f"{base}/api/identity/login", json=CUSTOMER, timeout=30)
+    login.raise_for_status()
+    return str(login.json()["access_token"])
+
+
+def run_clearway(
+    profiles: list[Profile], seconds: int, connections: int
+) -> dict[str, dict[str, float]]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="clearway-bench-") as tmp:
+        command = [sys.executable, "-c", "from clearway.cli import main; main()", "up"]
+        with serve(command, clearway_env(Path(tmp), port), f"{base}/readyz"):
+            token = customer_token(base)
+            for profile in profiles:
+                url = base + profile.path
+                wrk(url, 3, connections, token if profile.authenticated else None)
+                results[profile.name] = wrk(
+                    url, seconds, connections, token if profile.authenticated else None
+                )
+    return results
+
+
+def show(name: str, r: dict[str, float], base: dict[str, float] | None, target: float) -> None:
+    ratio = f"{r['rps'] / base['rps']:.2f}" if base else "1.00"
+    verdict = ""
+    if target:
+        ok = r["rps"] >= target and r["p99"] <= 50 and r["errors"] == 0
+        verdict = "meets target" if ok else f"below target ({target:.0f} req/s, p99 <= 50 ms)"
+    print(
+        f"{name:<44} {r['rps']:>9.0f} {r['p50']:>8.2f} {r['p95']:>8.2f} {r['p99']:>8.2f}"
+        f" {int(r['errors']):>7} {ratio:>7}  {verdict}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--profile", action="append", choices=sorted(PROFILES))
+    args = parser.parse_args()
+    profiles = [PROFILES[p] for p in (args.profile or sorted(PROFILES))]
+
+    print(f"{args.connections} connections, {args.seconds} s per profile, {os.cpu_count()} cores")
+    base = baseline(args.seconds, args.connections)
+    results = run_clearway(profiles, args.seconds, args.connections)
+    print(f"\n{'profile':<44} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>7}")
+    show("baseline: hello world (same server stack)", base, None, 0)
+    for profile in profiles:
+        show(profile.name, results[profile.name], base, profile.target_rps)
+
+
+if __name__ == "__main__":
+    main()
