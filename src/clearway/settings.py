@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     orders_attachment_max_bytes: int = Field(default=768 * 1024, ge=1)
     orders_jobs_interval_seconds: float = Field(default=900.0, gt=0)
 
+    # Monitor retention: raw request, search and activity records; hour and day roll-ups.
+    monitor_raw_retention_days: int = 14
+    monitor_rollup_retention_days: int = 400
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -101,6 +101,14 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/api/orders/clearances/{clearance_id}/verify", "orders", PUBLIC),
     route("POST", "/api/orders/clearances/verify", "orders", PUBLIC),
     route("GET", "/verify/{clearance_id}", "orders", PUBLIC),
+    # monitor: statistics, activity and the audit trail (metrics are internal only)
+    route("GET", "/api/monitor/requests/stats", "monitor", ADMIN),
+    route("GET", "/api/monitor/searches/top", "monitor", ADMIN),
+    route("GET", "/api/monitor/users/active", "monitor", ADMIN),
+    route("GET", "/api/monitor/orders/funnel", "monitor", ADMIN),
+    route("GET", "/api/monitor/activity", "monitor", ADMIN),
+    route("GET", "/api/monitor/audit", "monitor", ADMIN),
+    route("GET", "/api/monitor/audit/verify", "monitor", ADMIN),
 )
 
 

@@ -35,7 +35,7 @@ from clearway.kit.migrations import migrate
 from clearway.kit.service import Job, Service, ServiceContext, Subscription
 from clearway.runtime.inprocess import InProcessUpstreams
 from clearway.runtime.jobs import JobRunner
-from clearway.services import common, identity, orders
+from clearway.services import common, identity, monitor, orders
 from clearway.settings import Settings
 
 log = logging.getLogger("clearway.platform")
@@ -44,6 +44,7 @@ SERVICE_FACTORIES: dict[str, Callable[[ServiceContext], Service]] = {
     "identity": identity.create,
     "common": common.create,
     "orders": orders.create,
+    "monitor": monitor.create,
 }
 REVOCATION_POLL_SECONDS = 1.0
 REWRAP_INTERVAL_SECONDS = 3600.0

@@ -1,0 +1,213 @@
+"""Ingest: request records in batches (one transaction, one executemany per table per batch),
+domain events one by one (they are few). Each is applied once however often the bus delivers
+it: request records de-duplicate on their event id in the request table itself (an inbox row
+per request would double the writes), domain events go through the platform's inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clearway.kit.bus import CloudEvent
+from clearway.kit.db import Database
+from clearway.services.monitor import domain
+from clearway.services.monitor.audit import AuditTrail
+from clearway.services.monitor.metrics import MonitorMetrics
+from clearway.services.monitor.tables import (
+    active_users,
+    activity,
+    order_stages,
+    requests,
+    search_rollups,
+    searches,
+)
+
+log = logging.getLogger("clearway.monitor.ingest")
+
+DOMAIN_TOPICS = (
+    "user.*",
+    "security.*",
+    "key.*",
+    "search.*",
+    "order.*",
+    "clearance.*",
+    "rule.*",
+    "mail.*",
+    "provider.*",
+)
+"""Everything but `gateway.request`, which arrives on the batch queue."""
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DENIED = frozenset({401, 403})
+USER_FIELDS = ("user_id", "by", "customer_id", "provider_id")
+
+
+def _dialect_insert(session: AsyncSession, table: Table) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _request_row(event: CloudEvent) -> dict[str, Any] | None:
+    data = event.data
+    try:
+        row = {
+            "event_id": event.id,
+            "time": event.time,
+            "route": str(data["route"])[:200],
+            "method": str(data["method"])[:10],
+            "status": int(data["status"]),
+            "latency_ms": float(data["latency_ms"]),
+        }
+    except (KeyError, TypeError, ValueError):
+        # A malformed record must not sink its batch into the dead-letter queue.
+        log.warning("skipping malformed request record %s", event.id)
+        return None
+    user_id, client = data.get("user_id"), data.get("client")
+    row["role"] = str(data.get("role") or "anonymous")[:16]
+    row["user_id"] = str(user_id)[:64] if user_id else None
+    row["client"] = str(client)[:64] if client else None
+    row["request_id"] = str(data.get("request_id") or event.id)[:128]
+    return row
+
+
+class Ingest:
+    def __init__(
+        self, db: Database, audit: AuditTrail, pseudonym: domain.Mac, metrics: MonitorMetrics
+    ) -> None:
+        self.db = db
+        self.audit = audit
+        self.pseudonym = pseudonym
+        self.metrics = metrics
+
+    async def request_batch(self, events: Sequence[CloudEvent]) -> None:
+        """The batch handler of `gateway.request`: the whole batch in one transaction."""
+        async with self.db.transaction() as session:
+            await self.requests(events, session)
+
+    async def requests(self, events: Sequence[CloudEvent], session: AsyncSession) -> None:
+        started = time.perf_counter()
+        rows = [row for row in map(_request_row, events) if row is not None]
+        if rows:
+            # Only the records not seen before count (the bus delivers at least once).
+            statement = _dialect_insert(session, requests).on_conflict_do_nothing()
+            result = await session.execute(statement.returning(requests.c.event_id), rows)
+            new = set(result.scalars())
+            rows = [row for row in rows if row["event_id"] in new]
+        users = {
+            (domain.floor(r["time"], "day"), r["role"], r["user_id"]) for r in rows if r["user_id"]
+        }
+        if users:
+            await session.execute(
+                _dialect_insert(session, active_users).on_conflict_do_nothing(),
+                [{"day": day, "role": role, "user_id": user} for day, role, user in users],
+            )
+        audited = [record for row in rows if (record := self._request_audit(row))]
+        await self.audit.append(session, audited)
+        self.metrics.observe_requests(
+            (r["route"], r["method"], r["status"], r["latency_ms"]) for r in rows
+        )
+        self.metrics.events.labels("request").inc(len(rows))
+        self.metrics.audit_entries.inc(len(audited))
+        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+
+    def _request_audit(self, row: dict[str, Any]) -> domain.AuditRecord | None:
+        """Permission denials, and every change an administrator asked for, from the stream."""
+        if row["status"] in DENIED:
+            action = "access.denied"
+        elif row["role"] == "admin" and row["method"] in WRITES:
+            action = "admin.request"
+        else:
+            return None
+        details = {
+            "route": row["route"],
+            "method": row["method"],
+            "status": row["status"],
+            "role": row["role"],
+            "user_id": row["user_id"],
+            "request_id": row["request_id"],
+        }
+        if row["client"]:
+            details["client_ref"] = self.pseudonym(row["client"])
+        return domain.AuditRecord(row["time"], row["user_id"] or "anonymous", action, details)
+
+    async def domain_event(self, event: CloudEvent, session: AsyncSession) -> None:
+        data = event.data
+        if domain.is_audited(event.type, data):
+            record = domain.AuditRecord(
+                event.time,
+                domain.audit_actor(event.type, data),
+                event.type,
+                domain.audit_details(data, self.pseudonym),
+            )
+            self.metrics.audit_entries.inc(await self.audit.append(session, [record]))
+        if event.type == "search.performed":
+            await self._search(event, session)
+        elif event.type.startswith("order."):
+            await self._order(event, session)
+        subject = str(data.get("order_id") or event.subject or "")[:100] or None
+        users = {str(data[f])[:64] for f in USER_FIELDS if isinstance(data.get(f), str) and data[f]}
+        if users:
+            await session.execute(
+                insert(activity),
+                [
+                    {"time": event.time, "user_id": u, "action": event.type, "subject": subject}
+                    for u in sorted(users)
+                ],
+            )
+        self.metrics.events.labels("domain").inc()
+
+    async def _search(self, event: CloudEvent, session: AsyncSession) -> None:
+        data = event.data
+        keys = domain.search_keys(data)
+
+        def text(name: str) -> str | None:
+            value = data.get(name)
+            return str(value)[:64] if value not in (None, "") else None
+
+        await session.execute(
+            insert(searches).values(
+                time=event.time,
+                hs_code=text("hs_code"),
+                hs_chapter=keys.get("chapter"),
+                hs_heading=keys.get("heading"),
+                category=keys.get("category"),
+                market=keys.get("market"),
+                role=text("role"),
+            )
+        )
+        if not keys:
+            return
+        statement = _dialect_insert(session, search_rollups)
+        statement = statement.on_conflict_do_update(
+            index_elements=["hour", "dimension", "key"],
+            set_={"count": search_rollups.c.count + statement.excluded.count},
+        )
+        hour = domain.floor(event.time, "hour")
+        await session.execute(
+            statement,
+            [{"hour": hour, "dimension": d, "key": k, "count": 1} for d, k in keys.items()],
+        )
+
+    async def _order(self, event: CloudEvent, session: AsyncSession) -> None:
+        order_id = event.data.get("order_id") or event.subject
+        if not order_id:
+            log.warning("order event %s names no order", event.id)
+            return
+        await session.execute(
+            _dialect_insert(session, order_stages).on_conflict_do_nothing(),
+            [
+                {
+                    "order_id": str(order_id)[:64],
+                    "stage": event.type.removeprefix("order.")[:32],
+                    "time": event.time,
+                }
+            ],
+        )

@@ -1,0 +1,79 @@
+"""Helpers for the monitor suites: known event streams, and waiting for the monitor to have them."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from clearway.kit.bus import CloudEvent
+from clearway.runtime.platform import Platform
+
+
+def event(
+    type: str, time: datetime, data: dict[str, Any], subject: str | None = None
+) -> CloudEvent:
+    return CloudEvent(uuid.uuid4().hex, "/tests", type, time, data, subject)
+
+
+def request(
+    time: datetime,
+    route: str,
+    status: int = 200,
+    latency_ms: float = 10.0,
+    *,
+    method: str = "GET",
+    role: str = "customer",
+    user_id: str | None = None,
+    client: str = "203.0.113.9",
+) -> CloudEvent:
+    data = {
+        "route": route,
+        "method": method,
+        "status": status,
+        "latency_ms": latency_ms,
+        "role": role,
+        "user_id": user_id,
+        "client": client,
+        "request_id": uuid.uuid4().hex,
+    }
+    return event("gateway.request", time, data)
+
+
+async def publish(platform: Platform, events: list[CloudEvent]) -> None:
+    await platform.bus.publish_many(events)
+
+
+def monitor_file(platform: Platform) -> Path:
+    return platform.settings.resolved_data_dir / "monitor.db"
+
+
+def query(platform: Platform, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(monitor_file(platform)) as db:
+        return db.execute(sql, parameters).fetchall()
+
+
+WAIT_SECONDS = 15.0
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the monitor did not ingest the events in time")
+        await asyncio.sleep(0.05)
+
+
+async def ingested(platform: Platform, table: str, count: int, where: str = "1=1") -> None:
+    async def check() -> bool:
+        return query(platform, f"SELECT COUNT(*) FROM {table} WHERE {where}")[0][0] >= count
+
+    await eventually(check)
+
+
+def job(platform: Platform, name: str) -> Callable[[], Awaitable[object]]:
+    return next(j.run for j in platform.hosted["monitor"].service.jobs if j.name == name)
