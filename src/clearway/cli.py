@@ -183,3 +183,41 @@ def orders_run(jobs: tuple[str, ...]) -> None:
 
     for name, count in asyncio.run(run()).items():
         click.echo(f"{name}: {count}")
+
+
+@main.group()
+def audit() -> None:
+    """The monitor's audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exits 1 and names the first broken entry if it was tampered with."""
+    from clearway.kit.crypto import BlindIndex
+    from clearway.kit.db import Database
+    from clearway.kit.migrations import migrate
+    from clearway.runtime.platform import open_keystore
+    from clearway.services.monitor import MIGRATIONS as MONITOR_MIGRATIONS
+    from clearway.services.monitor.audit import AuditTrail, audit_mac
+
+    settings = Settings()
+    blind_index = BlindIndex(open_keystore(settings).secret("blind-index"))
+
+    async def run() -> Any:
+        db = Database("monitor", settings.database_url_for("monitor"))
+        try:
+            await migrate(db, MONITOR_MIGRATIONS)
+            return await AuditTrail(db, audit_mac(blind_index)).verify()
+        finally:
+            await db.dispose()
+
+    verdict = asyncio.run(run())
+    if verdict.ok:
+        click.echo(f"OK: {verdict.checked} audit entries, chain intact.")
+        return
+    click.echo(
+        f"BROKEN at seq {verdict.seq}: {verdict.kind} ({verdict.detail});"
+        f" {verdict.checked} entries before it are intact.",
+        err=True,
+    )
+    raise SystemExit(1)
