@@ -36,6 +36,9 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a factory, not a test
+
+
 @dataclass
 class Api:
     """A client through the gateway, with shortcuts for signing in."""

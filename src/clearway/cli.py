@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import click
@@ -32,12 +31,11 @@ def main() -> None:
 @click.option("--demo", is_flag=True, default=None, help="Also seed a demo customer and provider.")
 def up(host: str | None, port: int | None, demo: bool | None) -> None:
     """Run the gateway and all services in one process on the embedded engines."""
+    from clearway.kit.logging import configure_logging
     from clearway.runtime.platform import Platform
 
     settings = _settings(host=host, port=port, demo=demo)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, json=settings.log_json)
     platform = Platform(settings)
     address = f"http://{settings.host}:{settings.port}"
     click.echo(f"Clearway on {address}  (data in {settings.resolved_data_dir})")

@@ -81,7 +81,15 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
 
+    # Prometheus metrics on their own listener (never through the gateway); unset: off.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    # Events a service has applied are remembered this long to absorb redeliveries.
+    inbox_retention_days: int = Field(default=30, ge=1)
+
     log_level: str = "info"
+    # One JSON object per log line, carrying the request id (for log shippers).
+    log_json: bool = False
 
     # Orders: a provider answers an order within this many days or it expires; it is reminded
     # this many hours before. Customers are warned this many days before a report expires.

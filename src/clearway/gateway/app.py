@@ -25,6 +25,7 @@ from clearway.gateway.routes import RouteTable
 from clearway.kit.caller import ANONYMOUS, Caller
 from clearway.kit.ids import new_id
 from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
+from clearway.kit.logging import request_id_var
 from clearway.kit.problems import Problem
 
 log = logging.getLogger("clearway.gateway")
@@ -91,6 +92,7 @@ class Gateway:
         outcome = _Outcome(send, request_id)
         caller = ANONYMOUS
         template = "unmatched"
+        bound = request_id_var.set(request_id)  # every log line of this request carries it
         try:
             path: str = scope["path"]
             method: str = scope["method"]
@@ -129,6 +131,7 @@ class Gateway:
             log.exception("gateway error on %s", scope.get("path"))
             await outcome.problem(Problem(502, detail="The service failed to answer."), "")
         finally:
+            request_id_var.reset(bound)
             self.recorder.record(
                 {
                     "route": template,

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -26,7 +27,14 @@ from clearway.gateway.docs import merge
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
-from clearway.kit.bus import CloudEvent, EmbeddedBus, OutboxRelay, idempotent, matches
+from clearway.kit.bus import (
+    CloudEvent,
+    EmbeddedBus,
+    OutboxRelay,
+    idempotent,
+    matches,
+    prune_inbox,
+)
 from clearway.kit.crypto import BlindIndex, DataKeyCache, FieldCipher, LocalKeyStore, Sealer
 from clearway.kit.db import Database
 from clearway.kit.files import LocalFileStore
@@ -138,6 +146,7 @@ class Platform:
                 max_age=600,
             )
         self._openapi: dict[str, Any] | None = None
+        self.metrics: MetricsServer | None = None
         self.started = False
 
     # --- ASGI ------------------------------------------------------------------------------
@@ -183,10 +192,19 @@ class Platform:
         self.jobs.add(Job("gateway-revocations", REVOCATION_POLL_SECONDS, self._poll_revocations))
         self.jobs.start()
         self.recorder.start()
+        if self.settings.metrics_port is not None:
+            self.metrics = MetricsServer(
+                MetricsEndpoint(self.upstreams, self.credentials),
+                self.settings.metrics_host,
+                self.settings.metrics_port,
+            )
+            await self.metrics.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
+        if self.metrics is not None:
+            await self.metrics.stop()
         await self.jobs.stop()
         await self.recorder.stop()
         for hosted in self.hosted.values():
@@ -228,7 +246,11 @@ class Platform:
         async def rewrap() -> int:
             return await context.cipher.rewrap_all(context.db)
 
+        async def prune() -> int:
+            return await prune_inbox(context.db, timedelta(days=self.settings.inbox_retention_days))
+
         self.jobs.add(Job(f"{name}-rewrap-data-keys", REWRAP_INTERVAL_SECONDS, rewrap))
+        self.jobs.add(Job(f"{name}-prune-inbox", PRUNE_INTERVAL_SECONDS, prune))
         for job in hosted.service.jobs:
             self.jobs.add(job)
 
