@@ -43,7 +43,7 @@ from clearway.kit.migrations import migrate
 from clearway.kit.service import Job, Service, ServiceContext, Subscription
 from clearway.runtime.inprocess import InProcessUpstreams
 from clearway.runtime.jobs import JobRunner
-from clearway.services import common, identity, monitor, orders
+from clearway.services import common, identity, monitor, orders, rules
 from clearway.settings import Settings
 
 log = logging.getLogger("clearway.platform")
@@ -53,6 +53,7 @@ SERVICE_FACTORIES: dict[str, Callable[[ServiceContext], Service]] = {
     "common": common.create,
     "orders": orders.create,
     "monitor": monitor.create,
+    "rules": rules.create,
 }
 REVOCATION_POLL_SECONDS = 1.0
 REWRAP_INTERVAL_SECONDS = 3600.0

@@ -1,0 +1,78 @@
+"""rules: markets, HS nomenclature, product categories, requirements and their versions,
+search, self-checks and checklists, rule files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from clearway.kit.bus import CloudEvent
+from clearway.kit.problems import problem_response
+from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
+from clearway.services.rules import domain
+from clearway.services.rules.api import as_problem, build_router
+from clearway.services.rules.checklists import Checklists
+from clearway.services.rules.domain.files import read_rule_files
+from clearway.services.rules.domain.model import SYSTEM
+from clearway.services.rules.events import SearchEvents
+from clearway.services.rules.store import RULE_PUBLISHED, RULE_RETIRED, RuleStore, rule_files
+
+log = logging.getLogger("clearway.rules")
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+REFRESH_SECONDS = 5.0
+
+
+def create(context: ServiceContext) -> Service:
+    store = RuleStore(context.db)
+    api = service_api(
+        "rules",
+        "Clearway rules",
+        "Markets, HS nomenclature, requirements and their versions, search and self-checks.",
+    )
+    events = SearchEvents(context.db)
+    api.include_router(build_router(store, events, Checklists(context.db, store)))
+    api.state.search_events = events  # for tests and tools that need to flush
+
+    async def on_rules_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, domain.RulesError)
+        return problem_response(as_problem(exc), request.url.path)
+
+    api.add_exception_handler(domain.RulesError, on_rules_error)
+
+    async def start() -> None:
+        await store.reload()
+        if await store.is_empty():
+            await load_shipped(store)
+        await events.start()
+
+    async def on_rules_changed(event: CloudEvent, session: AsyncSession) -> None:
+        # Published here or in another process (the CLI, another worker): rebuild the snapshot.
+        store.invalidate()
+
+    async def refresh() -> None:
+        await store.refresh_if_changed()
+
+    return Service(
+        name="rules",
+        api=api,
+        migrations=MIGRATIONS,
+        subscriptions=[Subscription((RULE_PUBLISHED, RULE_RETIRED), on_rules_changed)],
+        # Competing consumers of one queue each see only some events: a cheap check catches up.
+        jobs=[Job("rules-refresh-snapshot", REFRESH_SECONDS, refresh)],
+        on_start=[start],
+        on_stop=[events.stop, store.stop],
+    )
+
+
+async def load_shipped(store: RuleStore) -> int:
+    """The rule base shipped with the project, imported on first start."""
+    sources = [(p.name, p.read_bytes(), "yaml") for p in rule_files(store.shipped)]
+    files = read_rule_files(sources, store.catalogs)  # type: ignore[arg-type]
+    plan = await store.import_files(SYSTEM, files, dry_run=False)
+    log.info("loaded the shipped rule base: %d rules", len(plan))
+    return len(plan)
