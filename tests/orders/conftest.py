@@ -62,6 +62,9 @@ class World:
         """A saved self-check for a loudspeaker (HS 851822) going to the EU."""
         return await rules_fixture.save_checklist(self.api, owner.token, radio=radio)
 
+    async def applicable(self, owner: User, checklist_id: str) -> list[str]:
+        return await rules_fixture.applicable(self.api, owner.token, checklist_id)
+
     async def order(self, customer: User | None = None, **body: Any) -> dict[str, Any]:
         customer = customer or self.alice
         body.setdefault("provider_id", self.lab.id)
@@ -132,11 +135,6 @@ async def list_provider(api: Api, user: User, profile: dict[str, Any]) -> None:
     assert response.status_code == 200, response.text
 
 
-@pytest.fixture(autouse=True)
-def rules_service(monkeypatch: pytest.MonkeyPatch) -> None:
-    rules_fixture.install(monkeypatch)
-
-
 @pytest.fixture
 async def world(api: Api) -> World:
     alice = await _user(api, "alice@example.com", "customer")
@@ -146,12 +144,16 @@ async def world(api: Api) -> World:
     admin_token = await api.admin_token()
     me = await api.client.get("/api/identity/me", headers=bearer(admin_token))
     admin = User("admin", admin_token, me.json()["id"])
+    # The lab covers everything a loudspeaker with a radio needs in the EU.
+    covers = await rules_fixture.applicable(
+        api, lab.token, await rules_fixture.save_checklist(api, lab.token, radio=True)
+    )
     await list_provider(
         api,
         lab,
         {
             "display_name": "Acme Test Lab",
-            "requirement_codes": rules_fixture.LAB_COVERS,
+            "requirement_codes": covers,
             "markets": ["EU"],
             "accreditations": [{"kind": "notified-body", "identifier": "0123"}],
             "turnaround_days": 10,
@@ -166,7 +168,7 @@ async def world(api: Api) -> World:
         other,
         {
             "display_name": "Other Lab",
-            "requirement_codes": rules_fixture.OTHER_COVERS,
+            "requirement_codes": covers[:1],
             "markets": ["US"],
             "turnaround_days": 5,
         },

@@ -192,9 +192,11 @@ class Clearances:
         ).all()
         status, reason = row.status, row.revoked_reason
         now = datetime.now(UTC)
-        if status == VALID and row.expires_at <= now:
+        lapsed = next((r.id for r in relied if r.expires_on < now.date()), None)
+        if status == VALID and (lapsed or row.expires_at <= now):
             # The expiry job revokes it on its next turn; the answer is right already.
-            status, reason = REVOKED, "a report it relies on has expired"
+            status = REVOKED
+            reason = f"report {lapsed} has expired" if lapsed else "a report it relies on expired"
         view: dict[str, Any] = {
             "id": row.id,
             "valid": status == VALID,
