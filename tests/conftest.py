@@ -3,6 +3,8 @@ that talks to it through the gateway (in-process ASGI, no socket)."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,8 +97,27 @@ def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
+@pytest.fixture(scope="session")
+def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory after a first start (migrations, keys, administrator, rule base).
+
+    Each test starts from a copy: the first start is what costs seconds, and suites that test
+    the first start itself build their own platform from an empty directory.
+    """
+    directory = tmp_path_factory.mktemp("seeded") / "data"
+
+    async def first_start() -> None:
+        platform = Platform(test_settings(directory))
+        await platform.start()
+        await platform.stop()
+
+    asyncio.run(first_start())
+    return directory
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, seeded_data_dir: Path) -> Settings:
+    shutil.copytree(seeded_data_dir, tmp_path / "data")
     return test_settings(tmp_path / "data")
 
 

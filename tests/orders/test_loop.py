@@ -7,7 +7,6 @@ import base64
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.orders import rules_fixture
 from tests.orders.conftest import User, World, assert_problem, eventually
@@ -200,7 +199,6 @@ async def test_idempotent_creation(world: World) -> None:
 
 
 async def test_multipart_upload(world: World) -> None:
-    pytest.importorskip("multipart", reason="multipart uploads need python-multipart")
     order = await world.order()
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     response = await world.client.post(

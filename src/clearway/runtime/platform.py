@@ -43,6 +43,7 @@ from clearway.kit.migrations import migrate
 from clearway.kit.service import Job, Service, ServiceContext, Subscription
 from clearway.runtime.inprocess import InProcessUpstreams
 from clearway.runtime.jobs import JobRunner
+from clearway.runtime.metrics import MetricsEndpoint, MetricsServer
 from clearway.services import common, identity, monitor, orders, rules
 from clearway.settings import Settings
 
@@ -57,6 +58,7 @@ SERVICE_FACTORIES: dict[str, Callable[[ServiceContext], Service]] = {
 }
 REVOCATION_POLL_SECONDS = 1.0
 REWRAP_INTERVAL_SECONDS = 3600.0
+PRUNE_INTERVAL_SECONDS = 24 * 3600.0
 
 
 def root_secret(settings: Settings) -> bytes:

@@ -225,7 +225,7 @@ class _LineDict(dict[str, Any]):
     lines: dict[str, int]
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe loading that remembers the line of every mapping and of each of its keys."""
 
 
@@ -247,7 +247,7 @@ def _screen_yaml(filename: str, text: str) -> None:
     """Refuse what safe loading still allows to hurt: aliases (billion laughs) and deep nesting."""
     depth = 0
     try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
                 raise RuleFileInvalid(
                     [
