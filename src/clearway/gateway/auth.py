@@ -7,6 +7,7 @@ is verified once and remembered until it expires; revocation is checked on every
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,7 +21,8 @@ from clearway.kit.caller import ROLES, Caller
 
 ALGORITHMS = ["Ed25519"]
 CACHE_LIMIT = 50_000
-JWKS_REFRESH_MIN_SECONDS = 10.0
+# Unknown key ids refetch the JWKS at most this often; callers wait for the next fetch.
+JWKS_REFRESH_MIN_SECONDS = 1.0
 
 
 class InvalidToken(Exception):
@@ -59,6 +61,7 @@ class TokenVerifier:
         self._keys: KeySet | None = None
         self._kids: set[str] = set()
         self._fetched_at = 0.0
+        self._refreshing = asyncio.Lock()
         self._registry = JWTClaimsRegistry(
             leeway=5,
             iss={"essential": True, "value": issuer},
@@ -74,6 +77,23 @@ class TokenVerifier:
         self._keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
         self._kids = {str(k.get("kid")) for k in document.get("keys", [])}
         self._fetched_at = time.monotonic()
+
+    async def _refresh_for(self, kid: str) -> None:
+        """A key rotation: the new key is in the JWKS before it signs anything.
+
+        Refusing until the next scheduled refetch would sign out everyone who signs in just
+        after a rotation; refetching on every unknown kid would let anyone make the gateway
+        fetch at will. So requests that meet an unknown kid share one fetch, at most one per
+        `JWKS_REFRESH_MIN_SECONDS`, and wait for it.
+        """
+        arrived = time.monotonic()
+        async with self._refreshing:
+            if kid in self._kids or self._fetched_at >= arrived:
+                return  # fetched while this request waited: its answer stands
+            wait = self._fetched_at + JWKS_REFRESH_MIN_SECONDS - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self.refresh_keys()
 
     async def authenticate(self, token: str) -> Caller:
         now = time.time()
@@ -99,9 +119,8 @@ class TokenVerifier:
         if header.get("alg") not in ALGORITHMS:
             raise InvalidToken("The access token's algorithm is not accepted.")
         kid = str(header.get("kid"))
-        stale = time.monotonic() - self._fetched_at > JWKS_REFRESH_MIN_SECONDS
-        if self._keys is None or (kid not in self._kids and stale):
-            await self.refresh_keys()  # a key rotation: the new key is in the JWKS by now
+        if self._keys is None or kid not in self._kids:
+            await self._refresh_for(kid)
         if self._keys is None or kid not in self._kids:
             raise InvalidToken("The access token was signed by an unknown key.")
         try:
