@@ -1,0 +1,3 @@
+from tests.support import shared_api
+
+__all__ = ["shared_api"]
