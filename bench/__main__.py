@@ -39,6 +39,11 @@ class Profile:
 
 PROFILES = {
     "me": Profile("GET /api/identity/me (customer token)", "/api/identity/me", 3000),
+    "lookup": Profile(
+        "GET /api/rules/search EU 8518.22 (customer)",
+        "/api/rules/search?market=EU&hs_code=8518.22",
+        4000,
+    ),
 }
 
 
