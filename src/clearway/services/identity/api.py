@@ -6,12 +6,13 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import TypeAdapter
 from starlette.responses import JSONResponse
 
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.kit.problems import Problem
 from clearway.services.identity import domain
-from clearway.services.identity.accounts import Accounts
+from clearway.services.identity.accounts import Accounts, Profile
 from clearway.services.identity.schemas import (
     Accepted,
     ChangePassword,
@@ -29,6 +30,7 @@ from clearway.services.identity.schemas import (
     UserPage,
 )
 
+PROFILE_JSON = TypeAdapter(Profile)
 REGISTERED = "Registration received. Check your mailbox for the next step."
 RESET_SENT = "If an account uses this address, a reset link is on its way."
 
@@ -101,9 +103,11 @@ def build_router(accounts: Accounts) -> APIRouter:
         return Response(status_code=204)
 
     @router.get("/api/identity/me", response_model=ProfileOut)
-    async def me(caller: SignedIn) -> Any:
+    async def me(caller: SignedIn) -> Response:
+        """The caller's profile. The hottest route: serialized straight from the dataclass."""
         assert caller.user_id is not None
-        return asdict(await accounts.me(caller.user_id))
+        profile = await accounts.me(caller.user_id)
+        return Response(PROFILE_JSON.dump_json(profile), media_type="application/json")
 
     @router.patch("/api/identity/me", response_model=ProfileOut)
     async def update_me(body: ProfileChanges, caller: SignedIn) -> Any:
