@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -144,8 +145,16 @@ def mint(
 
 
 @asynccontextmanager
-async def platform_api(data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
-    """A platform with settings overrides, and a client through its gateway (as `api`)."""
+async def platform_api(
+    data_dir: Path, *, seed: Path | None = None, **overrides: Any
+) -> AsyncIterator[Api]:
+    """A platform with settings overrides, and a client through its gateway (as `api`).
+
+    `seed`: start from a copy of this data directory (the `seeded_data_dir` fixture) rather
+    than paying for a first start.
+    """
+    if seed is not None:
+        shutil.copytree(seed, data_dir)
     platform = Platform(test_settings(data_dir, **overrides))
     await platform.start()
     try:
@@ -157,7 +166,9 @@ async def platform_api(data_dir: Path, **overrides: Any) -> AsyncIterator[Api]:
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="package")
-async def shared_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+async def shared_api(
+    tmp_path_factory: pytest.TempPathFactory, seeded_data_dir: Path
+) -> AsyncIterator[Api]:
     """One platform for a whole test package, for tests that need no fresh one.
 
     A platform starts in seconds (migrations, the shipped rule base), so tests that only add
@@ -165,7 +176,8 @@ async def shared_api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     loop: `pytestmark = pytest.mark.asyncio(loop_scope="package")`. Tests that count users,
     lock addresses or change settings build their own with `platform_api`.
     """
-    async with platform_api(tmp_path_factory.mktemp("shared") / "data") as api:
+    directory = tmp_path_factory.mktemp("shared") / "data"
+    async with platform_api(directory, seed=seeded_data_dir) as api:
         yield api
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,9 +26,12 @@ LIMITS = {
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def limited(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+async def limited(
+    tmp_path_factory: pytest.TempPathFactory, seeded_data_dir: Path
+) -> AsyncIterator[Api]:
     """Small buckets; each test calls from its own client address, so buckets are its own."""
-    async with platform_api(tmp_path_factory.mktemp("limits") / "data", **LIMITS) as api:
+    directory = tmp_path_factory.mktemp("limits") / "data"
+    async with platform_api(directory, seed=seeded_data_dir, **LIMITS) as api:
         yield api
 
 
