@@ -116,7 +116,7 @@ class Gateway:
                     )
                 raise Problem(403, detail="Your role may not use this route.")
             address = scope["client"][0] if scope.get("client") else "unknown"
-            wait = self.limiter.check(route.limit, address, caller.user_id)
+            wait = await self.limiter.check(route.limit, address, caller.user_id)
             if wait:
                 raise Problem(
                     429, detail="Too many requests; slow down.", headers={"retry-after": str(wait)}
