@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
 from clearway.kit.bus import CloudEvent
+from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import BlindIndex, FieldCipher, KeyService, LocalKeyStore, Sealer
 from clearway.kit.db import Database
@@ -82,6 +83,8 @@ class ServiceContext:
     files: FileStore
     # Only for the service that hosts the key service (common): rotation and versions.
     key_admin: LocalKeyStore | None = None
+    # Invalidation messages to this service's other processes (`clearway.kit.cache_bus`).
+    cache: CacheBus = field(default_factory=LocalCacheBus)
 
 
 @dataclass

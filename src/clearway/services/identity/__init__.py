@@ -14,7 +14,7 @@ from clearway.kit.bus import CloudEvent
 from clearway.kit.problems import problem_response
 from clearway.kit.service import Service, ServiceContext, Subscription, service_api
 from clearway.services.identity import domain, events
-from clearway.services.identity.accounts import Accounts
+from clearway.services.identity.accounts import PROFILE_KEY, Accounts
 from clearway.services.identity.api import as_problem, build_router
 from clearway.services.identity.tokens import TokenIssuer
 
@@ -32,8 +32,20 @@ def create(context: ServiceContext) -> Service:
         settings.access_token_ttl_seconds,
     )
     accounts = Accounts(
-        settings, context.db, context.cipher, context.blind_index, context.sealer, issuer
+        settings,
+        context.db,
+        context.cipher,
+        context.blind_index,
+        context.sealer,
+        issuer,
+        context.cache,
     )
+
+    def on_cache_message(key: str) -> None:
+        if key.startswith(PROFILE_KEY):
+            accounts.drop_profile(key.removeprefix(PROFILE_KEY))
+
+    context.cache.subscribe("identity", on_cache_message)
     api = service_api(
         "identity", "Clearway identity", "Accounts, roles, sessions and password reset."
     )

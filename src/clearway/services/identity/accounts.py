@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import BlindIndex, FieldCipher, Sealer
 from clearway.kit.db import Database
@@ -41,6 +42,7 @@ from clearway.settings import Settings
 SERVICE = "identity"
 PROFILE_CACHE_SECONDS = 5.0
 PROFILE_CACHE_SIZE = 50_000
+PROFILE_KEY = "profile:"  # cache-bus key: profile:<user id>
 PERSONAL = ("email", "name", "company", "phone")
 ADDRESS_POLICY = ThrottlePolicy(
     max_failures=20, window=timedelta(minutes=15), lockout=timedelta(minutes=15)
@@ -84,8 +86,10 @@ class Accounts:
         blind_index: BlindIndex,
         sealer: Sealer,
         issuer: TokenIssuer,
+        cache: CacheBus | None = None,
     ) -> None:
         self.settings = settings
+        self.cache = cache or LocalCacheBus()
         self.db = db
         self.cipher = cipher
         self.blind_index = blind_index
@@ -561,8 +565,8 @@ class Accounts:
     async def me(self, user_id: str) -> Profile:
         """The caller's own profile, served from memory for a few seconds after a read.
 
-        Writes in this process drop the entry at once; another process's write shows here
-        within `PROFILE_CACHE_SECONDS`.
+        Writes drop the entry here at once, and in other processes through the cache bus (or,
+        should a message be lost, within `PROFILE_CACHE_SECONDS`).
         """
         now = time.monotonic()
         cached = self._profiles.get(user_id)
@@ -573,6 +577,14 @@ class Accounts:
             self._profiles.clear()
         self._profiles[user_id] = (now + PROFILE_CACHE_SECONDS, profile)
         return profile
+
+    def drop_profile(self, user_id: str) -> None:
+        self._profiles.pop(user_id, None)
+
+    async def _profile_changed(self, user_id: str) -> None:
+        """Drop the cached profile here and, through the cache bus, in every other process."""
+        self.drop_profile(user_id)
+        await self.cache.publish("identity", PROFILE_KEY + user_id)
 
     async def update_me(self, user_id: str, changes: dict[str, Any]) -> Profile:
         now = datetime.now(UTC)
@@ -594,7 +606,7 @@ class Accounts:
                 subject=user_id,
             )
             profile = await self._profile(session, await self._user(session, user_id))
-        self._profiles.pop(user_id, None)
+        await self._profile_changed(user_id)
         return profile
 
     # --- administration ------------------------------------------------------------------
@@ -658,7 +670,7 @@ class Accounts:
                 subject=user_id,
             )
             profile = await self._profile(session, await self._user(session, user_id))
-        self._profiles.pop(user_id, None)
+        await self._profile_changed(user_id)
         return profile
 
     async def verify(self, admin: Caller, user_id: str) -> Profile:
@@ -704,7 +716,7 @@ class Accounts:
                 {"user_id": user_id, "role": row.role, "by": admin.user_id},
                 subject=user_id,
             )
-        self._profiles.pop(user_id, None)
+        await self._profile_changed(user_id)
 
     # --- first start ---------------------------------------------------------------------
 

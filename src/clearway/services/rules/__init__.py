@@ -27,6 +27,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 REFRESH_SECONDS = 5.0
 
 
+SNAPSHOT_KEY = "snapshot"
+
+
 def create(context: ServiceContext) -> Service:
     store = RuleStore(context.db)
     api = service_api(
@@ -51,8 +54,12 @@ def create(context: ServiceContext) -> Service:
         await events.start()
 
     async def on_rules_changed(event: CloudEvent, session: AsyncSession) -> None:
-        # Published here or in another process (the CLI, another worker): rebuild the snapshot.
+        # Published here or in another process (the CLI, another worker): rebuild the snapshot,
+        # and have every other rules process rebuild theirs (each event reaches only one).
         store.invalidate()
+        await context.cache.publish("rules", SNAPSHOT_KEY)
+
+    context.cache.subscribe("rules", lambda key: store.invalidate())
 
     async def refresh() -> None:
         await store.refresh_if_changed()
