@@ -29,13 +29,26 @@ def main() -> None:
 @click.option("--host", default=None, help="Address to listen on (CLEARWAY_HOST).")
 @click.option("--port", type=int, default=None, help="Port to listen on (CLEARWAY_PORT).")
 @click.option("--demo", is_flag=True, default=None, help="Also seed a demo customer and provider.")
-def up(host: str | None, port: int | None, demo: bool | None) -> None:
-    """Run the gateway and all services in one process on the embedded engines."""
+@click.option(
+    "--processes",
+    is_flag=True,
+    help="The gateway and each service in its own process, over HTTP (CLEARWAY_SERVICE_URLS).",
+)
+def up(host: str | None, port: int | None, demo: bool | None, processes: bool) -> None:
+    """Run the gateway and all services in one process (or one each) on the embedded engines."""
     from clearway.kit.logging import configure_logging
     from clearway.runtime.platform import Platform
 
     settings = _settings(host=host, port=port, demo=demo)
     configure_logging(settings.log_level, json=settings.log_json)
+    if processes:
+        import sys
+
+        from clearway.runtime.processes import Supervisor
+
+        command = [sys.executable, "-c", "from clearway.cli import main; main()"]
+        click.echo(f"Clearway: one process per service (data in {settings.resolved_data_dir})")
+        raise SystemExit(Supervisor(settings, command).run())
     platform = Platform(settings)
     address = f"http://{settings.host}:{settings.port}"
     click.echo(f"Clearway on {address}  (data in {settings.resolved_data_dir})")
@@ -51,6 +64,28 @@ def up(host: str | None, port: int | None, demo: bool | None) -> None:
         timeout_graceful_shutdown=30,
         server_header=False,
     )
+
+
+@main.command()
+@click.argument(
+    "part", type=click.Choice(["gateway", "identity", "rules", "orders", "monitor", "common"])
+)
+@click.option("--host", default=None, help="Address to listen on (CLEARWAY_HOST).")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Port (default: CLEARWAY_PORT for the "
+    "gateway, the port of the service's URL in CLEARWAY_SERVICE_URLS for a service).",
+)
+def serve(part: str, host: str | None, port: int | None) -> None:
+    """Run the gateway or one service alone, for a supervisor of your choice."""
+    from clearway.kit.logging import configure_logging
+    from clearway.runtime.processes import serve as serve_part
+
+    settings = _settings(host=host)
+    configure_logging(settings.log_level, json=settings.log_json)
+    serve_part(settings, part, port)
 
 
 @main.group()

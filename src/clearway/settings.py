@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     ratelimit_auth_per_second: float = 1.0
     ratelimit_auth_burst: int = 10
 
+    # Cache invalidation messages between processes: "memory" (one process) or a redis:// URL.
+    cache_backend: str = "memory"
+
+    # Processes mode (`clearway up --processes`, `clearway serve SERVICE`): where each service
+    # listens. A JSON map of service to base URL (CLEARWAY_SERVICE_URLS); a service not in it
+    # is at http://127.0.0.1:<service_port_base + its place in SERVICES>.
+    service_urls: dict[str, str] = {}
+    service_port_base: int = 8100
+
     body_limit_bytes: int = 1_048_576
     upstream_timeout_seconds: float = 10.0
     cors_origins: list[str] = []
@@ -108,6 +117,11 @@ class Settings(BaseSettings):
     def resolved_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir.resolve()
+
+    def service_url(self, service: str) -> str:
+        if service in self.service_urls:
+            return self.service_urls[service].rstrip("/")
+        return f"http://127.0.0.1:{self.service_port_base + SERVICES.index(service)}"
 
     def database_url_for(self, service: str) -> str:
         if self.database_url:

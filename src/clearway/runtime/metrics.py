@@ -1,7 +1,7 @@
 """Prometheus metrics on their own listener, never through the public gateway.
 
-A scrape of `GET /metrics` on this port is forwarded in-process to the monitor's internal
-metrics route with the platform's internal credential.
+A scrape of `GET /metrics` on this port is forwarded (in-process or over HTTP) to the
+monitor's internal metrics route with the platform's internal credential.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
+from clearway.gateway.app import Upstreams
 from clearway.kit.caller import Caller
 from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
 from clearway.kit.problems import problem_bytes
-from clearway.runtime.inprocess import InProcessUpstreams
 
 METRICS_PATH = "/internal/monitor/metrics"
 _NOT_FOUND = problem_bytes(404, detail="Only /metrics is served here.")
 
 
 class MetricsEndpoint:
-    def __init__(self, upstreams: InProcessUpstreams, credentials: InternalCredentials) -> None:
+    def __init__(self, upstreams: Upstreams, credentials: InternalCredentials) -> None:
         self.upstreams = upstreams
         self.credentials = credentials
 

@@ -1,0 +1,347 @@
+"""The pieces a Clearway process is built from, whichever services it hosts.
+
+`Foundation` is what every process opens (key store, internal credentials, bus, jobs, cache
+bus); a `ServiceHost` is one service on it (database, migrations, outbox relay, subscriptions,
+jobs, its ASGI app behind the internal credential); a `GatewayHost` is the gateway with its
+verifier, limiter, recorder, revocation poller and metrics listener. `Host` starts and stops
+any mix of them in the right order: all of them for the embedded platform (`clearway up`), one
+service or the gateway alone in processes mode (`clearway serve SERVICE`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Send
+
+from clearway.gateway.app import Gateway, LocalEndpoints, Upstreams
+from clearway.gateway.auth import RevocationList, TokenVerifier
+from clearway.gateway.docs import merge
+from clearway.gateway.ratelimit import RateLimiter
+from clearway.gateway.records import RequestRecorder
+from clearway.gateway.routes import RouteTable
+from clearway.kit.bus import CloudEvent, EmbeddedBus, OutboxRelay, idempotent, matches, prune_inbox
+from clearway.kit.cache_bus import cache_bus_from_settings
+from clearway.kit.crypto import BlindIndex, DataKeyCache, FieldCipher, LocalKeyStore, Sealer
+from clearway.kit.db import Database
+from clearway.kit.files import LocalFileStore
+from clearway.kit.internal_auth import InternalCredentials
+from clearway.kit.migrations import migrate
+from clearway.kit.service import Job, Service, ServiceCalls, ServiceContext, Subscription
+from clearway.runtime.jobs import JobRunner
+from clearway.runtime.metrics import MetricsEndpoint, MetricsServer
+from clearway.services import common, identity, monitor, orders, rules
+from clearway.settings import Settings
+
+log = logging.getLogger("clearway.platform")
+
+SERVICE_FACTORIES: dict[str, Callable[[ServiceContext], Service]] = {
+    "identity": identity.create,
+    "common": common.create,
+    "orders": orders.create,
+    "monitor": monitor.create,
+    "rules": rules.create,
+}
+REVOCATION_POLL_SECONDS = 1.0
+REWRAP_INTERVAL_SECONDS = 3600.0
+PRUNE_INTERVAL_SECONDS = 24 * 3600.0
+
+
+def root_secret(settings: Settings) -> bytes:
+    """The secret that opens the key store: from settings, else generated once on disk."""
+    if settings.root_secret is not None:
+        return settings.root_secret.get_secret_value().encode()
+    path = settings.resolved_data_dir / "root.secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+        log.warning("generated a root secret in %s; keep it safe and backed up", path)
+    return path.read_text().strip().encode()
+
+
+def open_keystore(settings: Settings) -> LocalKeyStore:
+    """The local key store (one file in the data directory, opened by every process on the
+    machine); at scale a key service process or a KMS takes its place."""
+    keystore = LocalKeyStore(settings.resolved_data_dir / "keys.db", root_secret(settings))
+    keystore.ensure()
+    return keystore
+
+
+class HostUpstreams(Upstreams, ServiceCalls, Protocol):
+    """How this process reaches services: in-process ASGI calls or pooled HTTP."""
+
+    async def close(self) -> None: ...
+
+
+class Foundation:
+    """What every process opens once, whichever services it hosts."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keystore = open_keystore(settings)
+        self.credentials = InternalCredentials(self.keystore.secret("internal-credential"))
+        self.bus = EmbeddedBus.from_settings(settings)
+        self.cache = cache_bus_from_settings(settings)
+        self.jobs = JobRunner()
+        self.blind_index = BlindIndex(self.keystore.secret("blind-index"))
+        self.sealer = Sealer(self.keystore)
+
+
+class ServiceHost:
+    """One service: its database, context, outbox relay, subscriptions and jobs."""
+
+    def __init__(self, name: str, base: Foundation, calls: ServiceCalls) -> None:
+        settings = base.settings
+        self.name = name
+        self.base = base
+        db = Database(name, settings.database_url_for(name))
+        cache = DataKeyCache(settings.data_key_cache_seconds, settings.data_key_cache_uses)
+        self.context = ServiceContext(
+            name=name,
+            settings=settings,
+            db=db,
+            keys=base.keystore,
+            cipher=FieldCipher(name, base.keystore, cache),
+            blind_index=base.blind_index,
+            sealer=base.sealer,
+            credentials=base.credentials,
+            calls=calls,
+            files=LocalFileStore(settings.resolved_data_dir / "files" / name, base.sealer),
+            key_admin=base.keystore if name == "common" else None,
+            cache=base.cache,
+        )
+        self.service = SERVICE_FACTORIES[name](self.context)
+        self.relay = OutboxRelay(db, base.bus)
+        self.app = self.service.asgi(base.credentials)
+
+    async def migrate(self) -> None:
+        await migrate(self.context.db, self.service.migrations)
+
+    def wire(self) -> None:
+        """Its subscriptions on the bus, its jobs on the runner."""
+        self._wire_events()
+        self._wire_jobs()
+
+    def _wire_events(self) -> None:
+        """One durable queue per service; its handlers share one transaction per event."""
+        name, base = self.name, self.base
+
+        async def key_rotated(event: CloudEvent, session: AsyncSession) -> None:
+            # Another process (the CLI, another worker) may have rotated: read the new version.
+            base.keystore.reload()
+            base.jobs.trigger(f"{name}-rewrap-data-keys")
+
+        subscriptions: Sequence[Subscription] = [
+            *self.service.subscriptions,
+            Subscription(("key.rotated",), key_rotated),
+        ]
+
+        async def dispatch(event: CloudEvent, session: AsyncSession) -> None:
+            for subscription in subscriptions:
+                if any(matches(topic, event.type) for topic in subscription.topics):
+                    await subscription.handler(event, session)
+
+        topics = sorted({t for s in subscriptions for t in s.topics})
+        base.bus.subscribe(name, topics, idempotent(self.context.db, name, dispatch))
+        for batch in self.service.batch_subscriptions:
+            base.bus.subscribe_batch(f"{name}.batch", batch.topics, batch.handler, batch.max_batch)
+
+    def _wire_jobs(self) -> None:
+        context, settings = self.context, self.base.settings
+
+        async def rewrap() -> int:
+            return await context.cipher.rewrap_all(context.db)
+
+        async def prune() -> int:
+            return await prune_inbox(context.db, timedelta(days=settings.inbox_retention_days))
+
+        self.base.jobs.add(Job(f"{self.name}-rewrap-data-keys", REWRAP_INTERVAL_SECONDS, rewrap))
+        self.base.jobs.add(Job(f"{self.name}-prune-inbox", PRUNE_INTERVAL_SECONDS, prune))
+        for job in self.service.jobs:
+            self.base.jobs.add(job)
+
+    async def check_database(self) -> str:
+        started = time.perf_counter()
+        try:
+            async with self.context.db.read() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:
+            return f"failing: {type(exc).__name__}"
+        return f"ok ({(time.perf_counter() - started) * 1000:.1f} ms)"
+
+
+class GatewayHost:
+    """The gateway and what it needs besides the services: keys, revocations, limits, records."""
+
+    def __init__(
+        self,
+        base: Foundation,
+        upstreams: HostUpstreams,
+        ready: Callable[[], Awaitable[dict[str, Any]]],
+        documents: Callable[[], Awaitable[dict[str, dict[str, Any]]]],
+    ) -> None:
+        settings = base.settings
+        self.base = base
+        self.upstreams = upstreams
+        self._documents = documents
+        self.routes = RouteTable()
+        self.revocations = RevocationList()
+        self.verifier = TokenVerifier(
+            settings.jwt_issuer,
+            settings.jwt_audience,
+            lambda: upstreams.get_json("identity", "/.well-known/jwks.json"),
+            self.revocations,
+        )
+        self.recorder = RequestRecorder(base.bus.publish_many)
+        self.limiter = RateLimiter(settings)
+        self.gateway = Gateway(
+            routes=self.routes,
+            verifier=self.verifier,
+            limiter=self.limiter,
+            recorder=self.recorder,
+            upstreams=upstreams,
+            credentials=base.credentials,
+            local=LocalEndpoints(ready=ready, openapi=self.openapi),
+            body_limit=settings.body_limit_bytes,
+            upstream_timeout=settings.upstream_timeout_seconds,
+        )
+        self.app: ASGIApp = self.gateway
+        if settings.cors_origins:
+            self.app = CORSMiddleware(
+                self.gateway,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=["authorization", "content-type", "idempotency-key", "x-request-id"],
+                expose_headers=["x-request-id", "retry-after", "location"],
+                max_age=600,
+            )
+        self._openapi: dict[str, Any] | None = None
+        self._service_documents: dict[str, dict[str, Any]] = {}
+        self.metrics: MetricsServer | None = None
+
+    async def start(self) -> None:
+        """After the services it reaches are up: keys, revocations, records, metrics."""
+        settings = self.base.settings
+        await self.limiter.store.start()
+        await self.verifier.refresh_keys()
+        await self.poll_revocations()
+        self._service_documents = await self._documents()
+        poll = Job("gateway-revocations", REVOCATION_POLL_SECONDS, self.poll_revocations)
+        self.base.jobs.add(poll)
+        self.recorder.start()
+        if settings.metrics_port is not None:
+            self.metrics = MetricsServer(
+                MetricsEndpoint(self.upstreams, self.base.credentials),
+                settings.metrics_host,
+                settings.metrics_port,
+            )
+            await self.metrics.start()
+
+    async def stop_listeners(self) -> None:
+        if self.metrics is not None:
+            await self.metrics.stop()
+
+    async def stop(self) -> None:
+        """Flush request records (to the bus, still open) and close the limiter's store."""
+        await self.recorder.stop()
+        await self.limiter.store.close()
+
+    async def poll_revocations(self) -> None:
+        document = await self.upstreams.get_json(
+            "identity", f"/internal/identity/revocations?after={self.revocations.cursor}"
+        )
+        for item in document["items"]:
+            self.revocations.add(item["session_id"], item["until"])
+        self.revocations.cursor = document["cursor"]
+
+    def openapi(self) -> dict[str, Any]:
+        if self._openapi is None:
+            self._openapi = merge(self.routes.routes, self._service_documents)
+        return self._openapi
+
+
+class Host:
+    """Any mix of services and the gateway in one process, started and stopped in order.
+
+    Start: migrations, subscriptions and jobs, bus, relays, services' start hooks, then the
+    gateway, then the job timers. Stop (after the server has let in-flight requests finish):
+    the reverse, flushing request records and every outbox so nothing is lost.
+    """
+
+    def __init__(
+        self,
+        base: Foundation,
+        services: dict[str, ServiceHost],
+        gateway: GatewayHost | None,
+        upstreams: HostUpstreams,
+    ) -> None:
+        self.base = base
+        self.services = services
+        self.gateway = gateway
+        self.upstreams = upstreams
+        self.started = False
+
+    async def start(self) -> None:
+        for service in self.services.values():
+            await service.migrate()
+        for service in self.services.values():
+            service.wire()
+        await self.base.cache.start()
+        await self.base.bus.start()
+        for service in self.services.values():
+            service.relay.start()
+        for service in self.services.values():
+            for hook in service.service.on_start:
+                await hook()
+        if self.gateway is not None:
+            await self.gateway.start()
+        self.base.jobs.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        self.started = False
+        if self.gateway is not None:
+            await self.gateway.stop_listeners()
+        await self.base.jobs.stop()
+        if self.gateway is not None:
+            await self.gateway.stop()
+        for service in self.services.values():
+            for hook in service.service.on_stop:
+                await hook()
+        for service in self.services.values():
+            await service.relay.stop()  # publishes whatever is still in the outbox
+        await self.base.bus.stop()
+        await self.base.cache.stop()
+        await self.upstreams.close()
+        for service in self.services.values():
+            await service.context.db.dispose()
+
+    async def database_checks(self) -> dict[str, str]:
+        return {name: await s.check_database() for name, s in self.services.items()}
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        """ASGI lifespan for whichever app serves this host."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.start()
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
