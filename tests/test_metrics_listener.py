@@ -1,5 +1,6 @@
 """Prometheus metrics are served on their own listener, not through the public gateway."""
 
+import shutil
 import socket
 from pathlib import Path
 
@@ -16,9 +17,10 @@ def _free_port() -> int:
 
 
 async def test_metrics_on_their_own_port_and_not_through_the_gateway(
-    tmp_path: Path, api: Api
+    tmp_path: Path, seeded_data_dir: Path, api: Api
 ) -> None:
     port = _free_port()
+    shutil.copytree(seeded_data_dir, tmp_path / "metrics")
     platform = Platform(test_settings(tmp_path / "metrics", metrics_port=port))
     await platform.start()
     try:

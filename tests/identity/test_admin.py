@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, PASSWORD, Api, bearer
+from tests.conftest import ADMIN_EMAIL, PASSWORD, Api, bearer, query_sql
 from tests.support import assert_client_error, assert_problem, claims_of, refused
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
@@ -128,16 +126,20 @@ async def test_delete_crypto_shreds_the_user(api: Api) -> None:
     assert_problem(login, 401)
     await refused(api, session["access_token"])
 
-    database = api.platform.settings.resolved_data_dir / "identity.db"
-    with sqlite3.connect(database) as db:
-        keys = db.execute(
-            "SELECT wrapped, destroyed_at FROM data_keys WHERE subject = ?", (f"user:{user_id}",)
-        ).fetchall()
-        row = db.execute(
-            "SELECT email_enc, name_enc, company_enc, phone_enc, password_hash, email_index"
-            " FROM users WHERE id = ?",
-            (user_id,),
-        ).fetchone()
+    settings = api.platform.settings
+    keys = query_sql(
+        settings,
+        "identity",
+        "SELECT wrapped, destroyed_at FROM data_keys WHERE subject = ?",
+        f"user:{user_id}",
+    )
+    (row,) = query_sql(
+        settings,
+        "identity",
+        "SELECT email_enc, name_enc, company_enc, phone_enc, password_hash, email_index"
+        " FROM users WHERE id = ?",
+        user_id,
+    )
     assert keys, "the user had a data key"
     assert all(wrapped is None and destroyed is not None for wrapped, destroyed in keys)
     assert row == (None, None, None, None, None, None)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from clearway.kit.bus import CloudEvent
 from clearway.runtime.platform import Platform
+from tests.conftest import query_sql
 
 
 def event(
@@ -48,13 +47,9 @@ async def publish(platform: Platform, events: list[CloudEvent]) -> None:
     await platform.bus.publish_many(events)
 
 
-def monitor_file(platform: Platform) -> Path:
-    return platform.settings.resolved_data_dir / "monitor.db"
-
-
 def query(platform: Platform, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(monitor_file(platform)) as db:
-        return db.execute(sql, parameters).fetchall()
+    """Rows from the monitor's database, read from outside the platform (either engine)."""
+    return query_sql(platform.settings, "monitor", sql, *parameters)
 
 
 WAIT_SECONDS = 15.0

@@ -4,7 +4,6 @@ tampering is detected and located, through the API and by `clearway audit verify
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -14,8 +13,8 @@ from click.testing import CliRunner
 from clearway.cli import main
 from clearway.runtime.platform import Platform
 from clearway.services.monitor import domain
-from tests.conftest import Api, bearer
-from tests.monitor.conftest import event, ingested, job, monitor_file, publish, query
+from tests.conftest import Api, bearer, run_sql
+from tests.monitor.conftest import event, ingested, job, publish, query
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 ENTRIES = 6
@@ -84,9 +83,7 @@ async def chain_of(platform: Platform) -> list[tuple[int, str]]:
 
 
 def write(platform: Platform, *statements: tuple[str, tuple[object, ...]]) -> None:
-    with sqlite3.connect(monitor_file(platform)) as db:
-        for sql, parameters in statements:
-            db.execute(sql, parameters)
+    run_sql(platform.settings, "monitor", statements)
 
 
 def edit(platform: Platform) -> None:
@@ -98,7 +95,8 @@ def edit_and_rehash(platform: Platform) -> None:
     rows = query(platform, "SELECT seq, time, actor, action, details FROM audit_log ORDER BY seq")
     prev = query(platform, "SELECT hash FROM audit_log WHERE seq = 2")[0][0]
     for seq, time, actor, action, details in rows[2:]:
-        moment = datetime.fromisoformat(time).replace(tzinfo=UTC)
+        moment = time if isinstance(time, datetime) else datetime.fromisoformat(time)
+        moment = moment.replace(tzinfo=UTC)
         actor = "u-innocent" if seq == 3 else actor
         digest = domain.entry_hash(seq, moment, actor, action, details, prev)
         write(
@@ -121,7 +119,7 @@ def insert(platform: Platform) -> None:
         ("UPDATE audit_log SET seq = 1 - seq WHERE seq < 0", ()),
         (
             "INSERT INTO audit_log VALUES (4, ?, 'u-ghost', 'user.verified', ?, ?, ?, ?)",
-            (T0.strftime("%Y-%m-%d %H:%M:%S.%f"), details, prev, digest, "0" * 64),
+            (T0, details, prev, digest, "0" * 64),
         ),
     )
 
@@ -173,6 +171,7 @@ async def test_a_truncated_tail_is_detected_after_a_checkpoint(api: Api) -> None
 async def test_clearway_audit_verify(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = api.platform.settings
     monkeypatch.setenv("CLEARWAY_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CLEARWAY_DATABASE_URL", settings.database_url)
     assert settings.root_secret is not None
     monkeypatch.setenv("CLEARWAY_ROOT_SECRET", settings.root_secret.get_secret_value())
     await chain_of(api.platform)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 
 import pytest
 
@@ -47,9 +48,10 @@ async def test_unsafe_or_wrong_files_are_refused(
 
 
 @pytest.fixture
-def settings(tmp_path):  # type: ignore[no-untyped-def]
+def settings(tmp_path, seeded_data_dir):  # type: ignore[no-untyped-def]
     from tests.conftest import test_settings
 
+    shutil.copytree(seeded_data_dir, tmp_path / "data")
     return test_settings(tmp_path / "data", orders_attachment_max_bytes=4096)
 
 

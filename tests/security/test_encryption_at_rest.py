@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, bearer
+from tests.conftest import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    PASSWORD,
+    Api,
+    bearer,
+    database_contents,
+    query_sql,
+    run_sql,
+)
 from tests.support import assert_problem, claims_of, eventually, mails, platform_api
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
@@ -57,10 +65,13 @@ async def _populate(api: Api) -> list[str]:
 async def test_no_personal_data_in_clear_on_disk(shared_api: Api) -> None:
     api = shared_api
     await _populate(api)
-    data_dir = api.platform.settings.resolved_data_dir
-    files = _disk_bytes(data_dir)
-    assert any(p.name == "identity.db" for p in files)
-    assert any(p.name.endswith("-wal") for p in files)
+    settings = api.platform.settings
+    files = _disk_bytes(settings.resolved_data_dir)
+    if settings.database_url:  # PostgreSQL keeps its files elsewhere: read what it holds
+        files |= {Path(s): database_contents(settings, s) for s in api.platform.hosted}
+    else:
+        assert any(p.name == "identity.db" for p in files)
+        assert any(p.name.endswith("-wal") for p in files)
     leaks = []
     for person in PEOPLE:
         for value in person.values():
@@ -71,17 +82,18 @@ async def test_no_personal_data_in_clear_on_disk(shared_api: Api) -> None:
     assert not leaks, leaks
 
 
-async def test_a_ciphertext_moved_to_another_row_does_not_open(tmp_path: Path) -> None:
-    async with platform_api(tmp_path / "data") as api:
+async def test_a_ciphertext_moved_to_another_row_does_not_open(
+    tmp_path: Path, seeded_data_dir: Path
+) -> None:
+    async with platform_api(tmp_path / "data", seed=seeded_data_dir) as api:
         await _moved_ciphertext(api)
 
 
 async def _moved_ciphertext(api: Api) -> None:
     a_id, b_id = await _populate(api)
-    database = api.platform.settings.resolved_data_dir / "identity.db"
-    with sqlite3.connect(database, timeout=10) as db:
-        (a_name,) = db.execute("SELECT name_enc FROM users WHERE id = ?", (a_id,)).fetchone()
-        db.execute("UPDATE users SET name_enc = ? WHERE id = ?", (a_name, b_id))
+    settings = api.platform.settings
+    ((a_name,),) = query_sql(settings, "identity", "SELECT name_enc FROM users WHERE id = ?", a_id)
+    run_sql(settings, "identity", [("UPDATE users SET name_enc = ? WHERE id = ?", (a_name, b_id))])
     admin = await api.admin_token()
     response = await api.client.get(f"/api/identity/users/{b_id}", headers=bearer(admin))
     assert PEOPLE[0]["name"] not in response.text
@@ -103,19 +115,19 @@ async def test_master_key_rotation_keeps_everything_readable(shared_api: Api) ->
     customer = await api.customer("before-rotation@example.com")
     before_kid = {k["kid"] for k in (await api.client.get("/.well-known/jwks.json")).json()["keys"]}
     admin = await api.admin_token()
-    data_dir = api.platform.settings.resolved_data_dir
+    settings = api.platform.settings
 
     def stale_keys(version: int) -> list[tuple[str, int]]:
         stale = []
         for service in api.platform.hosted:
-            with sqlite3.connect(data_dir / f"{service}.db", timeout=10) as db:
-                rows = db.execute(
-                    "SELECT count(*) FROM data_keys"
-                    " WHERE wrapped IS NOT NULL AND master_version != ?",
-                    (version,),
-                ).fetchone()
-            if rows[0]:
-                stale.append((service, rows[0]))
+            ((count,),) = query_sql(
+                settings,
+                service,
+                "SELECT count(*) FROM data_keys WHERE wrapped IS NOT NULL AND master_version != ?",
+                version,
+            )
+            if count:
+                stale.append((service, count))
         return stale
 
     before = (await api.client.get("/api/common/keys", headers=bearer(admin))).json()
