@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from typing import Any
 
 import click
@@ -42,8 +44,6 @@ def up(host: str | None, port: int | None, demo: bool | None, processes: bool) -
     settings = _settings(host=host, port=port, demo=demo)
     configure_logging(settings.log_level, json=settings.log_json)
     if processes:
-        import sys
-
         from clearway.runtime.processes import Supervisor
 
         command = [sys.executable, "-c", "from clearway.cli import main; main()"]
@@ -52,6 +52,9 @@ def up(host: str | None, port: int | None, demo: bool | None, processes: bool) -
     platform = Platform(settings)
     address = f"http://{settings.host}:{settings.port}"
     click.echo(f"Clearway on {address}  (data in {settings.resolved_data_dir})")
+    # uvicorn re-raises SIGTERM once its graceful shutdown is over; by then every in-flight
+    # request has finished and every outbox is flushed, so that is a clean exit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         platform,
         host=settings.host,

@@ -297,11 +297,6 @@ def test_the_process_stops_within_30_seconds(outcome: Outcome) -> None:
     assert outcome.exit_seconds is not None and outcome.exit_seconds < EXIT_WITHIN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uvicorn >= 0.29 re-raises the captured SIGTERM after its graceful shutdown, so "
-    "`clearway up` (cli.py) dies by the signal (-15) instead of exiting 0",
-)
 def test_the_process_exits_0_after_sigterm(outcome: Outcome) -> None:
     assert outcome.exit_code == 0, f"exit code {outcome.exit_code}"
 
