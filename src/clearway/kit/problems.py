@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from clearway.kit.crypto.errors import DecryptionError
+
 log = logging.getLogger("clearway.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -95,6 +97,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(Problem(exc.status_code, detail=detail, headers=headers))
 
+    async def on_integrity(request: Request, exc: Exception) -> Response:
+        # Stored ciphertext that fails to open was altered, moved or shredded: not the
+        # caller's fault, so a 500, but one that tells the operator what kind.
+        log.error(
+            "stored data failed to decrypt on %s %s: %s", request.method, request.url.path, exc
+        )
+        problem = Problem(
+            500,
+            "Stored data failed an integrity check",
+            "A stored value could not be decrypted; an operator has been alerted.",
+            type="data-integrity",
+        )
+        return problem_response(problem, request.url.path)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(Problem(500, detail="An unexpected error occurred."))
@@ -102,4 +118,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DecryptionError, on_integrity)
     app.add_exception_handler(Exception, on_unexpected)
