@@ -1,4 +1,5 @@
-"""One database per service: SQLAlchemy 2 (async), SQLite by default, PostgreSQL by URL.
+"""One database per service: SQLAlchemy 2 (async), SQLite by default, PostgreSQL by URL
+(`postgresql+asyncpg://…`, one database or schema per service; see docs/postgresql.md).
 
 SQLite allows one writer at a time. Write transactions therefore go through a single pooled
 connection that opens them with `BEGIN IMMEDIATE` (so a reader never has to upgrade its lock
@@ -58,6 +59,37 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     return engine
 
 
+# Per service and process: five services in one process, or several processes per service,
+# must stay well under the server's max_connections (100 by default); see docs/postgresql.md.
+POSTGRESQL_POOL_SIZE = 5
+POSTGRESQL_MAX_OVERFLOW = 5
+
+
+def _postgresql_engine(url: str, service: str) -> AsyncEngine:
+    """One pool for reads and writes: PostgreSQL has row locks and MVCC, no single writer.
+
+    `?schema=<name>` in the URL puts the service in a schema of a shared database instead of a
+    database of its own (the schema is created by the first migration if the role may).
+    """
+    parsed = make_url(url)
+    settings = {"application_name": f"clearway-{service}"}
+    if schema := parsed.query.get("schema"):
+        # Then public, so the connection has a current schema before the first migration.
+        settings["search_path"] = f'"{schema}", public'
+        parsed = parsed.difference_update_query(["schema"])
+    return create_async_engine(
+        parsed,
+        pool_size=POSTGRESQL_POOL_SIZE,
+        max_overflow=POSTGRESQL_MAX_OVERFLOW,
+        pool_timeout=30,
+        # A connection the server, a restart or a proxy closed is replaced before it is used.
+        pool_pre_ping=True,
+        # Idle connections are renewed before a firewall or pgbouncer drops them silently.
+        pool_recycle=1800,
+        connect_args={"server_settings": settings},
+    )
+
+
 class Database:
     """The database of one service. Nothing else holds its URL."""
 
@@ -65,6 +97,8 @@ class Database:
         self.service = service
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        schema = None if self.is_sqlite else make_url(url).query.get("schema")
+        self.schema = str(schema) if schema else None
         if self.is_sqlite:
             path = make_url(url).database
             if path:
@@ -72,7 +106,7 @@ class Database:
             self.writer = _sqlite_engine(url, writer=True)
             self.reader = _sqlite_engine(url, writer=False)
         else:
-            self.writer = create_async_engine(url, pool_size=10, max_overflow=10)
+            self.writer = _postgresql_engine(url, service)
             self.reader = self.writer
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
