@@ -44,6 +44,9 @@ PROFILE_CACHE_SECONDS = 5.0
 PROFILE_CACHE_SIZE = 50_000
 PROFILE_KEY = "profile:"  # cache-bus key: profile:<user id>
 PERSONAL = ("email", "name", "company", "phone")
+# Longer than a revoking transaction can take (pool wait included) between its clock reading
+# and its commit.
+REVOCATION_SETTLE = timedelta(seconds=120)
 ADDRESS_POLICY = ThrottlePolicy(
     max_failures=20, window=timedelta(minutes=15), lockout=timedelta(minutes=15)
 )
@@ -453,11 +456,15 @@ class Accounts:
 
     async def revocations_after(self, after: int) -> tuple[list[dict[str, Any]], int]:
         now = datetime.now(UTC)
+        # On PostgreSQL, sequence order is not commit order: a revocation may become visible
+        # after one with a higher seq was served and the cursor moved past it. Recent ones are
+        # therefore served again (adding one twice is harmless) until they must have committed.
+        recent = revocations.c.created_at > now - REVOCATION_SETTLE
         async with self.db.read() as session:
             rows = (
                 await session.execute(
                     select(revocations)
-                    .where(revocations.c.seq > after, revocations.c.expires_at > now)
+                    .where(or_(revocations.c.seq > after, recent), revocations.c.expires_at > now)
                     .order_by(revocations.c.seq)
                     .limit(5000)
                 )
