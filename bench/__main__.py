@@ -150,15 +150,25 @@ def customer_token(base: str) -> str:
     return str(login.json()["access_token"])
 
 
+# How `clearway up` runs: everything in one process, or the gateway and each service in its own.
+MODES = {"embedded": ["up"], "processes": ["up", "--processes"]}
+SERVICES = ("identity", "rules", "orders", "monitor", "common")
+
+
 def run_clearway(
-    profiles: list[Profile], seconds: int, connections: int
+    profiles: list[Profile], seconds: int, connections: int, mode: str = "embedded"
 ) -> dict[str, dict[str, float]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="clearway-bench-") as tmp:
-        command = [sys.executable, "-c", "from clearway.cli import main; main()", "up"]
-        with serve(command, clearway_env(Path(tmp), port), f"{base}/readyz"):
+        command = [sys.executable, "-c", "from clearway.cli import main; main()", *MODES[mode]]
+        env = clearway_env(Path(tmp), port)
+        if mode == "processes":
+            env["CLEARWAY_SERVICE_URLS"] = json.dumps(
+                {name: f"http://127.0.0.1:{free_port()}" for name in SERVICES}
+            )
+        with serve(command, env, f"{base}/readyz"):
             token = customer_token(base)
             for profile in profiles:
                 url = base + profile.path
@@ -181,21 +191,49 @@ def show(name: str, r: dict[str, float], base: dict[str, float] | None, target: 
     )
 
 
+def side_by_side(
+    profiles: list[Profile],
+    embedded: dict[str, dict[str, float]],
+    processes: dict[str, dict[str, float]],
+) -> None:
+    """The same profiles in both modes: what hosting each service in its own process costs."""
+    print(f"\n{'profile':<44} {'mode':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for profile in profiles:
+        for mode, results in (("embedded", embedded), ("processes", processes)):
+            r = results[profile.name]
+            print(
+                f"{profile.name if mode == 'embedded' else '':<44} {mode:<10} {r['rps']:>9.0f}"
+                f" {r['p50']:>8.2f} {r['p99']:>8.2f} {int(r['errors']):>7}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--profile", action="append", choices=sorted(PROFILES))
+    parser.add_argument(
+        "--mode",
+        choices=sorted(MODES),
+        default="embedded",
+        help="processes: also run every profile against `clearway up --processes`, side by side",
+    )
     args = parser.parse_args()
     profiles = [PROFILES[p] for p in (args.profile or sorted(PROFILES))]
 
     print(f"{args.connections} connections, {args.seconds} s per profile, {os.cpu_count()} cores")
     base = baseline(args.seconds, args.connections)
     results = run_clearway(profiles, args.seconds, args.connections)
-    print(f"\n{'profile':<44} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'ratio':>7}")
+    print(
+        f"\n{'profile':<44} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+        f" {'errors':>7} {'ratio':>7}"
+    )
     show("baseline: hello world (same server stack)", base, None, 0)
     for profile in profiles:
         show(profile.name, results[profile.name], base, profile.target_rps)
+    if args.mode == "processes":
+        processes = run_clearway(profiles, args.seconds, args.connections, "processes")
+        side_by_side(profiles, results, processes)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Reaching services over HTTP: a small keep-alive pool on asyncio streams, parsed by httptools.
 
-The gateway forwards every request through this, so it must not be the bottleneck: measured on
-this project's machine against a hello-world upstream, httpx managed a few hundred requests a
-second (and failed on connections the server had closed), aiohttp about 3,500, this pool about
-7,000-13,000 (`bench/clients.py`). It is HTTP/1.1 to our own services only: bodies stream both
+The gateway forwards every request through this, so it must not be the bottleneck. Measured
+here against a hello-world upstream (`python -m bench.clients`, 2 cores): httpx managed
+200-500 requests a second (and failed on connections the server had closed), aiohttp 3,400-8,600,
+this pool 3,600-13,000, ahead of aiohttp in most runs, with no dependency beyond the httptools
+the server already uses. It is HTTP/1.1 to our own services only: bodies stream both
 ways, connections are reused while the server keeps them alive and dropped before the server's
 own idle timeout, and a request whose body is in hand is retried once on a reused connection
 that turns out to be closed.
