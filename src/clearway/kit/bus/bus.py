@@ -7,12 +7,17 @@ broken consumer never holds back another.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from clearway.kit.bus.events import CloudEvent
+
+MAX_BACKOFF_SECONDS = 300.0
+MAX_ERROR_CHARS = 2000
 
 Handler = Callable[[CloudEvent], Awaitable[None]]
 """Applies one event; raises to have it retried."""
@@ -41,7 +46,19 @@ class Publisher(Protocol):
 
 
 class Bus(Publisher, Protocol):
-    """Durable queues fed by topics; adapters: `EmbeddedBus` (SQLite), later NATS JetStream."""
+    """Durable queues fed by topics; adapters: `EmbeddedBus` (SQLite), `NatsBus` (JetStream).
+
+    `async with` opens a bus for administration (dead letters, replay) without consuming.
+    """
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
 
     def subscribe(self, queue: str, topics: Sequence[str], handler: Handler) -> None:
         """Consume `queue` one event at a time; `topics` are types or patterns ("order.*", "*")."""
@@ -62,6 +79,17 @@ class Bus(Publisher, Protocol):
 
     async def replay(self, ids: Sequence[int] | None, queue: str | None = None) -> int:
         """Put dead letters back (all when `ids` is None), with fresh attempts; return how many."""
+
+
+def retry_delay(base_seconds: float, attempts: int) -> float:
+    """Exponential back-off with jitter, so failed messages do not all return at once."""
+    delay = min(base_seconds * 2.0 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+    return delay * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not a secret)
+
+
+def describe_error(error: BaseException) -> str:
+    """How a failure is shown on a dead letter."""
+    return f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
 
 
 def check_topics(topics: Sequence[str]) -> tuple[str, ...]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +24,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import ParamSpec, Self, TypeVar
 
-from clearway.kit.bus.bus import BatchHandler, DeadLetter, Handler, check_topics, matching_queues
+from clearway.kit.bus.bus import (
+    BatchHandler,
+    DeadLetter,
+    Handler,
+    check_topics,
+    describe_error,
+    matching_queues,
+    retry_delay,
+)
 from clearway.kit.bus.events import CloudEvent
 from clearway.settings import Settings
 
@@ -59,8 +66,6 @@ CREATE INDEX messages_by_queue ON messages (queue, dead, id);
 """
 # AUTOINCREMENT: a dead letter's id, shown to an operator, never comes to mean another message.
 
-MAX_BACKOFF_SECONDS = 300.0
-MAX_ERROR_CHARS = 2000
 LEASE_EXPIRED = "lease expired after the last attempt (did the consumer crash?)"
 
 
@@ -107,10 +112,6 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
 
 
 class EmbeddedBus:
@@ -243,7 +244,7 @@ class EmbeddedBus:
             try:
                 events.append((message_id, attempts, CloudEvent.from_json(payload)))
             except ValueError as error:
-                outcome.failed.append((message_id, attempts, _describe(error)))
+                outcome.failed.append((message_id, attempts, describe_error(error)))
         if subscription.batch_handler is not None:
             if events:
                 try:
@@ -252,7 +253,7 @@ class EmbeddedBus:
                 except Exception as error:
                     log.warning("batch handler of %s failed", subscription.queue, exc_info=True)
                     outcome.failed.extend(
-                        (i, attempts, _describe(error)) for i, attempts, _ in events
+                        (i, attempts, describe_error(error)) for i, attempts, _ in events
                     )
             return outcome
         assert subscription.handler is not None
@@ -267,7 +268,7 @@ class EmbeddedBus:
                 log.warning(
                     "handler of %s failed on %s", subscription.queue, event.id, exc_info=True
                 )
-                outcome.failed.append((message_id, attempts, _describe(error)))
+                outcome.failed.append((message_id, attempts, describe_error(error)))
         return outcome
 
     # Publishing and administration
@@ -423,7 +424,8 @@ class EmbeddedBus:
             if attempts >= self.max_attempts:
                 dead.append((error, now, message_id, lease))
             else:
-                retry.append((now + self._backoff(attempts), error, now, message_id, lease))
+                delay = retry_delay(self.retry_base_seconds, attempts)
+                retry.append((now + delay, error, now, message_id, lease))
         # `leased_until = lease` skips a message whose lease ran out and went to someone else.
         with _immediate(conn):
             conn.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in outcome.done])
@@ -442,11 +444,6 @@ class EmbeddedBus:
                 " WHERE id = ? AND leased_until = ?",
                 [(i, lease) for i in outcome.released],
             )
-
-    def _backoff(self, attempts: int) -> float:
-        """Exponential back-off with jitter, so failed messages do not all return at once."""
-        delay = min(self.retry_base_seconds * 2.0 ** (attempts - 1), MAX_BACKOFF_SECONDS)
-        return delay * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not a secret)
 
     def _select_dead(self, queue: str | None) -> list[tuple[int, str, bytes, int, str, float]]:
         sql = "SELECT id, queue, payload, attempts, last_error, failed_at FROM messages"
