@@ -113,6 +113,13 @@ class Settings(BaseSettings):
     monitor_raw_retention_days: int = 14
     monitor_rollup_retention_days: int = 400
 
+    # NATS bus (bus_url nats://...): the JetStream stream, also the subjects' prefix in lower
+    # case; how long the server remembers event ids to drop a re-published copy; how long it
+    # keeps events, so the longest a service may be down without missing any (docs/nats.md).
+    bus_stream: str = Field(default="CLEARWAY", pattern=r"^[A-Za-z0-9_-]+$")
+    bus_duplicate_window_seconds: float = Field(default=120.0, gt=0)
+    bus_max_age_hours: float = Field(default=72.0, gt=0)
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,9 @@ from clearway.kit.bus.bus import BatchHandler, Bus, DeadLetter, Handler, Publish
 from clearway.kit.bus.consumer import idempotent, idempotent_batch
 from clearway.kit.bus.embedded import EmbeddedBus
 from clearway.kit.bus.events import CloudEvent
+from clearway.kit.bus.factory import open_bus
 from clearway.kit.bus.inbox import prune as prune_inbox
+from clearway.kit.bus.nats import NatsBus
 from clearway.kit.bus.outbox import OutboxRelay, publish
 
 __all__ = [
@@ -19,11 +21,13 @@ __all__ = [
     "DeadLetter",
     "EmbeddedBus",
     "Handler",
+    "NatsBus",
     "OutboxRelay",
     "Publisher",
     "idempotent",
     "idempotent_batch",
     "matches",
+    "open_bus",
     "prune_inbox",
     "publish",
 ]
