@@ -13,16 +13,7 @@ from clearway.kit.bus import CloudEvent, EmbeddedBus, idempotent, idempotent_bat
 from clearway.kit.bus.inbox import inbox
 from clearway.kit.db import Database
 
-from .conftest import applied, event, eventually, queued
-
-
-async def apply(e: CloudEvent, session: AsyncSession) -> None:
-    await session.execute(insert(applied).values(event_id=e.id))
-
-
-async def applied_ids(db: Database) -> list[str]:
-    async with db.read() as session:
-        return list(await session.scalars(select(applied.c.event_id).order_by(applied.c.n)))
+from .conftest import applied_ids, apply, event, eventually
 
 
 async def test_a_duplicate_delivery_is_applied_once(db: Database) -> None:
@@ -56,26 +47,6 @@ async def test_a_failed_handler_leaves_no_inbox_row(db: Database) -> None:
         await handle(retried)
     await handle(retried)
     assert await applied_ids(db) == [retried.id]
-
-
-async def test_the_same_event_published_twice_is_applied_once(
-    db: Database, bus: EmbeddedBus, bus_path: Path
-) -> None:
-    deliveries: list[str] = []
-    handle = idempotent(db, "orders", apply)
-
-    async def counted(e: CloudEvent) -> None:
-        deliveries.append(e.id)
-        await handle(e)
-
-    bus.subscribe("orders", ["*"], counted)
-    await bus.start()
-    twice = event()
-    await bus.publish_many([twice])
-    await eventually(lambda: len(deliveries) == 1 and not queued(bus_path, "orders"))
-    await bus.publish_many([twice])  # consumed and gone from the queue, so delivered again
-    await eventually(lambda: len(deliveries) == 2)
-    assert await applied_ids(db) == [twice.id]
 
 
 async def test_a_redelivery_after_the_lease_is_applied_once(db: Database, bus_path: Path) -> None:
