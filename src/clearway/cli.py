@@ -105,10 +105,10 @@ def dlq() -> None:
 @click.option("--queue", default=None, help="Only this queue (a service name).")
 def dlq_list(queue: str | None) -> None:
     """List dead letters, oldest first."""
-    from clearway.kit.bus import EmbeddedBus
+    from clearway.kit.bus import open_bus
 
     async def run() -> None:
-        async with EmbeddedBus.from_settings(Settings()) as bus:
+        async with open_bus(Settings()) as bus:
             letters = await bus.dead_letters(queue)
         table = Table("id", "queue", "event", "attempts", "failed at", "last error")
         for letter in letters:
@@ -131,13 +131,13 @@ def dlq_list(queue: str | None) -> None:
 @click.option("--queue", default=None, help="Only this queue (a service name).")
 def dlq_replay(ids: tuple[int, ...], everything: bool, queue: str | None) -> None:
     """Put dead letters back on their queues with fresh attempts."""
-    from clearway.kit.bus import EmbeddedBus
+    from clearway.kit.bus import open_bus
 
     if not ids and not everything:
         raise click.UsageError("name the ids to replay, or pass --all")
 
     async def run() -> int:
-        async with EmbeddedBus.from_settings(Settings()) as bus:
+        async with open_bus(Settings()) as bus:
             return await bus.replay(None if everything else list(ids), queue)
 
     click.echo(f"Replayed {asyncio.run(run())} dead letter(s).")

@@ -29,7 +29,7 @@ from clearway.gateway.docs import merge
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
-from clearway.kit.bus import CloudEvent, EmbeddedBus, OutboxRelay, idempotent, matches, prune_inbox
+from clearway.kit.bus import CloudEvent, OutboxRelay, idempotent, matches, open_bus, prune_inbox
 from clearway.kit.cache_bus import cache_bus_from_settings
 from clearway.kit.crypto import BlindIndex, DataKeyCache, FieldCipher, LocalKeyStore, Sealer
 from clearway.kit.db import Database
@@ -90,7 +90,7 @@ class Foundation:
         self.settings = settings
         self.keystore = open_keystore(settings)
         self.credentials = InternalCredentials(self.keystore.secret("internal-credential"))
-        self.bus = EmbeddedBus.from_settings(settings)
+        self.bus = open_bus(settings)
         self.cache = cache_bus_from_settings(settings)
         self.jobs = JobRunner()
         self.blind_index = BlindIndex(self.keystore.secret("blind-index"))
