@@ -274,21 +274,24 @@ async def test_subscriptions_are_checked(any_bus: Bus) -> None:
         any_bus.subscribe("r", ["*"], handle)
 
 
-async def test_throughput_of_batched_publish_and_batch_consumption(any_bus: Bus) -> None:
-    """The monitor ingests 5,000 gateway events a second; the queue must not be the limit."""
-    received = 0
+async def test_a_large_burst_is_consumed_in_batches_without_loss(any_bus: Bus) -> None:
+    """The monitor ingests thousands of gateway events a second in batches (its rate is
+    measured by `python -m bench.monitor_ingest`, not here): every event arrives, once."""
+    received: list[str] = []
+    batch_sizes: list[int] = []
 
     async def ingest(events: Sequence[CloudEvent]) -> None:
-        nonlocal received
-        received += len(events)
+        batch_sizes.append(len(events))
+        received.extend(e.id for e in events)
 
     any_bus.subscribe_batch("monitor", ["gateway.request"], ingest)
     await any_bus.start()
-    began = time.monotonic()
-    for _ in range(20):
-        await any_bus.publish_many([event("gateway.request", path="/v1/x") for _ in range(500)])
-    await eventually(lambda: received == 10_000, seconds=10)
-    assert time.monotonic() - began < 2.0  # 5,000/s
+    published = [event("gateway.request", path="/v1/x") for _ in range(10_000)]
+    for start in range(0, len(published), 500):
+        await any_bus.publish_many(published[start : start + 500])
+    await eventually(lambda: len(received) >= 10_000, seconds=30)
+    assert sorted(received) == sorted(e.id for e in published)
+    assert max(batch_sizes) > 1  # consumed in batches, not one by one
 
 
 async def test_an_admin_bus_lists_and_replays_without_consuming(bus_factory: BusFactory) -> None:
