@@ -20,12 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from clearway.kit.bus import CloudEvent
-from clearway.kit.crypto import BlindIndex, DataKeyCache, FieldCipher, LocalKeyStore, Sealer
-from clearway.kit.db import Database
-from clearway.kit.files import LocalFileStore
-from clearway.kit.internal_auth import InternalCredentials
-from clearway.kit.migrations import migrate
-from clearway.kit.service import ServiceContext
+from clearway.runtime.hosting import Foundation, ServiceHost
 from clearway.services import monitor
 from clearway.settings import Settings
 
@@ -67,25 +62,12 @@ class _NoCalls:
 
 async def run(seconds: float, batch: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="clearway-bench-monitor-") as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp))  # type: ignore[call-arg]
-        keystore = LocalKeyStore(Path(tmp) / "keys.db", b"bench-root-secret-0123456789abcdef")
-        keystore.ensure()
-        sealer = Sealer(keystore)
-        db = Database("monitor", settings.database_url_for("monitor"))
-        context = ServiceContext(
-            name="monitor",
-            settings=settings,
-            db=db,
-            keys=keystore,
-            cipher=FieldCipher("monitor", keystore, DataKeyCache(300, 100_000)),
-            blind_index=BlindIndex(keystore.secret("blind-index")),
-            sealer=sealer,
-            credentials=InternalCredentials(keystore.secret("internal-credential")),
-            calls=_NoCalls(),
-            files=LocalFileStore(Path(tmp) / "files", sealer),
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, data_dir=Path(tmp), root_secret="bench-root-secret-0123456789abcdef"
         )
-        service = monitor.create(context)
-        await migrate(db, service.migrations)
+        host = ServiceHost("monitor", Foundation(settings), _NoCalls())
+        service, db = host.service, host.context.db
+        await host.migrate()
         handler = service.batch_subscriptions[0].handler
         fold = next(job.run for job in service.jobs if job.name == "monitor-fold")
         users = [uuid.uuid4().hex for _ in range(200)]

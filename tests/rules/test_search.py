@@ -131,8 +131,7 @@ async def test_each_search_emits_search_performed_without_personal_data(
     assert response.status_code == 200
     await api.client.get("/api/rules/search", params={"market": "US", "q": "lipstick"})
     hosted = api.platform.hosted["rules"]
-    await hosted.service.api.state.search_events.flush()
-    await hosted.relay.flush()
+    await hosted.telemetry.flush()
     searches: list[dict[str, Any]] = [e.data for e in published if e.type == "search.performed"]
     assert searches[0] == {
         "query": None,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
 from clearway.kit.bus import CloudEvent
+from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import BlindIndex, FieldCipher, KeyService, LocalKeyStore, Sealer
@@ -81,6 +82,8 @@ class ServiceContext:
     calls: ServiceCalls
     # The service's own file store (content encrypted at rest).
     files: FileStore
+    # High-volume events (searches) published in batches, straight to the bus.
+    telemetry: Telemetry
     # Only for the service that hosts the key service (common): rotation and versions.
     key_admin: LocalKeyStore | None = None
     # Invalidation messages to this service's other processes (`clearway.kit.cache_bus`).

@@ -30,6 +30,7 @@ from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
 from clearway.kit.bus import CloudEvent, OutboxRelay, idempotent, matches, open_bus, prune_inbox
+from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.cache_bus import cache_bus_from_settings
 from clearway.kit.crypto import BlindIndex, DataKeyCache, FieldCipher, LocalKeyStore, Sealer
 from clearway.kit.db import Database
@@ -106,6 +107,7 @@ class ServiceHost:
         self.base = base
         db = Database(name, settings.database_url_for(name))
         cache = DataKeyCache(settings.data_key_cache_seconds, settings.data_key_cache_uses)
+        self.telemetry = Telemetry(base.bus, name)
         self.context = ServiceContext(
             name=name,
             settings=settings,
@@ -119,6 +121,7 @@ class ServiceHost:
             files=LocalFileStore(settings.resolved_data_dir / "files" / name, base.sealer),
             key_admin=base.keystore if name == "common" else None,
             cache=base.cache,
+            telemetry=self.telemetry,
         )
         self.service = SERVICE_FACTORIES[name](self.context)
         self.relay = OutboxRelay(db, base.bus)
@@ -202,7 +205,7 @@ class GatewayHost:
             lambda: upstreams.get_json("identity", "/.well-known/jwks.json"),
             self.revocations,
         )
-        self.recorder = RequestRecorder(base.bus.publish_many)
+        self.recorder = RequestRecorder(base.bus)
         self.limiter = RateLimiter(settings)
         self.gateway = Gateway(
             routes=self.routes,
@@ -300,6 +303,7 @@ class Host:
         await self.base.bus.start()
         for service in self.services.values():
             service.relay.start()
+            service.telemetry.start()
         for service in self.services.values():
             for hook in service.service.on_start:
                 await hook()
@@ -319,6 +323,7 @@ class Host:
             for hook in service.service.on_stop:
                 await hook()
         for service in self.services.values():
+            await service.telemetry.stop()
             await service.relay.stop()  # publishes whatever is still in the outbox
         await self.base.bus.stop()
         await self.base.cache.stop()

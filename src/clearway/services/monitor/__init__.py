@@ -16,7 +16,7 @@ from clearway.kit.service import (
 )
 from clearway.services.monitor.api import build_router
 from clearway.services.monitor.audit import AuditTrail, audit_mac, client_pseudonym
-from clearway.services.monitor.ingest import DOMAIN_TOPICS, Ingest
+from clearway.services.monitor.ingest import BATCH_TOPICS, DOMAIN_TOPICS, Ingest
 from clearway.services.monitor.metrics import MonitorMetrics
 from clearway.services.monitor.stats import Statistics
 
@@ -56,9 +56,7 @@ def create(context: ServiceContext) -> Service:
         api=api,
         migrations=MIGRATIONS,
         subscriptions=[Subscription(DOMAIN_TOPICS, ingest.domain_event)],
-        batch_subscriptions=[
-            BatchSubscription(("gateway.request",), ingest.request_batch, MAX_BATCH)
-        ],
+        batch_subscriptions=[BatchSubscription(BATCH_TOPICS, ingest.batch, MAX_BATCH)],
         jobs=[
             Job("monitor-fold", FOLD_SECONDS, stats.fold),
             Job("monitor-audit-checkpoint", CHECKPOINT_SECONDS, audit.checkpoint),

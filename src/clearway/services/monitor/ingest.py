@@ -1,21 +1,24 @@
-"""Ingest: request records in batches (one transaction, one executemany per table per batch),
-domain events one by one (they are few). Each is applied once however often the bus delivers
-it: request records de-duplicate on their event id in the request table itself (an inbox row
-per request would double the writes), domain events go through the platform's inbox.
+"""Ingest: request records and searches in batches (one transaction, one executemany per
+table per batch), other domain events one by one (they are few). Each is applied once however
+often the bus delivers it: request records de-duplicate on their event id in the request table
+itself (an inbox row per request would double the writes); searches and domain events go
+through the inbox.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent
+from clearway.kit.bus import CloudEvent, inbox
 from clearway.kit.db import Database
 from clearway.services.monitor import domain
 from clearway.services.monitor.audit import AuditTrail
@@ -35,14 +38,14 @@ DOMAIN_TOPICS = (
     "user.*",
     "security.*",
     "key.*",
-    "search.*",
     "order.*",
     "clearance.*",
     "rule.*",
     "mail.*",
     "provider.*",
 )
-"""Everything but `gateway.request`, which arrives on the batch queue."""
+"""Everything but the high-volume streams, which arrive on the batch queue."""
+BATCH_TOPICS = ("gateway.request", "search.performed")
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DENIED = frozenset({401, 403})
@@ -53,6 +56,11 @@ def _dialect_insert(session: AsyncSession, table: Table) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def _text(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    return str(value)[:64] if value not in (None, "") else None
 
 
 def _request_row(event: CloudEvent) -> dict[str, Any] | None:
@@ -87,10 +95,17 @@ class Ingest:
         self.pseudonym = pseudonym
         self.metrics = metrics
 
-    async def request_batch(self, events: Sequence[CloudEvent]) -> None:
-        """The batch handler of `gateway.request`: the whole batch in one transaction."""
+    async def batch(self, events: Sequence[CloudEvent]) -> None:
+        """The batch handler of the high-volume streams: the whole batch in one transaction."""
+        records = [e for e in events if e.type == "gateway.request"]
+        searched = [e for e in events if e.type == "search.performed"]
         async with self.db.transaction() as session:
-            await self.requests(events, session)
+            if records:
+                await self.requests(records, session)
+            if searched:
+                # Searches have no natural key: the inbox makes a redelivery count once.
+                new = await inbox.record(session, "monitor.batch", [e.id for e in searched])
+                await self.searches([e for e in searched if e.id in new], session)
 
     async def requests(self, events: Sequence[CloudEvent], session: AsyncSession) -> None:
         started = time.perf_counter()
@@ -148,9 +163,7 @@ class Ingest:
                 domain.audit_details(data, self.pseudonym),
             )
             self.metrics.audit_entries.inc(await self.audit.append(session, [record]))
-        if event.type == "search.performed":
-            await self._search(event, session)
-        elif event.type.startswith("order."):
+        if event.type.startswith("order."):
             await self._order(event, session)
         subject = str(data.get("order_id") or event.subject or "")[:100] or None
         users = {str(data[f])[:64] for f in USER_FIELDS if isinstance(data.get(f), str) and data[f]}
@@ -164,37 +177,43 @@ class Ingest:
             )
         self.metrics.events.labels("domain").inc()
 
-    async def _search(self, event: CloudEvent, session: AsyncSession) -> None:
-        data = event.data
-        keys = domain.search_keys(data)
-
-        def text(name: str) -> str | None:
-            value = data.get(name)
-            return str(value)[:64] if value not in (None, "") else None
-
-        await session.execute(
-            insert(searches).values(
-                time=event.time,
-                hs_code=text("hs_code"),
-                hs_chapter=keys.get("chapter"),
-                hs_heading=keys.get("heading"),
-                category=keys.get("category"),
-                market=keys.get("market"),
-                role=text("role"),
-            )
-        )
-        if not keys:
+    async def searches(self, events: Sequence[CloudEvent], session: AsyncSession) -> None:
+        """Search records and their hourly counts, in one statement each."""
+        if not events:
             return
-        statement = _dialect_insert(session, search_rollups)
-        statement = statement.on_conflict_do_update(
-            index_elements=["hour", "dimension", "key"],
-            set_={"count": search_rollups.c.count + statement.excluded.count},
-        )
-        hour = domain.floor(event.time, "hour")
-        await session.execute(
-            statement,
-            [{"hour": hour, "dimension": d, "key": k, "count": 1} for d, k in keys.items()],
-        )
+        rows = []
+        counts: Counter[tuple[datetime, str, str]] = Counter()
+        for event in events:
+            data = event.data
+            keys = domain.search_keys(data)
+            rows.append(
+                {
+                    "time": event.time,
+                    "hs_code": _text(data, "hs_code"),
+                    "hs_chapter": keys.get("chapter"),
+                    "hs_heading": keys.get("heading"),
+                    "category": keys.get("category"),
+                    "market": keys.get("market"),
+                    "role": _text(data, "role"),
+                }
+            )
+            hour = domain.floor(event.time, "hour")
+            counts.update((hour, dimension, key) for dimension, key in keys.items())
+        await session.execute(insert(searches), rows)
+        if counts:
+            statement = _dialect_insert(session, search_rollups)
+            statement = statement.on_conflict_do_update(
+                index_elements=["hour", "dimension", "key"],
+                set_={"count": search_rollups.c.count + statement.excluded.count},
+            )
+            await session.execute(
+                statement,
+                [
+                    {"hour": hour, "dimension": d, "key": k, "count": n}
+                    for (hour, d, k), n in counts.items()
+                ],
+            )
+        self.metrics.events.labels("search").inc(len(events))
 
     async def _order(self, event: CloudEvent, session: AsyncSession) -> None:
         order_id = event.data.get("order_id") or event.subject

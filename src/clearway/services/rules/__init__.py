@@ -18,7 +18,6 @@ from clearway.services.rules.api import as_problem, build_router
 from clearway.services.rules.checklists import Checklists
 from clearway.services.rules.domain.files import read_rule_files
 from clearway.services.rules.domain.model import SYSTEM
-from clearway.services.rules.events import SearchEvents
 from clearway.services.rules.store import RULE_PUBLISHED, RULE_RETIRED, RuleStore, rule_files
 
 log = logging.getLogger("clearway.rules")
@@ -37,9 +36,7 @@ def create(context: ServiceContext) -> Service:
         "Clearway rules",
         "Markets, HS nomenclature, requirements and their versions, search and self-checks.",
     )
-    events = SearchEvents(context.db)
-    api.include_router(build_router(store, events, Checklists(context.db, store)))
-    api.state.search_events = events  # for tests and tools that need to flush
+    api.include_router(build_router(store, context.telemetry, Checklists(context.db, store)))
 
     async def on_rules_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, domain.RulesError)
@@ -51,7 +48,6 @@ def create(context: ServiceContext) -> Service:
         await store.reload()
         if await store.is_empty():
             await load_shipped(store)
-        await events.start()
 
     async def on_rules_changed(event: CloudEvent, session: AsyncSession) -> None:
         # Published here or in another process (the CLI, another worker): rebuild the snapshot,
@@ -72,7 +68,7 @@ def create(context: ServiceContext) -> Service:
         # Competing consumers of one queue each see only some events: a cheap check catches up.
         jobs=[Job("rules-refresh-snapshot", REFRESH_SECONDS, refresh)],
         on_start=[start],
-        on_stop=[events.stop, store.stop],
+        on_stop=[store.stop],
     )
 
 

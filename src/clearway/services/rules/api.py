@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.kit.problems import Problem
 from clearway.services.rules import domain
@@ -33,7 +34,7 @@ from clearway.services.rules.domain.files import (
 )
 from clearway.services.rules.domain.hs import dotted
 from clearway.services.rules.domain.model import RuleVersion, Status
-from clearway.services.rules.events import SearchEvents, search_data
+from clearway.services.rules.events import search_performed
 from clearway.services.rules.store import RuleStore
 
 Market = Annotated[str, Query(min_length=2, max_length=60, description="EU, US, DE, Japan …")]
@@ -132,7 +133,7 @@ def version_view(version: RuleVersion) -> dict[str, Any]:
     }
 
 
-def build_router(store: RuleStore, events: SearchEvents, checklists: Checklists) -> APIRouter:
+def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists) -> APIRouter:
     router = APIRouter()
 
     # --- for everyone ---------------------------------------------------------------------
@@ -155,8 +156,8 @@ def build_router(store: RuleStore, events: SearchEvents, checklists: Checklists)
         product = resolve_product(store, market, hs_code, category, q)
         found = lookup(store, product)
         page = found.hits[offset : offset + limit]
-        await events.emit(
-            search_data(
+        telemetry.add(
+            search_performed(
                 query=q,
                 hs_code=found.hs_code,
                 category=found.category.id if found.category else None,
