@@ -10,6 +10,7 @@ service or the gateway alone in processes mode (`clearway serve SERVICE`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -310,6 +311,11 @@ class Host:
         if self.gateway is not None:
             await self.gateway.start()
         self.base.jobs.start()
+        # Start-up leaves a quarter of a million long-lived objects (HS nomenclature, rule
+        # snapshot, apps); a full collection scanning them pauses every request for ~100 ms.
+        # Frozen, they are never scanned again, and collections cost microseconds.
+        gc.collect()
+        gc.freeze()
         self.started = True
 
     async def stop(self) -> None:

@@ -99,6 +99,7 @@ class Accounts:
         self.sealer = sealer
         self.issuer = issuer
         self._profiles: dict[str, tuple[float, Profile]] = {}
+        self._loading: dict[str, asyncio.Future[Profile]] = {}
         self.hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         )
@@ -579,7 +580,14 @@ class Accounts:
         cached = self._profiles.get(user_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        profile = await self.get_user(user_id)
+        # One read per expiry, however many requests meet it: the others wait for that read
+        # instead of all queueing for the database at once.
+        loading = self._loading.get(user_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self.get_user(user_id))
+            self._loading[user_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(user_id, None))
+        profile = await asyncio.shield(loading)
         if len(self._profiles) >= PROFILE_CACHE_SIZE:
             self._profiles.clear()
         self._profiles[user_id] = (now + PROFILE_CACHE_SECONDS, profile)
