@@ -30,7 +30,9 @@ class RulesClient:
                 id=str(document["id"]),
                 owner_id=str(document["owner_id"]),
                 market=str(document["market"]),
-                hs_code=str(document["hs_code"]),
+                # A checklist made from a category alone has no HS code; its category then
+                # names the product, so reports still match only that product.
+                hs_code=str(document["hs_code"] or f"category:{document['category']}"),
                 requirements=tuple(
                     Requirement(
                         code=str(r["code"]),
