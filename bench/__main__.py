@@ -65,6 +65,17 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"{url} did not become ready in {timeout:.0f} s")
 
 
+# On a small machine the load generator and the server fight for the same cores, and wrk's
+# clock then measures its own waiting. With `--pin` (the default where `taskset` exists) a
+# one-process server gets the first core and wrk the last, for the baseline and Clearway alike.
+PIN = {"server": ["taskset", "-c", "0"], "wrk": ["taskset", "-c", str((os.cpu_count() or 1) - 1)]}
+pinning = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+
+
+def pinned(role: str, command: list[str]) -> list[str]:
+    return [*PIN[role], *command] if pinning else command
+
+
 @contextmanager
 def serve(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
     process = subprocess.Popen(
@@ -85,17 +96,20 @@ def wrk(url: str, seconds: int, connections: int, token: str | None) -> dict[str
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (make bench does this)")
     result = subprocess.run(
-        [
+        pinned(
             "wrk",
-            f"-t{min(2, connections)}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(HERE / "report.lua"),
-            url,
-        ],
+            [
+                "wrk",
+                f"-t{min(2, connections)}",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "5s",
+                "-s",
+                str(HERE / "report.lua"),
+                url,
+            ],
+        ),
         env={**os.environ, "BENCH_TOKEN": token or ""},
         capture_output=True,
         text=True,
@@ -122,7 +136,9 @@ def baseline(seconds: int, connections: int) -> dict[str, float]:
         "--log-level",
         "warning",
     ]
-    with serve(command, {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/"):
+    with serve(
+        pinned("server", command), {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/"
+    ):
         wrk(f"http://127.0.0.1:{port}/", 3, connections, None)  # warm-up
         return wrk(f"http://127.0.0.1:{port}/", seconds, connections, None)
 
@@ -168,7 +184,9 @@ def run_clearway(
             env["CLEARWAY_SERVICE_URLS"] = json.dumps(
                 {name: f"http://127.0.0.1:{free_port()}" for name in SERVICES}
             )
-        with serve(command, env, f"{base}/readyz"):
+        # Processes mode spreads over every core by design; only one process is pinned.
+        launch = command if mode == "processes" else pinned("server", command)
+        with serve(launch, env, f"{base}/readyz"):
             token = customer_token(base)
             for profile in profiles:
                 url = base + profile.path
@@ -218,10 +236,16 @@ def main() -> None:
         default="embedded",
         help="processes: also run every profile against `clearway up --processes`, side by side",
     )
+    parser.add_argument("--no-pin", action="store_true", help="let server and wrk share every core")
     args = parser.parse_args()
+    global pinning
+    pinning = pinning and not args.no_pin
     profiles = [PROFILES[p] for p in (args.profile or sorted(PROFILES))]
 
-    print(f"{args.connections} connections, {args.seconds} s per profile, {os.cpu_count()} cores")
+    print(
+        f"{args.connections} connections, {args.seconds} s per profile, {os.cpu_count()} cores"
+        + (f", server on core 0, wrk on core {PIN['wrk'][-1]}" if pinning else "")
+    )
     base = baseline(args.seconds, args.connections)
     results = run_clearway(profiles, args.seconds, args.connections)
     print(
