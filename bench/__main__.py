@@ -8,6 +8,7 @@ on the same server stack (uvicorn, uvloop, httptools). Prints one table and the 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from bench import monitor_ingest
 
 HERE = Path(__file__).parent
 ADMIN_PASSWORD = "bench-admin-password"
@@ -258,6 +261,11 @@ def main() -> None:
     if args.mode == "processes":
         processes = run_clearway(profiles, args.seconds, args.connections, "processes")
         side_by_side(profiles, results, processes)
+    ingest = asyncio.run(monitor_ingest.run(min(args.seconds, 10), monitor_ingest.DEFAULT_BATCH))
+    print(
+        f"\nmonitor ingest (target 5,000 events/s): {ingest['ingest_per_second']:,.0f} events/s"
+        f" ingested, {ingest['sustained_per_second']:,.0f} events/s with roll-ups"
+    )
 
 
 if __name__ == "__main__":

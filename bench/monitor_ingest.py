@@ -24,6 +24,7 @@ from clearway.runtime.hosting import Foundation, ServiceHost
 from clearway.services import monitor
 from clearway.settings import Settings
 
+DEFAULT_BATCH = monitor.MAX_BATCH
 ROUTES = [
     ("GET", "/api/identity/me"),
     ("GET", "/api/rules/requirements"),
@@ -101,7 +102,7 @@ async def run(seconds: float, batch: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to ingest")
-    parser.add_argument("--batch", type=int, default=monitor.MAX_BATCH, help="events per batch")
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="events per batch")
     args = parser.parse_args()
     result = asyncio.run(run(args.seconds, args.batch))
     print(
