@@ -134,6 +134,14 @@ async def active_signing_key(platform: Platform) -> OKPKey:
         private = await context.cipher.decrypt(
             session, "signing_keys", "private_enc", row.kid, row.private_enc
         )
+
+    async def published() -> bool:
+        # A key rotated in by an earlier test is signed with once identity reloads its keys.
+        platform.jobs.trigger("identity-signing-keys")
+        jwks = await platform.upstreams.get_json("identity", "/.well-known/jwks.json")
+        return row.kid in {k["kid"] for k in jwks["keys"]}
+
+    await eventually(published, within=10)
     return OKPKey.import_key(orjson.loads(private))
 
 

@@ -12,11 +12,11 @@ from starlette.responses import Response
 
 from clearway.kit.bus import CloudEvent
 from clearway.kit.problems import problem_response
-from clearway.kit.service import Service, ServiceContext, Subscription, service_api
+from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
 from clearway.services.identity import domain, events
 from clearway.services.identity.accounts import PROFILE_KEY, Accounts
 from clearway.services.identity.api import as_problem, build_router
-from clearway.services.identity.tokens import TokenIssuer
+from clearway.services.identity.tokens import RELOAD_SECONDS, TokenIssuer
 
 log = logging.getLogger("clearway.identity")
 
@@ -67,11 +67,16 @@ def create(context: ServiceContext) -> Service:
         kid = await issuer.rotate(session)
         await events.emit(session, events.SIGNING_KEY_ROTATED, {"kid": kid})
 
+    async def reload_signing_keys() -> None:
+        async with context.db.read() as session:
+            await issuer.load(session)
+
     return Service(
         name="identity",
         api=api,
         migrations=Path(__file__).parent / "migrations",
         subscriptions=[Subscription(("key.rotated",), on_key_rotated)],
+        jobs=[Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys)],
         on_start=[start],
     )
 

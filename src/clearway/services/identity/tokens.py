@@ -24,6 +24,9 @@ from clearway.services.identity.tables import signing_keys
 
 ALGORITHM = "Ed25519"
 KEY_SUBJECT = "service:signing-keys"
+# How often every identity process re-reads the key set: a rotation (by any process) takes
+# effect within this, and the old key stays published until its tokens have expired.
+RELOAD_SECONDS = 5.0
 
 
 @dataclass
@@ -48,6 +51,7 @@ class TokenIssuer:
         ).all()
         if not rows:
             await self.rotate(session)
+            await self.load(session)
             return
         now = datetime.now(UTC)
         published = []
@@ -81,7 +85,8 @@ class TokenIssuer:
                 created_at=now,
             )
         )
-        await self.load(session)
+        # Memory changes only once the caller's transaction has committed and `load` runs
+        # (`RELOAD_SECONDS`): a rolled-back rotation never signs a token.
         return kid
 
     def jwks(self) -> dict[str, Any]:
