@@ -280,9 +280,9 @@ def rules_import(files: tuple[str, ...], dry_run: bool) -> None:
 
     from rich.progress import Progress
 
+    from clearway.kit.errors import DomainError
     from clearway.kit.migrations import migrate
     from clearway.services.rules import MIGRATIONS
-    from clearway.services.rules.domain import RulesError
     from clearway.services.rules.domain.files import (
         MAX_FILE_BYTES,
         RuleFileInvalid,
@@ -325,7 +325,7 @@ def rules_import(files: tuple[str, ...], dry_run: bool) -> None:
         for error in exc.errors:
             console.print(f"[red]{error.file}:{error.line}[/red] {error.message}")
         raise SystemExit(1) from None
-    except RulesError as exc:
+    except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     table = Table("rule", "action", "version", "changed fields", "source")
     for item in plan:

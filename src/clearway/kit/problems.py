@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from clearway.kit.crypto.errors import DecryptionError
+from clearway.kit.errors import DomainError
 
 log = logging.getLogger("clearway.errors")
 
@@ -97,6 +98,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(Problem(exc.status_code, detail=detail, headers=headers))
 
+    async def on_domain(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DomainError)
+        problem = Problem(
+            exc.status, detail=str(exc), type=exc.code, headers=exc.headers, **exc.extensions
+        )
+        return problem_response(problem, request.url.path)
+
     async def on_integrity(request: Request, exc: Exception) -> Response:
         # Stored ciphertext that fails to open was altered, moved or shredded: not the
         # caller's fault, so a 500, but one that tells the operator what kind.
@@ -118,5 +126,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(DecryptionError, on_integrity)
     app.add_exception_handler(Exception, on_unexpected)

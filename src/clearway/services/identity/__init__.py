@@ -6,16 +6,13 @@ import logging
 import secrets
 from pathlib import Path
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
 
 from clearway.kit.bus import CloudEvent
-from clearway.kit.problems import problem_response
 from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
 from clearway.services.identity import domain, events
 from clearway.services.identity.accounts import PROFILE_KEY, Accounts
-from clearway.services.identity.api import as_problem, build_router
+from clearway.services.identity.api import build_router
 from clearway.services.identity.tokens import RELOAD_SECONDS, TokenIssuer
 
 log = logging.getLogger("clearway.identity")
@@ -50,12 +47,6 @@ def create(context: ServiceContext) -> Service:
         "identity", "Clearway identity", "Accounts, roles, sessions and password reset."
     )
     api.include_router(build_router(accounts))
-
-    async def on_identity_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, domain.IdentityError)
-        return problem_response(as_problem(exc), request.url.path)
-
-    api.add_exception_handler(domain.IdentityError, on_identity_error)
 
     async def start() -> None:
         async with context.db.transaction() as session:

@@ -35,14 +35,6 @@ REGISTERED = "Registration received. Check your mailbox for the next step."
 RESET_SENT = "If an account uses this address, a reset link is on its way."
 
 
-def as_problem(error: domain.IdentityError) -> Problem:
-    """Identity's rule violations leave the API as problem+json (installed on the app)."""
-    headers = {}
-    if isinstance(error, domain.Throttled):
-        headers["retry-after"] = str(error.retry_after)
-    return Problem(error.status, detail=str(error), type=error.code, headers=headers)
-
-
 def build_router(accounts: Accounts) -> APIRouter:
     router = APIRouter()
 

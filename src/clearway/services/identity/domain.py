@@ -9,6 +9,25 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
+from clearway.kit.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthorized,
+)
+
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "Invalid",
+    "NotFound",
+    "Throttled",
+    "Unauthorized",
+]
+
 COMMON_PASSWORDS = Path(__file__).parent / "data" / "common-passwords.txt.gz"
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 128  # argon2 hashes anything, but a megabyte password is an attack
@@ -27,42 +46,15 @@ class Status(StrEnum):
     DELETED = "deleted"
 
 
-class IdentityError(Exception):
-    """A rule was broken; `code` names it, the message is safe to show."""
-
-    status = 400
-
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(message)
-
-
-class Invalid(IdentityError):
-    status = 422
-
-
-class Unauthorized(IdentityError):
-    status = 401
-
-
-class Forbidden(IdentityError):
-    status = 403
-
-
-class NotFound(IdentityError):
-    status = 404
-
-
-class Conflict(IdentityError):
-    status = 409
-
-
-class Throttled(IdentityError):
+class Throttled(DomainError):
     status = 429
 
     def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__("throttled", "Too many failed sign-ins. Try again later.")
+        super().__init__(
+            "throttled",
+            "Too many failed sign-ins. Try again later.",
+            headers={"retry-after": str(retry_after)},
+        )
 
 
 INVALID_CREDENTIALS = Unauthorized("invalid-credentials", "The e-mail or password is wrong.")

@@ -7,15 +7,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
 
 from clearway.kit.bus import CloudEvent
-from clearway.kit.problems import problem_response
 from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
-from clearway.services.orders import domain
-from clearway.services.orders.api import as_problem, build_router
+from clearway.services.orders.api import build_router
 from clearway.services.orders.attachments import Scanner, SignatureScanner
 from clearway.services.orders.certificates import CertificateSigner
 from clearway.services.orders.clearances import Clearances
@@ -62,12 +58,6 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         "Provider directory, assessment orders, reports and shipment clearances.",
     )
     api.include_router(build_router(directory, orders, clearances))
-
-    async def on_orders_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, domain.OrdersError)
-        return problem_response(as_problem(exc), request.url.path)
-
-    api.add_exception_handler(domain.OrdersError, on_orders_error)
 
     async def start() -> None:
         async with context.db.transaction() as session:

@@ -63,11 +63,6 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-def as_problem(error: domain.OrdersError) -> Problem:
-    """Orders' rule violations leave the API as problem+json (installed on the app)."""
-    return Problem(error.status, detail=str(error), type=error.code, **error.extensions)
-
-
 def _customer(caller: Any) -> None:
     if caller.role != "customer":
         raise Problem(403, detail="Only customers may do this.")

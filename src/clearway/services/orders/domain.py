@@ -9,38 +9,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
+from clearway.kit.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 
-class OrdersError(Exception):
-    """A rule was broken; `code` names it, the message is safe to show."""
-
-    status = 400
-
-    def __init__(self, code: str, message: str, **extensions: Any) -> None:
-        self.code = code
-        self.extensions: dict[str, Any] = extensions
-        super().__init__(message)
-
-
-class Invalid(OrdersError):
-    status = 422
-
-
-class Forbidden(OrdersError):
-    status = 403
-
-
-class NotFound(OrdersError):
-    status = 404
-
-
-class Conflict(OrdersError):
-    status = 409
-
-
-class Unavailable(OrdersError):
-    status = 503
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "Invalid",
+    "NotFound",
+    "Unavailable",
+]
 
 
 # --- the order state machine -----------------------------------------------------------------

@@ -6,15 +6,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
 
 from clearway.kit.bus import CloudEvent
-from clearway.kit.problems import problem_response
 from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
-from clearway.services.rules import domain
-from clearway.services.rules.api import as_problem, build_router
+from clearway.services.rules.api import build_router
 from clearway.services.rules.checklists import Checklists
 from clearway.services.rules.domain.files import read_rule_files
 from clearway.services.rules.domain.model import SYSTEM
@@ -37,12 +33,6 @@ def create(context: ServiceContext) -> Service:
         "Markets, HS nomenclature, requirements and their versions, search and self-checks.",
     )
     api.include_router(build_router(store, context.telemetry, Checklists(context.db, store)))
-
-    async def on_rules_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, domain.RulesError)
-        return problem_response(as_problem(exc), request.url.path)
-
-    api.add_exception_handler(domain.RulesError, on_rules_error)
 
     async def start() -> None:
         await store.reload()

@@ -13,7 +13,6 @@ from starlette.responses import Response
 
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
-from clearway.kit.problems import Problem
 from clearway.services.rules import domain
 from clearway.services.rules.checklists import (
     Checklists,
@@ -43,11 +42,6 @@ CategoryId = Annotated[str | None, Query(max_length=64)]
 Text = Annotated[str | None, Query(max_length=200, description="Free text, typos welcome")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=10_000)]
-
-
-def as_problem(error: domain.RulesError) -> Problem:
-    extensions: dict[str, Any] = dict(error.extensions)
-    return Problem(error.status, detail=str(error), type=error.code, **extensions)
 
 
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

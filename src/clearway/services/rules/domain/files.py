@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml  # type: ignore[import-untyped]
 from yaml.nodes import MappingNode, ScalarNode  # type: ignore[import-untyped]
 
-from clearway.services.rules.domain import Invalid, RulesError, Unsupported
+from clearway.services.rules.domain import Invalid, TooLarge, Unsupported
 from clearway.services.rules.domain.model import (
     FIELDS,
     Catalog,
@@ -49,10 +49,8 @@ class FileError:
     message: str
 
 
-class RuleFileInvalid(RulesError):
+class RuleFileInvalid(Invalid):
     """A rule file has errors; none of it is applied."""
-
-    status = 422
 
     def __init__(self, errors: list[FileError]) -> None:
         self.errors = errors
@@ -94,7 +92,7 @@ def detect_format(filename: str, declared: str | None = None) -> Format:
 
 def decode(filename: str, data: bytes) -> str:
     if len(data) > MAX_FILE_BYTES:
-        raise RulesError(
+        raise TooLarge(
             "file-too-large", f"{filename}: a rule file may have at most {MAX_FILE_BYTES} bytes."
         )
     if b"\x00" in data:
