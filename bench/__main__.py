@@ -82,7 +82,7 @@ def pinned(role: str, command: list[str]) -> list[str]:
 @contextmanager
 def serve(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
     process = subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         wait_ready(ready_url)
@@ -103,7 +103,7 @@ def wrk(url: str, seconds: int, connections: int, token: str | None) -> dict[str
             "wrk",
             [
                 "wrk",
-                f"-t{min(2, connections)}",
+                f"-t{1 if pinning else min(2, connections)}",  # one core: one wrk thread
                 f"-c{connections}",
                 f"-d{seconds}s",
                 "--timeout",
@@ -177,9 +177,14 @@ SERVICES = ("identity", "rules", "orders", "monitor", "common")
 def run_clearway(
     profiles: list[Profile], seconds: int, connections: int, mode: str = "embedded"
 ) -> dict[str, dict[str, float]]:
+    """Each profile against a fresh `clearway up`: the telemetry one profile leaves behind
+    (request and search records still being ingested) must not weigh on the next."""
+    return {p.name: run_profile(p, seconds, connections, mode) for p in profiles}
+
+
+def run_profile(profile: Profile, seconds: int, connections: int, mode: str) -> dict[str, float]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="clearway-bench-") as tmp:
         command = [sys.executable, "-c", "from clearway.cli import main; main()", *MODES[mode]]
         env = clearway_env(Path(tmp), port)
@@ -190,14 +195,10 @@ def run_clearway(
         # Processes mode spreads over every core by design; only one process is pinned.
         launch = command if mode == "processes" else pinned("server", command)
         with serve(launch, env, f"{base}/readyz"):
-            token = customer_token(base)
-            for profile in profiles:
-                url = base + profile.path
-                wrk(url, 3, connections, token if profile.authenticated else None)
-                results[profile.name] = wrk(
-                    url, seconds, connections, token if profile.authenticated else None
-                )
-    return results
+            token = customer_token(base) if profile.authenticated else None
+            url = base + profile.path
+            wrk(url, 3, connections, token)
+            return wrk(url, seconds, connections, token)
 
 
 def show(name: str, r: dict[str, float], base: dict[str, float] | None, target: float) -> None:
