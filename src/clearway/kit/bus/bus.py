@@ -7,9 +7,10 @@ broken consumer never holds back another.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -115,3 +116,49 @@ def matches(pattern: str, event_type: str) -> bool:
 def matching_queues(subscriptions: Iterable[tuple[str, str]], event_type: str) -> set[str]:
     """The queues, among (queue, pattern) pairs, that receive an event of `event_type`."""
     return {queue for queue, pattern in subscriptions if matches(pattern, event_type)}
+
+
+@dataclass(slots=True)
+class QueueSubscription:
+    """A queue this process consumes: a per-event or a batch handler, and how many at a time."""
+
+    queue: str
+    topics: tuple[str, ...]
+    handler: Handler | None
+    batch_handler: BatchHandler | None
+    limit: int
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Subscribing:
+    """Subscribing, shared by the adapters: topics checked, one handler per queue, before start.
+
+    An adapter sets `prefetch`, `_subscriptions` and `_tasks` in its constructor and may refine
+    `_check` (NATS refuses a topic that cannot become a subject).
+    """
+
+    prefetch: int
+    _subscriptions: dict[str, QueueSubscription]
+    _tasks: list[asyncio.Task[None]]
+
+    def subscribe(self, queue: str, topics: Sequence[str], handler: Handler) -> None:
+        self._add(QueueSubscription(queue, check_topics(topics), handler, None, self.prefetch))
+
+    def subscribe_batch(
+        self, queue: str, topics: Sequence[str], handler: BatchHandler, max_batch: int = 500
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._add(QueueSubscription(queue, check_topics(topics), None, handler, max_batch))
+
+    def _add(self, subscription: QueueSubscription) -> None:
+        if self._tasks:
+            raise RuntimeError("subscribe before the bus starts")
+        if subscription.queue in self._subscriptions:
+            # One handler per queue keeps retries and dead letters about one piece of code.
+            raise ValueError(f"queue {subscription.queue!r} already has a handler")
+        self._check(subscription)
+        self._subscriptions[subscription.queue] = subscription
+
+    def _check(self, subscription: QueueSubscription) -> None:
+        """Refuse a subscription this engine cannot serve, now rather than at start."""

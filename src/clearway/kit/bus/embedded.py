@@ -25,10 +25,9 @@ from types import TracebackType
 from typing import ParamSpec, Self, TypeVar
 
 from clearway.kit.bus.bus import (
-    BatchHandler,
     DeadLetter,
-    Handler,
-    check_topics,
+    QueueSubscription,
+    Subscribing,
     describe_error,
     matching_queues,
     retry_delay,
@@ -70,16 +69,6 @@ LEASE_EXPIRED = "lease expired after the last attempt (did the consumer crash?)"
 
 
 @dataclass(slots=True)
-class _Subscription:
-    queue: str
-    topics: tuple[str, ...]
-    handler: Handler | None
-    batch_handler: BatchHandler | None
-    limit: int
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-@dataclass(slots=True)
 class _Claim:
     """Messages leased to this process; `lease` (their leased_until) proves they still are."""
 
@@ -114,7 +103,7 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-class EmbeddedBus:
+class EmbeddedBus(Subscribing):
     """A `Bus` on a SQLite file.
 
     `lease_seconds` is how long a crashed consumer's messages wait before they are redelivered;
@@ -142,7 +131,7 @@ class EmbeddedBus:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.prefetch = prefetch
-        self._subscriptions: dict[str, _Subscription] = {}
+        self._subscriptions: dict[str, QueueSubscription] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._closed = False
@@ -172,24 +161,6 @@ class EmbeddedBus:
 
     # Subscribing and consuming
 
-    def subscribe(self, queue: str, topics: Sequence[str], handler: Handler) -> None:
-        self._add(_Subscription(queue, check_topics(topics), handler, None, self.prefetch))
-
-    def subscribe_batch(
-        self, queue: str, topics: Sequence[str], handler: BatchHandler, max_batch: int = 500
-    ) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
-        self._add(_Subscription(queue, check_topics(topics), None, handler, max_batch))
-
-    def _add(self, subscription: _Subscription) -> None:
-        if self._tasks:
-            raise RuntimeError("subscribe before the bus starts")
-        if subscription.queue in self._subscriptions:
-            # One handler per queue keeps retries and dead letters about one piece of code.
-            raise ValueError(f"queue {subscription.queue!r} already has a handler")
-        self._subscriptions[subscription.queue] = subscription
-
     async def start(self) -> None:
         """Record the subscriptions, then consume. Start before any publisher of their events."""
         if self._tasks:
@@ -215,7 +186,7 @@ class EmbeddedBus:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown()
 
-    async def _consume(self, subscription: _Subscription) -> None:
+    async def _consume(self, subscription: QueueSubscription) -> None:
         while not self._stopping:
             subscription.wakeup.clear()
             try:
@@ -234,7 +205,7 @@ class EmbeddedBus:
                 log.exception("consumer of queue %s failed; retrying", subscription.queue)
                 await asyncio.sleep(self.poll_seconds)
 
-    async def _deliver(self, subscription: _Subscription, claim: _Claim) -> _Outcome:
+    async def _deliver(self, subscription: QueueSubscription, claim: _Claim) -> _Outcome:
         outcome = _Outcome()
         if self._stopping:
             outcome.released.extend(message_id for message_id, _, _ in claim.messages)

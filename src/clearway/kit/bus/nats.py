@@ -52,10 +52,9 @@ from nats.js.api import (
 from nats.js.errors import BadRequestError, NotFoundError
 
 from clearway.kit.bus.bus import (
-    BatchHandler,
     DeadLetter,
-    Handler,
-    check_topics,
+    QueueSubscription,
+    Subscribing,
     describe_error,
     matches,
     retry_delay,
@@ -107,22 +106,13 @@ def _cover(subjects: Sequence[str]) -> str:
 
 
 @dataclass(slots=True)
-class _Subscription:
-    queue: str
-    topics: tuple[str, ...]
-    handler: Handler | None
-    batch_handler: BatchHandler | None
-    limit: int
-
-
-@dataclass(slots=True)
 class _Delivery:
     msg: Msg
     attempt: int
     event: CloudEvent
 
 
-class NatsBus:
+class NatsBus(Subscribing):
     """A `Bus` on NATS JetStream.
 
     `ack_wait_seconds` is how long a consumer that stopped answering keeps its messages before
@@ -164,7 +154,7 @@ class NatsBus:
         self.prefetch = prefetch
         self.poll_seconds = poll_seconds
         self.request_timeout_seconds = request_timeout_seconds
-        self._subscriptions: dict[str, _Subscription] = {}
+        self._subscriptions: dict[str, QueueSubscription] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._closed = False
@@ -199,24 +189,9 @@ class NatsBus:
 
     # Subscribing and consuming
 
-    def subscribe(self, queue: str, topics: Sequence[str], handler: Handler) -> None:
-        self._add(_Subscription(queue, check_topics(topics), handler, None, self.prefetch))
-
-    def subscribe_batch(
-        self, queue: str, topics: Sequence[str], handler: BatchHandler, max_batch: int = 500
-    ) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
-        self._add(_Subscription(queue, check_topics(topics), None, handler, max_batch))
-
-    def _add(self, subscription: _Subscription) -> None:
-        if self._tasks:
-            raise RuntimeError("subscribe before the bus starts")
-        if subscription.queue in self._subscriptions:
-            raise ValueError(f"queue {subscription.queue!r} already has a handler")
+    def _check(self, subscription: QueueSubscription) -> None:
         for topic in subscription.topics:
-            self._filter(topic)  # reject a topic that cannot be a subject now, not at start
-        self._subscriptions[subscription.queue] = subscription
+            self._filter(topic)  # a topic that cannot be a subject is refused now, not at start
 
     def _filter(self, topic: str) -> str:
         if topic == "*":
@@ -238,7 +213,7 @@ class NatsBus:
             for s in self._subscriptions.values()
         ]
 
-    def _consumer_config(self, subscription: _Subscription) -> ConsumerConfig:
+    def _consumer_config(self, subscription: QueueSubscription) -> ConsumerConfig:
         subjects = _narrowest([self._filter(topic) for topic in subscription.topics])
         config = ConsumerConfig(
             durable_name=_queue_token(subscription.queue),
@@ -271,7 +246,7 @@ class NatsBus:
                 await self._nc.flush(max(1, int(self.request_timeout_seconds)))  # the last acks
             await self._nc.close()
 
-    async def _consume(self, subscription: _Subscription) -> None:
+    async def _consume(self, subscription: QueueSubscription) -> None:
         pull: JetStreamContext.PullSubscription | None = None
         while not self._stopping:
             try:
@@ -294,7 +269,7 @@ class NatsBus:
             with suppress(Exception):
                 await pull.unsubscribe()
 
-    async def _deliver(self, subscription: _Subscription, msgs: list[Msg]) -> None:
+    async def _deliver(self, subscription: QueueSubscription, msgs: list[Msg]) -> None:
         unsettled = {id(msg): msg for msg in msgs}  # a Msg is not hashable
         keepalive = asyncio.create_task(self._keep_alive(unsettled))
         try:
@@ -330,7 +305,7 @@ class NatsBus:
             keepalive.cancel()
 
     def _groups(
-        self, subscription: _Subscription, deliveries: list[_Delivery]
+        self, subscription: QueueSubscription, deliveries: list[_Delivery]
     ) -> list[list[_Delivery]]:
         """One event per call; or runs of first deliveries, a failed-before event alone, so one
         poison event cannot sink a whole batch again and again."""
@@ -344,7 +319,7 @@ class NatsBus:
                 groups.append([delivery])
         return groups
 
-    async def _accept(self, subscription: _Subscription, msg: Msg) -> _Delivery | None:
+    async def _accept(self, subscription: QueueSubscription, msg: Msg) -> _Delivery | None:
         """The delivery to hand to the handler, or None once it is settled here."""
         target = (msg.headers or {}).get(QUEUE_HEADER)
         event_type = msg.subject.removeprefix(self.events_prefix)
