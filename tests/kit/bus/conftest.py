@@ -187,3 +187,30 @@ async def bus_factory(
 def any_bus(bus_factory: BusFactory) -> Bus:
     """A bus of each adapter, with the default test settings (3 attempts, 0.1 s back-off)."""
     return bus_factory()
+
+
+async def stop_while_handling(bus: Bus) -> tuple[CloudEvent, CloudEvent]:
+    """Stop `bus` while its handler of queue "slow" runs the first of three events: stop waits
+    for that handler, which finishes; return the two events it never started."""
+    started = asyncio.Event()
+    release = asyncio.Event()
+    finished: list[str] = []
+
+    async def slow(e: CloudEvent) -> None:
+        started.set()
+        await release.wait()
+        finished.append(e.id)
+
+    bus.subscribe("slow", ["*"], slow)
+    await bus.start()
+    first, second, third = event(), event(), event()
+    await bus.publish_many([first, second, third])
+    await asyncio.wait_for(started.wait(), 5)
+
+    stopping = asyncio.create_task(bus.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()
+    release.set()
+    await asyncio.wait_for(stopping, 5)
+    assert finished == [first.id]
+    return second, third

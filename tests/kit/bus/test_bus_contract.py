@@ -23,7 +23,7 @@ from clearway.kit.bus import (
 )
 from clearway.kit.db import Database
 
-from .conftest import BusFactory, applied_ids, apply, event, eventually
+from .conftest import BusFactory, applied_ids, apply, event, eventually, stop_while_handling
 
 
 class Boom(Exception):
@@ -227,28 +227,7 @@ async def test_a_poison_event_cannot_sink_its_batch(bus_factory: BusFactory) -> 
 
 
 async def test_stop_lets_the_running_handler_finish(bus_factory: BusFactory) -> None:
-    bus = bus_factory()
-    started = asyncio.Event()
-    release = asyncio.Event()
-    finished: list[str] = []
-
-    async def slow(e: CloudEvent) -> None:
-        started.set()
-        await release.wait()
-        finished.append(e.id)
-
-    bus.subscribe("slow", ["*"], slow)
-    await bus.start()
-    first, second, third = event(), event(), event()
-    await bus.publish_many([first, second, third])
-    await asyncio.wait_for(started.wait(), 5)
-
-    stopping = asyncio.create_task(bus.stop())
-    await asyncio.sleep(0.05)
-    assert not stopping.done()
-    release.set()
-    await asyncio.wait_for(stopping, 5)
-    assert finished == [first.id]
+    second, third = await stop_while_handling(bus_factory())
 
     # The messages it never started are handed back at once, for the next consumer.
     later: list[CloudEvent] = []

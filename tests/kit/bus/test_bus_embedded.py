@@ -11,7 +11,7 @@ from clearway.kit.bus import CloudEvent, DeadLetter, EmbeddedBus
 from clearway.kit.bus.embedded import LEASE_EXPIRED
 from clearway.settings import Settings
 
-from .conftest import event, eventually, queued
+from .conftest import event, eventually, queued, stop_while_handling
 
 
 async def dead_letters(
@@ -42,28 +42,7 @@ async def test_a_republished_event_is_queued_once(bus: EmbeddedBus, bus_path: Pa
 
 
 async def test_stop_lets_the_running_handler_finish(bus: EmbeddedBus, bus_path: Path) -> None:
-    started = asyncio.Event()
-    release = asyncio.Event()
-    finished: list[str] = []
-
-    async def slow(e: CloudEvent) -> None:
-        started.set()
-        await release.wait()
-        finished.append(e.id)
-
-    bus.subscribe("slow", ["*"], slow)
-    await bus.start()
-    first, second, third = event(), event(), event()
-    await bus.publish_many([first, second, third])
-    await asyncio.wait_for(started.wait(), 5)
-
-    stopping = asyncio.create_task(bus.stop())
-    await asyncio.sleep(0.05)
-    assert not stopping.done()
-    release.set()
-    await asyncio.wait_for(stopping, 5)
-
-    assert finished == [first.id]
+    second, third = await stop_while_handling(bus)
     # The prefetched messages it never started are handed back untouched, not left leased.
     assert queued(bus_path, "slow") == [(second.id, 0, 0), (third.id, 0, 0)]
 
