@@ -36,13 +36,31 @@ def main() -> None:
     is_flag=True,
     help="The gateway and each service in its own process, over HTTP (CLEARWAY_SERVICE_URLS).",
 )
-def up(host: str | None, port: int | None, demo: bool | None, processes: bool) -> None:
-    """Run the gateway and all services in one process (or one each) on the embedded engines."""
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run N identical processes of the whole platform on the port, one per core"
+    " (CLEARWAY_WORKERS; default 1).",
+)
+def up(
+    host: str | None, port: int | None, demo: bool | None, processes: bool, workers: int | None
+) -> None:
+    """Run the gateway and all services in one process (N workers, or one process each) on the
+    embedded engines."""
     from clearway.kit.logging import configure_logging
     from clearway.runtime.platform import Platform
+    from clearway.runtime.server import server_config
 
-    settings = _settings(host=host, port=port, demo=demo)
+    settings = _settings(host=host, port=port, demo=demo, workers=workers)
     configure_logging(settings.log_level, json=settings.log_json)
+    if processes and settings.workers > 1:
+        raise click.UsageError("--workers applies to the one-process mode, not to --processes")
+    if settings.workers > 1:
+        from clearway.runtime.workers import Workers
+
+        click.echo(f"Clearway: {settings.workers} workers (data in {settings.resolved_data_dir})")
+        raise SystemExit(Workers(settings).run())
     if processes:
         from clearway.runtime.processes import Supervisor
 
@@ -55,18 +73,7 @@ def up(host: str | None, port: int | None, demo: bool | None, processes: bool) -
     # uvicorn re-raises SIGTERM once its graceful shutdown is over; by then every in-flight
     # request has finished and every outbox is flushed, so that is a clean exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(
-        platform,
-        host=settings.host,
-        port=settings.port,
-        lifespan="on",
-        log_level=settings.log_level,
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-        timeout_graceful_shutdown=30,
-        server_header=False,
-    )
+    uvicorn.Server(server_config(platform, settings)).run()
 
 
 @main.command()

@@ -7,12 +7,8 @@ done once by the parent, is tested too); every flow goes through the gateway ove
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +17,8 @@ import httpx
 import pytest
 
 from clearway.settings import SERVICES
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, bearer
+from tests.conftest import Api, bearer
+from tests.e2e.support import COMMAND, clearway_env, free_ports, wait_until_ready
 from tests.orders import rules_fixture
 from tests.orders.conftest import User, list_provider
 from tests.support import assert_problem, mails
@@ -30,32 +27,6 @@ pytestmark = pytest.mark.slow
 
 START_SECONDS = 90.0
 STOP_SECONDS = 45.0
-COMMAND = [sys.executable, "-c", "from clearway.cli import main; main()"]
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def wait_until_ready(url: str, process: subprocess.Popen[bytes], within: float) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"clearway exited with {process.returncode} during start-up")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} not ready within {within} s")
 
 
 @dataclass
@@ -66,20 +37,7 @@ class Running:
 
 
 def processes_env(data_dir: Path, port: int, service_urls: dict[str, str]) -> dict[str, str]:
-    return {
-        **os.environ,
-        "CLEARWAY_DATA_DIR": str(data_dir),
-        "CLEARWAY_PORT": str(port),
-        "CLEARWAY_SERVICE_URLS": json.dumps(service_urls),
-        "CLEARWAY_ADMIN_EMAIL": ADMIN_EMAIL,
-        "CLEARWAY_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "CLEARWAY_ARGON2_MEMORY_KIB": "1024",
-        "CLEARWAY_ARGON2_TIME_COST": "1",
-        "CLEARWAY_RATELIMIT_AUTH_PER_SECOND": "1000",
-        "CLEARWAY_RATELIMIT_AUTH_BURST": "1000",
-        "CLEARWAY_BUS_RETRY_BASE_SECONDS": "0.05",
-        "CLEARWAY_LOG_LEVEL": "warning",
-    }
+    return {**clearway_env(data_dir, port), "CLEARWAY_SERVICE_URLS": json.dumps(service_urls)}
 
 
 @pytest.fixture(scope="module")

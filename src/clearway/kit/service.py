@@ -47,11 +47,16 @@ class BatchSubscription:
 
 @dataclass(frozen=True)
 class Job:
-    """A scheduled job: runs every `interval_seconds` in the embedded runtime, or on demand."""
+    """A scheduled job: runs every `interval_seconds` in the embedded runtime, or on demand.
+
+    Maintenance (folding, retention, rewrapping) runs in one process of a host with several
+    workers; `every_process` jobs refresh what each process holds in memory, so run in all.
+    """
 
     name: str
     interval_seconds: float
     run: Callable[[], Awaitable[object]]
+    every_process: bool = False
 
 
 class ServiceCalls(Protocol):

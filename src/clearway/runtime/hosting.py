@@ -54,6 +54,8 @@ SERVICE_FACTORIES: dict[str, Callable[[ServiceContext], Service]] = {
     "rules": rules.create,
 }
 REVOCATION_POLL_SECONDS = 1.0
+# On the cache bus, beside the services' own channels: "the master key was rotated".
+KEYS_CHANNEL, ROTATED = "keys", "rotated"
 REWRAP_INTERVAL_SECONDS = 3600.0
 PRUNE_INTERVAL_SECONDS = 24 * 3600.0
 
@@ -88,13 +90,13 @@ class HostUpstreams(Upstreams, ServiceCalls, Protocol):
 class Foundation:
     """What every process opens once, whichever services it hosts."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, leader: bool = True) -> None:
         self.settings = settings
         self.keystore = open_keystore(settings)
         self.credentials = InternalCredentials(self.keystore.secret("internal-credential"))
         self.bus = open_bus(settings)
         self.cache = cache_bus_from_settings(settings)
-        self.jobs = JobRunner()
+        self.jobs = JobRunner(leader=leader)
         self.blind_index = BlindIndex(self.keystore.secret("blind-index"))
         self.sealer = Sealer(self.keystore)
 
@@ -132,18 +134,26 @@ class ServiceHost:
         await migrate(self.context.db, self.service.migrations)
 
     def wire(self) -> None:
-        """Its subscriptions on the bus, its jobs on the runner."""
+        """Its subscriptions on the bus and the cache bus, its jobs on the runner."""
         self._wire_events()
         self._wire_jobs()
+        jobs, keystore, rewrap = self.base.jobs, self.base.keystore, f"{self.name}-rewrap-data-keys"
+
+        def rotated(key: str) -> None:
+            if key == ROTATED:  # from whichever process consumed key.rotated, this one too
+                keystore.reload()
+                jobs.trigger(rewrap)
+
+        self.base.cache.subscribe(KEYS_CHANNEL, rotated)
 
     def _wire_events(self) -> None:
         """One durable queue per service; its handlers share one transaction per event."""
         name, base = self.name, self.base
 
         async def key_rotated(event: CloudEvent, session: AsyncSession) -> None:
-            # Another process (the CLI, another worker) may have rotated: read the new version.
-            base.keystore.reload()
-            base.jobs.trigger(f"{name}-rewrap-data-keys")
+            # The event reaches one process of the service (its queue's consumers compete);
+            # every process must wrap new data keys under the new version from now on.
+            await base.cache.publish(KEYS_CHANNEL, ROTATED)
 
         subscriptions: Sequence[Subscription] = [
             *self.service.subscriptions,
@@ -240,7 +250,12 @@ class GatewayHost:
         await self.verifier.refresh_keys()
         await self.poll_revocations()
         self._service_documents = await self._documents()
-        poll = Job("gateway-revocations", REVOCATION_POLL_SECONDS, self.poll_revocations)
+        poll = Job(
+            "gateway-revocations",
+            REVOCATION_POLL_SECONDS,
+            self.poll_revocations,
+            every_process=True,
+        )
         self.base.jobs.add(poll)
         self.recorder.start()
         if settings.metrics_port is not None:

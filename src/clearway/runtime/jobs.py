@@ -1,4 +1,8 @@
-"""Scheduled jobs in the embedded runtime: each runs on its interval, or at once when triggered."""
+"""Scheduled jobs in the embedded runtime: each runs on its interval, or at once when triggered.
+
+With several workers (`clearway up --workers N`) only the leader runs maintenance jobs, so
+folds, clean-ups and rewraps never run twice at once; every worker runs `every_process` jobs.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ log = logging.getLogger("clearway.jobs")
 
 
 class JobRunner:
-    def __init__(self) -> None:
+    def __init__(self, *, leader: bool = True) -> None:
+        self.leader = leader
         self._jobs: dict[str, Job] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -24,12 +29,14 @@ class JobRunner:
         self._wakeups[job.name] = asyncio.Event()
 
     def trigger(self, name: str) -> None:
+        """Run the job now, if it runs here (in a follower a maintenance job is the leader's)."""
         self._wakeups[name].set()
 
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._loop(job), name=f"job-{job.name}")
             for job in self._jobs.values()
+            if self.leader or job.every_process
         ]
 
     async def stop(self) -> None:

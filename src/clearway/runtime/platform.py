@@ -21,9 +21,9 @@ from clearway.settings import Settings
 
 
 class Platform:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, leader: bool = True) -> None:
         self.settings = settings
-        base = Foundation(settings)
+        base = Foundation(settings, leader=leader)
         self.keystore = base.keystore
         self.credentials = base.credentials
         self.bus = base.bus

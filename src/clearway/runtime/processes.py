@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from clearway.kit.internal_auth import RequireInternalCredential
 from clearway.runtime.hosting import Foundation, GatewayHost, Host, ServiceHost, open_keystore
 from clearway.runtime.http import HttpUpstreams
+from clearway.runtime.server import connectable, server_config
 from clearway.settings import SERVICES, Settings
 
 log = logging.getLogger("clearway.processes")
@@ -152,19 +153,7 @@ def serve(settings: Settings, name: str, port: int | None = None) -> None:
         port = port or httpx.URL(settings.service_url(name)).port or 80
         app = service
         keep_alive = KEEP_ALIVE_SECONDS
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=port,
-        lifespan="on",
-        log_level=settings.log_level,
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-        timeout_graceful_shutdown=30,
-        timeout_keep_alive=keep_alive,
-        server_header=False,
-    )
+    uvicorn.Server(server_config(app, settings, port=port, keep_alive=keep_alive)).run()
 
 
 class Supervisor:
@@ -201,7 +190,7 @@ class Supervisor:
                 for name in wave:
                     self._wait_healthy(name, f"{self.settings.service_url(name)}/healthz")
             self._spawn("gateway")
-            gateway = f"http://{_connectable(self.settings.host)}:{self.settings.port}"
+            gateway = f"http://{connectable(self.settings.host)}:{self.settings.port}"
             self._wait_healthy("gateway", f"{gateway}/healthz")
             print(f"Clearway (processes) on {gateway}", flush=True)
             return self._watch()
@@ -264,7 +253,3 @@ class Supervisor:
 class _Stop(Exception):
     def __init__(self, code: int) -> None:
         self.code = code
-
-
-def _connectable(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104

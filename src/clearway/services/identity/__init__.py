@@ -67,7 +67,9 @@ def create(context: ServiceContext) -> Service:
         api=api,
         migrations=Path(__file__).parent / "migrations",
         subscriptions=[Subscription(("key.rotated",), on_key_rotated)],
-        jobs=[Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys)],
+        jobs=[
+            Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys, every_process=True)
+        ],
         on_start=[start],
     )
 

@@ -56,7 +56,7 @@ def create(context: ServiceContext) -> Service:
         migrations=MIGRATIONS,
         subscriptions=[Subscription((RULE_PUBLISHED, RULE_RETIRED), on_rules_changed)],
         # Competing consumers of one queue each see only some events: a cheap check catches up.
-        jobs=[Job("rules-refresh-snapshot", REFRESH_SECONDS, refresh)],
+        jobs=[Job("rules-refresh-snapshot", REFRESH_SECONDS, refresh, every_process=True)],
         on_start=[start],
         on_stop=[store.stop],
     )

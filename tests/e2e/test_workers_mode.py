@@ -1,0 +1,178 @@
+"""`clearway up --workers 2`: two processes of the whole platform behind one port.
+
+One real supervisor for the module on a fresh data directory (worker 0's first start is tested
+too). Requests go over fresh connections, so the kernel spreads them over both workers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.support import COMMAND, clearway_env, free_ports, wait_until_ready
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc"),
+]
+
+START_SECONDS = 90.0
+STOP_SECONDS = 45.0
+PASSWORD = "a-long-enough-passphrase"
+ROUNDS = 40  # requests on fresh connections: both workers answer some (kernel hashing)
+
+
+@dataclass
+class Running:
+    base: str
+    metrics_port: int
+    process: subprocess.Popen[bytes]
+
+
+def workers_of(supervisor: int) -> set[int]:
+    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue  # it ended while we looked
+        if f"\nPPid:\t{supervisor}\n" in status and b"spawn_main" in command:
+            found.add(int(proc.name))
+    return found
+
+
+def consecutive_free_ports() -> int:
+    """A port whose successor is free too: worker i serves metrics on port + i."""
+    for _ in range(50):
+        (port,) = free_ports(1)
+        with socket.socket() as a, socket.socket() as b:
+            try:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no two consecutive free ports")
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    (port,) = free_ports(1)
+    metrics_port = consecutive_free_ports()
+    env = {
+        **clearway_env(tmp_path_factory.mktemp("workers") / "data", port),
+        "CLEARWAY_METRICS_PORT": str(metrics_port),
+    }
+    process = subprocess.Popen([*COMMAND, "up", "--workers", "2"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # Worker 0 starts alone, then the other: both are serving once both metrics ports are.
+        for port_of_worker in (metrics_port, metrics_port + 1):
+            wait_until_ready(f"http://127.0.0.1:{port_of_worker}/metrics", process, START_SECONDS)
+        wait_until_ready(f"{base}/readyz", process, START_SECONDS)
+        yield Running(base, metrics_port, process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def fresh_connections() -> httpx.Client:
+    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=10)
+
+
+def test_two_workers_serve_with_their_own_metrics_port(running: Running) -> None:
+    assert len(workers_of(running.process.pid)) == 2
+    with fresh_connections() as client:
+        for port in (running.metrics_port, running.metrics_port + 1):
+            response = client.get(f"http://127.0.0.1:{port}/metrics")
+            assert response.status_code == 200
+            assert "clearway_" in response.text
+
+
+def test_a_profile_change_is_seen_through_every_worker_at_once(running: Running) -> None:
+    """Identity caches profiles in each worker; a change made through one must drop the copy
+    the other holds (the cache bus), not linger for the cache's lifetime."""
+    email = "workers@example.com"
+    with fresh_connections() as client:
+        created = client.post(
+            f"{running.base}/api/identity/register",
+            json={
+                "email": email,
+                "password": PASSWORD,
+                "role": "customer",
+                "name": "Before",
+                "country": "DE",
+            },
+        )
+        assert created.status_code == 201, created.text
+        login = client.post(
+            f"{running.base}/api/identity/login", json={"email": email, "password": PASSWORD}
+        )
+        headers = {"authorization": f"Bearer {login.json()['access_token']}"}
+        # Both workers now cache the profile with the old name.
+        for _ in range(ROUNDS):
+            me = client.get(f"{running.base}/api/identity/me", headers=headers)
+            assert me.json()["name"] == "Before"
+        changed = client.patch(
+            f"{running.base}/api/identity/me", headers=headers, json={"name": "After"}
+        )
+        assert changed.status_code == 200, changed.text
+        names = [
+            client.get(f"{running.base}/api/identity/me", headers=headers).json()["name"]
+            for _ in range(ROUNDS)
+        ]
+    assert set(names) == {"After"}
+
+
+def test_a_killed_worker_is_replaced(running: Running) -> None:
+    before = workers_of(running.process.pid)
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        now = workers_of(running.process.pid)
+        if len(now) == 2 and victim not in now:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the killed worker was not replaced")
+    with fresh_connections() as client:
+        statuses = {client.get(f"{running.base}/readyz").status_code for _ in range(ROUNDS)}
+    assert statuses == {200}
+
+
+def test_sigterm_stops_every_worker_and_exits_0(running: Running) -> None:
+    workers = workers_of(running.process.pid)
+    running.process.send_signal(signal.SIGTERM)
+    assert running.process.wait(timeout=STOP_SECONDS) == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def test_a_port_in_use_is_refused_with_its_reason(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*COMMAND, "up", "--workers", "2"],
+            env=clearway_env(tmp_path / "data", port),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
