@@ -8,6 +8,7 @@ import pytest
 
 from clearway.services.rules.domain import Invalid
 from clearway.services.rules.domain.hs import nomenclature, prefixes
+from clearway.services.rules.domain.lookup import RuleBase
 from clearway.services.rules.domain.model import (
     Condition,
     Question,
@@ -97,6 +98,21 @@ def test_visibility_of_versions() -> None:
     assert not version(1, Status.PUBLISHED, NOW + timedelta(days=1)).in_force(NOW)
     assert not version(1, Status.PUBLISHED, NOW - timedelta(days=2), NOW).in_force(NOW)
     assert not version(1, Status.RETIRED, NOW - timedelta(days=1)).in_force(NOW)
+
+
+def test_the_next_change_is_the_next_start_or_end_after_now() -> None:
+    day = timedelta(days=1)
+    base = RuleBase(
+        [
+            version(1, Status.PUBLISHED, NOW - 2 * day, NOW + 3 * day),
+            version(2, Status.PUBLISHED, NOW + 2 * day),
+        ],
+        {},
+    )
+    assert base.next_change(NOW) == NOW + 2 * day
+    assert base.next_change(NOW + 2 * day) == NOW + 3 * day  # strictly after
+    assert base.next_change(NOW + 3 * day) is None
+    assert RuleBase([], {}).next_change(NOW) is None
 
 
 def test_publishing_ends_the_older_version_where_the_new_one_starts() -> None:

@@ -33,6 +33,7 @@ def create(context: ServiceContext) -> Service:
         "Markets, HS nomenclature, requirements and their versions, search and self-checks.",
     )
     api.include_router(build_router(store, context.telemetry, Checklists(context.db, store)))
+    api.state.store = store  # for tests: its snapshot, and the clock its kept answers go by
 
     async def start() -> None:
         await store.reload()

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.services.rules import domain
+from clearway.services.rules.answers import Answer
 from clearway.services.rules.checklists import (
     Checklists,
     alternatives_view,
@@ -44,13 +45,14 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=10_000)]
 
 
+def encode(body: Any) -> bytes:
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z)
+
+
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """The hot paths skip response-model validation: orjson straight to bytes."""
     return Response(
-        orjson.dumps(body, option=orjson.OPT_UTC_Z),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
+        encode(body), status_code=status, media_type="application/json", headers=headers
     )
 
 
@@ -147,20 +149,16 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
         if q and hs_code is None and category is None:
             with contextlib.suppress(domain.Invalid):  # "8518.22" typed as text is an HS code
                 hs_code = store.nomenclature.normalize(q)
-        product = resolve_product(store, market, hs_code, category, q)
-        found = lookup(store, product)
-        page = found.hits[offset : offset + limit]
-        telemetry.add(
-            search_performed(
-                query=q,
-                hs_code=found.hs_code,
-                category=found.category.id if found.category else None,
-                market=product.market.code,
-                role=caller.role,
-            )
-        )
-        return json(
-            {
+        # The answer does not depend on the caller (the role only goes into the event below),
+        # so one kept answer serves everyone.
+        key = (market, hs_code, category, q, limit, offset)
+
+        def render(now: datetime) -> Answer:
+            # Raises on bad input before anything is kept.
+            product = resolve_product(store, market, hs_code, category, q)
+            found = lookup(store, product, now)
+            page = found.hits[offset : offset + limit]
+            body = {
                 "market": market_view(store, product.market),
                 "query": {"q": q, "hs_code": hs_code, "category": category},
                 "matched": matched_view(store, found),
@@ -170,7 +168,25 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
                 "offset": offset,
                 "items": [requirement_view(h, store.questions) for h in page],
             }
+            return Answer(
+                encode(body),
+                found.hs_code,
+                found.category.id if found.category else None,
+                product.market.code,
+            )
+
+        answer = store.answers.get(key, render)
+        # One event per search, kept answer or not: the monitor counts them.
+        telemetry.add(
+            search_performed(
+                query=q,
+                hs_code=answer.hs_code,
+                category=answer.category,
+                market=answer.market,
+                role=caller.role,
+            )
         )
+        return Response(answer.body, media_type="application/json")
 
     @router.get("/api/rules/self-check", tags=["rules"])
     async def self_check_questions(

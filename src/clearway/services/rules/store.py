@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearway.kit.bus import CloudEvent, publish
 from clearway.kit.db import Database
 from clearway.services.rules import tables as t
+from clearway.services.rules.answers import Answers
 from clearway.services.rules.domain import Conflict, Invalid, NotFound
 from clearway.services.rules.domain.files import (
     FileError,
@@ -101,6 +102,9 @@ class RuleStore:
         self.shipped = data / "rules"
         self.base = RuleBase((), self.categories)
         self.matcher = TextMatcher(self.categories.values(), self.nomenclature)
+        # Search answers rendered from this snapshot; categories, markets and the nomenclature
+        # never change in a process, so only a swap of `base`/`questions` resets it.
+        self.answers = Answers()
         self._stamp: tuple[Any, ...] | None = None
         self._reload_lock = asyncio.Lock()
         self._pending: asyncio.Task[None] | None = None
@@ -122,9 +126,18 @@ class RuleStore:
                     )
                 ).all()
                 questions = (await session.execute(select(t.questions))).all()
-            self.questions = {q.id: Question(q.id, q.text) for q in questions}
-            self.base = RuleBase((_version(r) for r in rows), self.categories)
+            self._swap(
+                RuleBase((_version(r) for r in rows), self.categories),
+                {q.id: Question(q.id, q.text) for q in questions},
+            )
             self._stamp = stamp
+
+    def _swap(self, base: RuleBase, questions: dict[str, Question]) -> None:
+        """Replace the snapshot, and forget the answers rendered from the old one (no await in
+        between, so no request sees one without the other)."""
+        self.base = base
+        self.questions = questions
+        self.answers.reset(base)
 
     def invalidate(self) -> None:
         """Reload soon, once however many events arrive together."""

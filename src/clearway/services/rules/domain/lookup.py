@@ -112,6 +112,18 @@ class RuleBase:
         found = [v for v in self.versions.get(code, ()) if v.in_force(now)]
         return max(found, key=lambda v: v.version) if found else None
 
+    def next_change(self, now: datetime) -> datetime | None:
+        """The next instant after `now` at which a version enters or leaves force (None: never).
+        Between two such instants every lookup gives the same answer."""
+        moments = [
+            moment
+            for versions in self.versions.values()
+            for v in versions
+            for moment in (v.effective_from, v.effective_to)
+            if moment is not None and moment > now
+        ]
+        return min(moments, default=None)
+
     def by_hs(self, markets: list[str], hs_code: str, now: datetime) -> list[Hit]:
         hits = []
         for market in markets:
