@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from clearway.kit.bus import CloudEvent, DeadLetter, EmbeddedBus
-from clearway.kit.bus.embedded import LEASE_EXPIRED
+from clearway.kit.bus.embedded import LEASE_EXPIRED, LEASED_INDEX, SCHEMA
 from clearway.settings import Settings
 
 from .conftest import event, eventually, queued, stop_while_handling
@@ -166,3 +167,32 @@ async def test_an_admin_command_lists_and_replays_without_consuming(tmp_path: Pa
     await admin.stop()  # stopping twice is harmless
     with pytest.raises(RuntimeError, match="stopped"):
         await admin.dead_letters()
+
+
+async def test_a_version_1_file_gets_the_lease_index_and_keeps_its_messages(
+    bus_path: Path,
+) -> None:
+    """Files written before the lease index existed are upgraded in place when opened."""
+    with sqlite3.connect(bus_path) as conn:
+        for statement in SCHEMA.replace(LEASED_INDEX + ";", "").split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("INSERT INTO subscriptions VALUES ('mail', '*')")
+        conn.execute(
+            "INSERT INTO messages (queue, event_id, type, payload, available_at)"
+            " VALUES ('mail', 'e1', 't', ?, 0)",
+            (event().to_json(),),
+        )
+        conn.execute("PRAGMA user_version=1")
+    conn.close()
+    async with EmbeddedBus(bus_path, 3, 0.1) as bus:
+        assert len(await bus.dead_letters()) == 0  # opens (and upgrades) the file
+    with sqlite3.connect(bus_path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN UPDATE messages SET dead = 1"
+            " WHERE queue = 'mail' AND dead = 0 AND leased_until < 1 AND attempts >= 3"
+        ).fetchall()
+        assert "messages_leased" in str(plan)
+        assert conn.execute("SELECT event_id FROM messages").fetchall() == [("e1",)]
+    conn.close()
