@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from clearway.kit.bus import CloudEvent
+from clearway.kit.bus.events import batch
 from clearway.runtime.platform import Platform
+from clearway.services.monitor.ingest import STREAMS
 from tests.conftest import query_sql
 
 
@@ -44,7 +46,18 @@ def request(
 
 
 async def publish(platform: Platform, events: list[CloudEvent]) -> None:
-    await platform.bus.publish_many(events)
+    """Request records and searches in envelopes, as the gateway and rules send them; other
+    events one by one."""
+    streams: dict[str, list[CloudEvent]] = {}
+    singles = []
+    for e in events:
+        if e.type in STREAMS:
+            streams.setdefault(e.type, []).append(e)
+        else:
+            singles.append(e)
+    await platform.bus.publish_many(
+        [*singles, *(batch("/tests", stream) for stream in streams.values())]
+    )
 
 
 def query(platform: Platform, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from clearway.kit.bus import CloudEvent
+from clearway.kit.bus.events import expand
 from clearway.services.rules.answers import Answer, Answers, Key
 from clearway.services.rules.domain import Invalid
 from clearway.services.rules.store import RuleStore
@@ -50,7 +51,7 @@ async def test_the_same_search_gives_the_same_bytes_and_an_event_each_time(
     assert "EU-RED" in codes(second.json())
     assert len(store_of(api).answers) == 1  # the second was the kept answer
     await api.platform.hosted["rules"].telemetry.flush()
-    searches = [e.data for e in published if e.type == "search.performed"]
+    searches = [e.data for env in published for e in expand(env) if e.type == "search.performed"]
     assert len(searches) == 2
     assert [s["role"] for s in searches] == ["anonymous", "customer"]  # per search, not kept
     for search_event in searches:

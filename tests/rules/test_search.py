@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from clearway.kit.bus import CloudEvent
+from clearway.kit.bus.events import expand
 from tests.conftest import Api, bearer
 from tests.rules.support import codes, create, publish, search
 
@@ -132,7 +133,9 @@ async def test_each_search_emits_search_performed_without_personal_data(
     await api.client.get("/api/rules/search", params={"market": "US", "q": "lipstick"})
     hosted = api.platform.hosted["rules"]
     await hosted.telemetry.flush()
-    searches: list[dict[str, Any]] = [e.data for e in published if e.type == "search.performed"]
+    searches: list[dict[str, Any]] = [
+        e.data for env in published for e in expand(env) if e.type == "search.performed"
+    ]
     assert searches[0] == {
         "query": None,
         "hs_code": "851822",

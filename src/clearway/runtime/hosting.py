@@ -167,6 +167,10 @@ class ServiceHost:
 
         topics = sorted({t for s in subscriptions for t in s.topics})
         base.bus.subscribe(name, topics, idempotent(self.context.db, name, dispatch))
+        if not base.jobs.leader:
+            # High-volume ingest writes one SQLite file: two workers taking turns at its write
+            # lock starve each other, one writer keeps up. The leader consumes it alone.
+            return
         for batch in self.service.batch_subscriptions:
             base.bus.subscribe_batch(f"{name}.batch", batch.topics, batch.handler, batch.max_batch)
 

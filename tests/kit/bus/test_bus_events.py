@@ -7,6 +7,7 @@ import pytest
 
 from clearway.kit.bus import CloudEvent, matches
 from clearway.kit.bus.bus import check_topics
+from clearway.kit.bus.events import batch, expand
 
 
 def test_new_event_has_the_cloudevents_attributes() -> None:
@@ -81,3 +82,25 @@ def test_topic_patterns(pattern: str, event_type: str, expected: bool) -> None:
 def test_invalid_topics_are_refused(topics: list[str]) -> None:
     with pytest.raises(ValueError):
         check_topics(topics)
+
+
+def test_a_batch_carries_whole_events_through_json() -> None:
+    events = [CloudEvent.new("/gw", "gateway.request", {"n": n}) for n in range(3)]
+    envelope = batch("/telemetry", events)
+    assert envelope.type == "gateway.request.batch"
+    assert expand(CloudEvent.from_json(envelope.to_json())) == events
+    assert expand(envelope) == events  # built here, never serialized: datetimes still
+    assert expand(events[0]) == [events[0]]  # not a batch: itself
+
+
+def test_a_batch_holds_one_type() -> None:
+    with pytest.raises(ValueError, match="one type"):
+        batch("/t", [CloudEvent.new("/a", "a.x", {}), CloudEvent.new("/a", "a.y", {})])
+
+
+def test_a_malformed_event_in_a_batch_is_skipped_not_the_batch() -> None:
+    good = CloudEvent.new("/gw", "gateway.request", {"n": 1})
+    document = orjson.loads(batch("/t", [good]).to_json())
+    document["data"]["events"].insert(0, {"specversion": "1.0", "id": "", "type": "x"})
+    document["data"]["events"].append("not an event")
+    assert expand(CloudEvent.from_json(orjson.dumps(document))) == [good]

@@ -1,9 +1,10 @@
 """Telemetry events (request records, searches) published in batches, straight to the bus.
 
 They are high-volume and owned by no table, so they skip the outbox: the hot path appends to
-a list, a background task publishes a batch every quarter second (one queue transaction each),
-and stop() publishes the rest. A crash loses at most the last interval; domain events, which
-must never be lost, always go through an outbox.
+a list, a background task publishes every quarter second, and stop() publishes the rest. Each
+flush sends one envelope per type and `MAX_BATCH` events (`events.batch`), so the bus stores,
+hands out and acknowledges one message where there were hundreds. A crash loses at most the
+last interval; domain events, which must never be lost, always go through an outbox.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import contextlib
 import logging
 
 from clearway.kit.bus.bus import Publisher
-from clearway.kit.bus.events import CloudEvent
+from clearway.kit.bus.events import CloudEvent, batch
 
 log = logging.getLogger("clearway.telemetry")
 
+SOURCE = "/clearway/telemetry"
 FLUSH_SECONDS = 0.25
-MAX_BATCH = 1000
+MAX_BATCH = 500  # events per envelope: what one consumer takes in one go
 MAX_BUFFER = 100_000
 
 
@@ -50,11 +52,19 @@ class Telemetry:
 
     async def flush(self) -> None:
         while self._buffer:
-            batch, self._buffer = self._buffer[:MAX_BATCH], self._buffer[MAX_BATCH:]
+            pending, self._buffer = self._buffer, []
+            by_type: dict[str, list[CloudEvent]] = {}
+            for event in pending:
+                by_type.setdefault(event.type, []).append(event)
+            envelopes = [
+                batch(SOURCE, events[i : i + MAX_BATCH])
+                for events in by_type.values()
+                for i in range(0, len(events), MAX_BATCH)
+            ]
             try:
-                await self._bus.publish_many(batch)
+                await self._bus.publish_many(envelopes)
             except Exception:
-                self._buffer[:0] = batch  # keep them for the next flush
+                self._buffer[:0] = pending  # keep them for the next flush
                 raise
 
     async def _run(self) -> None:

@@ -23,7 +23,8 @@ from clearway.services.monitor.stats import Statistics
 log = logging.getLogger("clearway.monitor")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-MAX_BATCH = 1000
+# Envelopes per delivery: each carries up to `kit.bus.telemetry.MAX_BATCH` records.
+MAX_ENVELOPES = 8
 FOLD_SECONDS = 10.0
 CHECKPOINT_SECONDS = 300.0
 RETENTION_SECONDS = 3600.0
@@ -56,7 +57,7 @@ def create(context: ServiceContext) -> Service:
         api=api,
         migrations=MIGRATIONS,
         subscriptions=[Subscription(DOMAIN_TOPICS, ingest.domain_event)],
-        batch_subscriptions=[BatchSubscription(BATCH_TOPICS, ingest.batch, MAX_BATCH)],
+        batch_subscriptions=[BatchSubscription(BATCH_TOPICS, ingest.batch, MAX_ENVELOPES)],
         jobs=[
             Job("monitor-fold", FOLD_SECONDS, stats.fold),
             Job("monitor-audit-checkpoint", CHECKPOINT_SECONDS, audit.checkpoint),

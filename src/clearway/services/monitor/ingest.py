@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.bus import CloudEvent, inbox
+from clearway.kit.bus.events import BATCH_SUFFIX, expand
 from clearway.kit.db import Database
 from clearway.services.monitor import domain
 from clearway.services.monitor.audit import AuditTrail
@@ -45,7 +46,12 @@ DOMAIN_TOPICS = (
     "provider.*",
 )
 """Everything but the high-volume streams, which arrive on the batch queue."""
-BATCH_TOPICS = ("gateway.request", "search.performed")
+STREAMS = ("gateway.request", "search.performed")
+# The streams come in envelopes (`kit.bus.telemetry`); single events are taken too.
+BATCH_TOPICS = (*STREAMS, *(stream + BATCH_SUFFIX for stream in STREAMS))
+# Rows per statement: each statement is built on the event loop, so a long batch is cut into
+# pieces that keep requests waiting a few milliseconds at most.
+CHUNK = 1000
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DENIED = frozenset({401, 403})
@@ -95,17 +101,19 @@ class Ingest:
         self.pseudonym = pseudonym
         self.metrics = metrics
 
-    async def batch(self, events: Sequence[CloudEvent]) -> None:
+    async def batch(self, delivered: Sequence[CloudEvent]) -> None:
         """The batch handler of the high-volume streams: the whole batch in one transaction."""
+        events = [event for envelope in delivered for event in expand(envelope)]
         records = [e for e in events if e.type == "gateway.request"]
         searched = [e for e in events if e.type == "search.performed"]
         async with self.db.transaction() as session:
-            if records:
-                await self.requests(records, session)
-            if searched:
+            for i in range(0, len(records), CHUNK):
+                await self.requests(records[i : i + CHUNK], session)
+            for i in range(0, len(searched), CHUNK):
+                chunk = searched[i : i + CHUNK]
                 # Searches have no natural key: the inbox makes a redelivery count once.
-                new = await inbox.record(session, "monitor.batch", [e.id for e in searched])
-                await self.searches([e for e in searched if e.id in new], session)
+                new = await inbox.record(session, "monitor.batch", [e.id for e in chunk])
+                await self.searches([e for e in chunk if e.id in new], session)
 
     async def requests(self, events: Sequence[CloudEvent], session: AsyncSession) -> None:
         started = time.perf_counter()

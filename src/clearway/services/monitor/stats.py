@@ -41,7 +41,7 @@ from clearway.services.monitor.tables import (
 
 log = logging.getLogger("clearway.monitor.stats")
 
-FOLD_BATCH = 2_000  # rows per transaction: a fold must not hold the event loop for long
+FOLD_BATCH = 250  # rows per transaction: a fold must not hold the event loop for long
 FOLD = "requests"
 GroupKey = tuple[domain.Granularity, datetime, str, str]
 
