@@ -1,8 +1,9 @@
 """`make bench`: drive Clearway through its gateway with wrk and compare with a bare baseline.
 
-Starts a fresh `clearway up` on a temporary data directory, signs a customer in, then runs
-each profile for `--seconds` at `--connections`, and the same load against a hello-world app
-on the same server stack (uvicorn, uvloop, httptools). Prints one table and the ratios.
+Starts a fresh `clearway up` (one worker per core by default) on a temporary data directory,
+signs a customer in, then runs each profile for `--seconds` at `--connections`, and the same
+load against a hello-world app on the same server stack (uvicorn, uvloop, httptools, as many
+workers). Prints one table and the ratios, then how the monitor kept up with the records.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import monitor_ingest
+from bench import feeder, monitor_ingest
 
 HERE = Path(__file__).parent
 ADMIN_PASSWORD = "bench-admin-password"
@@ -38,6 +39,8 @@ class Profile:
     path: str
     target_rps: float
     authenticated: bool = True
+    feed_rate: int = 0  # extra request records per second into the monitor, beside the load
+    paced: int = 0  # offered requests per second (0: as fast as the server answers)
 
 
 PROFILES = {
@@ -46,6 +49,15 @@ PROFILES = {
         "GET /api/rules/search EU 8518.22 (customer)",
         "/api/rules/search?market=EU&hs_code=8518.22",
         4000,
+    ),
+    # Issue 5: at a steady 3,000 req/s, what 5,000 more events/s of ingest do to the latency.
+    "me-paced": Profile("GET /api/identity/me at 3,000 req/s", "/api/identity/me", 0, paced=3000),
+    "me-ingest": Profile(
+        "  same + 5,000 events/s more ingest",
+        "/api/identity/me",
+        0,
+        feed_rate=5000,
+        paced=3000,
     ),
 }
 
@@ -80,12 +92,27 @@ def pinned(role: str, command: list[str]) -> list[str]:
 
 
 @contextmanager
-def serve(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+def serve(
+    command: list[str], env: dict[str, str], ready_url: str, ready_line: str = ""
+) -> Iterator[None]:
+    """Run a server until the block ends; ready once `ready_url` answers 200 and, if given,
+    `ready_line` is in its output (with workers, /readyz answers before the last one starts).
+    Its output goes to a file shown if it fails to start, not to a pipe that could fill up."""
+    output = tempfile.NamedTemporaryFile(prefix="clearway-bench-", suffix=".log")  # noqa: SIM115
     process = subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT
     )
     try:
-        wait_ready(ready_url)
+        try:
+            wait_ready(ready_url)
+            deadline = time.monotonic() + 60
+            while ready_line and ready_line not in Path(output.name).read_text(errors="replace"):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit(f"{ready_line!r} not seen in the server's output")
+                time.sleep(0.2)
+        except SystemExit:
+            print(Path(output.name).read_text(errors="replace")[-3000:], file=sys.stderr)
+            raise
         yield
     finally:
         process.send_signal(signal.SIGTERM)
@@ -93,9 +120,12 @@ def serve(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[N
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        output.close()
 
 
-def wrk(url: str, seconds: int, connections: int, token: str | None) -> dict[str, float]:
+def wrk(
+    url: str, seconds: int, connections: int, token: str | None, paced: int = 0
+) -> dict[str, float]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (make bench does this)")
     result = subprocess.run(
@@ -113,7 +143,12 @@ def wrk(url: str, seconds: int, connections: int, token: str | None) -> dict[str
                 url,
             ],
         ),
-        env={**os.environ, "BENCH_TOKEN": token or ""},
+        env={
+            **os.environ,
+            "BENCH_TOKEN": token or "",
+            # Each connection pauses so that all of them together offer `paced` requests/s.
+            **({"BENCH_DELAY_MS": f"{1000 * connections / paced:.1f}"} if paced else {}),
+        },
         capture_output=True,
         text=True,
         check=True,
@@ -122,7 +157,7 @@ def wrk(url: str, seconds: int, connections: int, token: str | None) -> dict[str
     return dict(json.loads(line))
 
 
-def baseline(seconds: int, connections: int) -> dict[str, float]:
+def baseline(seconds: int, connections: int, workers: int) -> dict[str, float]:
     port = free_port()
     command = [
         sys.executable,
@@ -131,6 +166,8 @@ def baseline(seconds: int, connections: int) -> dict[str, float]:
         "bench.hello:app",
         "--port",
         str(port),
+        "--workers",
+        str(workers),
         "--loop",
         "uvloop",
         "--http",
@@ -139,9 +176,8 @@ def baseline(seconds: int, connections: int) -> dict[str, float]:
         "--log-level",
         "warning",
     ]
-    with serve(
-        pinned("server", command), {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/"
-    ):
+    launch = pinned("server", command) if workers == 1 else command
+    with serve(launch, {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/"):
         wrk(f"http://127.0.0.1:{port}/", 3, connections, None)  # warm-up
         return wrk(f"http://127.0.0.1:{port}/", seconds, connections, None)
 
@@ -175,34 +211,81 @@ SERVICES = ("identity", "rules", "orders", "monitor", "common")
 
 
 def run_clearway(
-    profiles: list[Profile], seconds: int, connections: int, mode: str = "embedded"
+    profiles: list[Profile],
+    seconds: int,
+    connections: int,
+    mode: str = "embedded",
+    workers: int = 1,
 ) -> dict[str, dict[str, float]]:
     """Each profile against a fresh `clearway up`: the telemetry one profile leaves behind
     (request and search records still being ingested) must not weigh on the next."""
-    return {p.name: run_profile(p, seconds, connections, mode) for p in profiles}
+    return {p.name: run_profile(p, seconds, connections, mode, workers) for p in profiles}
 
 
-def run_profile(profile: Profile, seconds: int, connections: int, mode: str) -> dict[str, float]:
+def run_profile(
+    profile: Profile, seconds: int, connections: int, mode: str, workers: int
+) -> dict[str, float]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="clearway-bench-") as tmp:
+        data_dir = Path(tmp)
         command = [sys.executable, "-c", "from clearway.cli import main; main()", *MODES[mode]]
-        env = clearway_env(Path(tmp), port)
+        env = clearway_env(data_dir, port)
+        ready_line = ""
         if mode == "processes":
             env["CLEARWAY_SERVICE_URLS"] = json.dumps(
                 {name: f"http://127.0.0.1:{free_port()}" for name in SERVICES}
             )
-        # Processes mode spreads over every core by design; only one process is pinned.
-        launch = command if mode == "processes" else pinned("server", command)
-        with serve(launch, env, f"{base}/readyz"):
+        else:
+            env["CLEARWAY_WORKERS"] = str(workers)
+            ready_line = f"({workers} workers)" if workers > 1 else ""
+        # Several processes spread over every core by design; only a lone process is pinned.
+        launch = pinned("server", command) if mode == "embedded" and workers == 1 else command
+        with serve(launch, env, f"{base}/readyz", ready_line):
             token = customer_token(base) if profile.authenticated else None
             url = base + profile.path
             wrk(url, 3, connections, token)
-            return wrk(url, seconds, connections, token)
+            with fed(data_dir, profile.feed_rate, seconds) as published:
+                result = wrk(url, seconds, connections, token, profile.paced)
+            result.update(published)
+            result.update(drain(data_dir))
+            return result
 
 
-def show(name: str, r: dict[str, float], base: dict[str, float] | None, target: float) -> None:
-    ratio = f"{r['rps'] / base['rps']:.2f}" if base else "1.00"
+@contextmanager
+def fed(data_dir: Path, rate: int, seconds: int) -> Iterator[dict[str, float]]:
+    """With a rate, `bench.feeder` publishes that many request records a second meanwhile."""
+    published: dict[str, float] = {}
+    if not rate:
+        yield published
+        return
+    arguments = ["--data-dir", str(data_dir), "--rate", str(rate), "--seconds", str(seconds)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.feeder", *arguments],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(HERE.parent)},
+    )
+    try:
+        yield published
+    finally:
+        out, _ = process.communicate(timeout=seconds + 60)
+        published["fed"] = float(json.loads(out.strip().splitlines()[-1])["published"])
+
+
+def drain(data_dir: Path, within: float = 120.0) -> dict[str, float]:
+    """The monitor's backlog when the load stops, and how long it takes to ingest it."""
+    left = feeder.backlog(data_dir)
+    started = time.monotonic()
+    while feeder.backlog(data_dir) and time.monotonic() - started < within:
+        time.sleep(0.1)
+    return {"backlog": float(left), "drain_seconds": time.monotonic() - started}
+
+
+def show(
+    name: str, r: dict[str, float], base: dict[str, float] | None, target: float, paced: int = 0
+) -> None:
+    ratio = "paced" if paced else f"{r['rps'] / base['rps']:.2f}" if base else "1.00"
     verdict = ""
     if target:
         ok = r["rps"] >= target and r["p99"] <= 50 and r["errors"] == 0
@@ -229,11 +312,30 @@ def side_by_side(
             )
 
 
+def ingest_report(profiles: list[Profile], results: dict[str, dict[str, float]]) -> None:
+    """Every request is a record for the monitor (a search two): did ingest keep up? `queued`
+    is what was left when the load stopped, in bus messages (envelopes of up to 500 events)."""
+    print(f"\n{'monitor while serving':<44} {'events/s':>9} {'queued':>8} {'drained':>8}")
+    for profile in profiles:
+        r = results[profile.name]
+        per_request = 2 if "/search" in profile.path else 1  # a search adds search.performed
+        rate = r["rps"] * per_request + r.get("fed", 0) / r["seconds"]
+        print(
+            f"{profile.name:<44} {rate:>9,.0f} {int(r['backlog']):>8} {r['drain_seconds']:>7.1f}s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=100)
-    parser.add_argument("--profile", action="append", choices=sorted(PROFILES))
+    parser.add_argument("--profile", action="append", choices=list(PROFILES))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="`clearway up --workers N` (default: one per core); the baseline runs as many",
+    )
     parser.add_argument(
         "--mode",
         choices=sorted(MODES),
@@ -244,28 +346,34 @@ def main() -> None:
     args = parser.parse_args()
     global pinning
     pinning = pinning and not args.no_pin
-    profiles = [PROFILES[p] for p in (args.profile or sorted(PROFILES))]
+    profiles = [PROFILES[p] for p in (args.profile or PROFILES)]
 
     print(
-        f"{args.connections} connections, {args.seconds} s per profile, {os.cpu_count()} cores"
-        + (f", server on core 0, wrk on core {PIN['wrk'][-1]}" if pinning else "")
+        f"{args.connections} connections, {args.seconds} s per profile, {os.cpu_count()} cores,"
+        f" {args.workers} worker(s)"
+        + (
+            f", server on core 0, wrk on core {PIN['wrk'][-1]}"
+            if pinning and args.workers == 1
+            else ", server and wrk share the cores"
+        )
     )
-    base = baseline(args.seconds, args.connections)
-    results = run_clearway(profiles, args.seconds, args.connections)
+    base = baseline(args.seconds, args.connections, args.workers)
+    results = run_clearway(profiles, args.seconds, args.connections, workers=args.workers)
     print(
         f"\n{'profile':<44} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
         f" {'errors':>7} {'ratio':>7}"
     )
     show("baseline: hello world (same server stack)", base, None, 0)
     for profile in profiles:
-        show(profile.name, results[profile.name], base, profile.target_rps)
+        show(profile.name, results[profile.name], base, profile.target_rps, profile.paced)
+    ingest_report(profiles, results)
     if args.mode == "processes":
         processes = run_clearway(profiles, args.seconds, args.connections, "processes")
         side_by_side(profiles, results, processes)
     ingest = asyncio.run(monitor_ingest.run(min(args.seconds, 10), monitor_ingest.DEFAULT_BATCH))
     print(
-        f"\nmonitor ingest (target 5,000 events/s): {ingest['ingest_per_second']:,.0f} events/s"
-        f" ingested, {ingest['sustained_per_second']:,.0f} events/s with roll-ups"
+        f"\nmonitor ingest alone (target 5,000 events/s): {ingest['ingest_per_second']:,.0f}"
+        f" events/s ingested, {ingest['sustained_per_second']:,.0f} events/s with roll-ups"
     )
 
 

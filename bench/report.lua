@@ -1,5 +1,10 @@
 -- wrk reporter: one JSON line with throughput, latency percentiles (ms) and errors.
 local token = os.getenv("BENCH_TOKEN")
+-- Paced load: each connection waits this long between requests (not counted in latency).
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pause then
+  delay = function() return pause end
+end
 if token and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
 end
