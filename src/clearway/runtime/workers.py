@@ -37,8 +37,10 @@ log = logging.getLogger("clearway.workers")
 
 START_SECONDS = 120.0
 STOP_SECONDS = 40.0
-# A worker that dies this soon after starting is failing, not unlucky: stop instead of looping.
+# A worker that keeps dying this soon after each start is failing, not unlucky: after
+# `CRASH_LOOP_LIMIT` such deaths in a row the supervisor stops instead of looping.
 CRASH_LOOP_SECONDS = 10.0
+CRASH_LOOP_LIMIT = 3
 BACKLOG = 2048
 
 
@@ -123,6 +125,7 @@ class Workers:
         self.processes: dict[int, SpawnProcess] = {}
         self.events: dict[int, Event] = {}
         self.started_at: dict[int, float] = {}
+        self.quick_deaths: dict[int, int] = {}
         self.sockets: list[socket.socket] = []
         self.stopping = False
 
@@ -184,11 +187,14 @@ class Workers:
             for index, process in list(self.processes.items()):
                 if process.is_alive() or self.stopping:
                     continue
-                if time.monotonic() - self.started_at[index] < CRASH_LOOP_SECONDS:
-                    code = process.exitcode
+                code = process.exitcode
+                quick = time.monotonic() - self.started_at[index] < CRASH_LOOP_SECONDS
+                self.quick_deaths[index] = self.quick_deaths.get(index, 0) + 1 if quick else 0
+                if self.quick_deaths[index] >= CRASH_LOOP_LIMIT:
                     log.error("worker %d keeps exiting (code %s); stopping", index, code)
                     return 1
-                log.warning("worker %d exited (code %s); replacing it", index, process.exitcode)
+                log.warning("worker %d exited (code %s); replacing it", index, code)
+                time.sleep(self.quick_deaths[index])  # back off while it keeps failing
                 self._spawn(index)
             time.sleep(0.2)
         return 0
