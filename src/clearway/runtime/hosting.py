@@ -21,11 +21,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Send
 
 from clearway.gateway.app import Gateway, LocalEndpoints, Upstreams
 from clearway.gateway.auth import RevocationList, TokenVerifier
+from clearway.gateway.cors import ProblemCORSMiddleware
 from clearway.gateway.docs import merge
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
@@ -235,7 +235,7 @@ class GatewayHost:
         )
         self.app: ASGIApp = self.gateway
         if settings.cors_origins:
-            self.app = CORSMiddleware(
+            self.app = ProblemCORSMiddleware(
                 self.gateway,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
