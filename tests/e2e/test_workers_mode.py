@@ -1,7 +1,9 @@
-"""`clearway up --workers 2`: two processes of the whole platform behind one port.
+"""`clearway up --workers 2`: two processes of the whole platform behind one port, and the
+background process beside them.
 
-One real supervisor for the module on a fresh data directory (worker 0's first start is tested
-too). Requests go over fresh connections, so the kernel spreads them over both workers.
+One real supervisor for the module on a fresh data directory (the background process's first
+start is tested too). Requests go over fresh connections, so the kernel spreads them over both
+workers.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clearway.runtime.workers import BACKGROUND_NICENESS
 from tests.e2e.support import COMMAND, clearway_env, free_ports, wait_until_ready
 
 pytestmark = [
@@ -29,6 +32,7 @@ START_SECONDS = 90.0
 STOP_SECONDS = 45.0
 PASSWORD = "a-long-enough-passphrase"
 ROUNDS = 40  # requests on fresh connections: both workers answer some (kernel hashing)
+PROCESSES = 3  # two workers and the background process
 
 
 @dataclass
@@ -39,7 +43,7 @@ class Running:
 
 
 def workers_of(supervisor: int) -> set[int]:
-    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
+    """The supervisor's processes (not multiprocessing's resource tracker)."""
     found = set()
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -55,15 +59,18 @@ def workers_of(supervisor: int) -> set[int]:
 
 
 def consecutive_free_ports() -> int:
-    """A port whose successor is free too: worker i serves metrics on port + i."""
+    """A port whose successors are free too: process i serves metrics on port + i."""
     for _ in range(50):
         (port,) = free_ports(1)
-        with socket.socket() as a, socket.socket() as b:
-            try:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
+        sockets = [socket.socket() for _ in range(PROCESSES)]
+        try:
+            for i, sock in enumerate(sockets):
+                sock.bind(("127.0.0.1", port + i))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
         return port
     raise AssertionError("no two consecutive free ports")
 
@@ -79,9 +86,10 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     process = subprocess.Popen([*COMMAND, "up", "--workers", "2"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        # Worker 0 starts alone, then the other: both are serving once both metrics ports are.
-        for port_of_worker in (metrics_port, metrics_port + 1):
-            wait_until_ready(f"http://127.0.0.1:{port_of_worker}/metrics", process, START_SECONDS)
+        # The background process starts alone, then the workers: all are up once their metrics
+        # listeners are.
+        for i in range(PROCESSES):
+            wait_until_ready(f"http://127.0.0.1:{metrics_port + i}/metrics", process, START_SECONDS)
         wait_until_ready(f"{base}/readyz", process, START_SECONDS)
         yield Running(base, metrics_port, process)
     finally:
@@ -94,13 +102,45 @@ def fresh_connections() -> httpx.Client:
     return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=10)
 
 
-def test_two_workers_serve_with_their_own_metrics_port(running: Running) -> None:
-    assert len(workers_of(running.process.pid)) == 2
+def test_two_workers_and_the_background_process_each_have_a_metrics_port(
+    running: Running,
+) -> None:
+    assert len(workers_of(running.process.pid)) == PROCESSES
     with fresh_connections() as client:
-        for port in (running.metrics_port, running.metrics_port + 1):
-            response = client.get(f"http://127.0.0.1:{port}/metrics")
+        for i in range(PROCESSES):
+            response = client.get(f"http://127.0.0.1:{running.metrics_port + i}/metrics")
             assert response.status_code == 200
             assert "clearway_" in response.text
+
+
+def test_the_background_process_yields_the_cores_to_the_workers(running: Running) -> None:
+    def niceness(pid: int) -> int:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[16])  # field 19, after pid and (comm)
+
+    background, *workers = sorted(workers_of(running.process.pid))  # started first
+    assert niceness(background) == BACKGROUND_NICENESS
+    assert [niceness(pid) for pid in workers] == [0, 0]
+
+
+def test_the_background_process_ingests_the_request_records(running: Running) -> None:
+    """Workers leave telemetry to the background process: its monitor counts the records."""
+    background = f"http://127.0.0.1:{running.metrics_port + PROCESSES - 1}/metrics"
+    with fresh_connections() as client:
+        for _ in range(ROUNDS):
+            assert client.get(f"{running.base}/healthz").status_code == 200
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            text = client.get(background).text
+            counted = [
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith('clearway_monitor_events_ingested_total{kind="request"}')
+            ]
+            if counted and counted[0] >= ROUNDS:
+                return
+            time.sleep(0.5)
+    raise AssertionError(f"the background process did not count {ROUNDS} request records")
 
 
 def test_a_profile_change_is_seen_through_every_worker_at_once(running: Running) -> None:
@@ -138,14 +178,14 @@ def test_a_profile_change_is_seen_through_every_worker_at_once(running: Running)
     assert set(names) == {"After"}
 
 
-def test_a_killed_worker_is_replaced(running: Running) -> None:
+def test_a_killed_process_is_replaced_even_the_background_one(running: Running) -> None:
     before = workers_of(running.process.pid)
-    victim = min(before)
+    victim = min(before)  # the first started: the background process
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         now = workers_of(running.process.pid)
-        if len(now) == 2 and victim not in now:
+        if len(now) == PROCESSES and victim not in now:
             break
         time.sleep(0.2)
     else:

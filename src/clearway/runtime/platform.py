@@ -20,6 +20,15 @@ from clearway.runtime.inprocess import InProcessUpstreams
 from clearway.settings import Settings
 
 
+def host_services(base: Foundation) -> tuple[InProcessUpstreams, dict[str, ServiceHost]]:
+    """All five services in this process, calling each other in-process."""
+    apps: dict[str, ASGIApp] = {}
+    upstreams = InProcessUpstreams(apps, base.credentials)
+    hosted = {name: ServiceHost(name, base, upstreams) for name in SERVICE_FACTORIES}
+    apps.update({name: host.app for name, host in hosted.items()})
+    return upstreams, hosted
+
+
 class Platform:
     def __init__(self, settings: Settings, *, leader: bool = True) -> None:
         self.settings = settings
@@ -28,12 +37,7 @@ class Platform:
         self.credentials = base.credentials
         self.bus = base.bus
         self.jobs = base.jobs
-        apps: dict[str, ASGIApp] = {}
-        self.upstreams = InProcessUpstreams(apps, self.credentials)
-        self.hosted: dict[str, ServiceHost] = {}
-        for name in SERVICE_FACTORIES:
-            self.hosted[name] = ServiceHost(name, base, self.upstreams)
-            apps[name] = self.hosted[name].app
+        self.upstreams, self.hosted = host_services(base)
         self.gateway_host = GatewayHost(base, self.upstreams, self.readiness, self._documents)
         self.gateway = self.gateway_host.gateway
         self.recorder = self.gateway_host.recorder
