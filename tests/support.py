@@ -7,7 +7,7 @@ import base64
 import re
 import shutil
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ from joserfc import jwt
 from joserfc.jwk import OKPKey
 from sqlalchemy import select
 
+from clearway.kit.bus import CloudEvent
+from clearway.kit.bus.events import expand
 from clearway.runtime.platform import Platform
 from clearway.services.identity.tables import signing_keys
 from tests.conftest import Api, bearer, test_settings
@@ -195,3 +197,16 @@ async def client_at(api: Api, address: str) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=api.platform, client=(address, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Api(client, api.platform)
+
+
+def capture_published(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> list[CloudEvent]:
+    """Every event the platform publishes from now on, telemetry envelopes opened."""
+    published: list[CloudEvent] = []
+    original = platform.bus.publish_many
+
+    async def capture(events: Sequence[CloudEvent]) -> None:
+        published.extend(event for envelope in events for event in expand(envelope))
+        await original(events)
+
+    monkeypatch.setattr(platform.bus, "publish_many", capture)
+    return published

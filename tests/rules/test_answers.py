@@ -3,19 +3,17 @@ after a publish, a retirement or the moment a version enters or leaves force."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from clearway.kit.bus import CloudEvent
-from clearway.kit.bus.events import expand
 from clearway.services.rules.answers import Answer, Answers, Key
 from clearway.services.rules.domain import Invalid
 from clearway.services.rules.store import RuleStore
 from tests.conftest import Api, bearer
 from tests.rules.support import MARKET, codes, create, publish, search
+from tests.support import capture_published
 
 
 def store_of(api: Api) -> RuleStore:
@@ -34,14 +32,7 @@ async def body(api: Api, **params: Any) -> bytes:
 async def test_the_same_search_gives_the_same_bytes_and_an_event_each_time(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    published: list[CloudEvent] = []
-    original = api.platform.bus.publish_many
-
-    async def capture(events: Sequence[CloudEvent]) -> None:
-        published.extend(events)
-        await original(events)
-
-    monkeypatch.setattr(api.platform.bus, "publish_many", capture)
+    published = capture_published(api.platform, monkeypatch)
     token = await api.customer("twice@example.com")
     params = {"market": "EU", "hs_code": "8518.22"}
     first = await api.client.get("/api/rules/search", params=params)
@@ -51,7 +42,7 @@ async def test_the_same_search_gives_the_same_bytes_and_an_event_each_time(
     assert "EU-RED" in codes(second.json())
     assert len(store_of(api).answers) == 1  # the second was the kept answer
     await api.platform.hosted["rules"].telemetry.flush()
-    searches = [e.data for env in published for e in expand(env) if e.type == "search.performed"]
+    searches = [e.data for e in published if e.type == "search.performed"]
     assert len(searches) == 2
     assert [s["role"] for s in searches] == ["anonymous", "customer"]  # per search, not kept
     for search_event in searches:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from clearway.kit.bus import CloudEvent
-from clearway.kit.bus.events import expand
 from tests.conftest import Api, bearer
 from tests.rules.support import codes, create, publish, search
+from tests.support import capture_published
 
 
 @pytest.fixture
@@ -117,14 +115,7 @@ async def test_bad_input_is_a_clear_422(api: Api, params: dict[str, str], proble
 async def test_each_search_emits_search_performed_without_personal_data(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    published: list[CloudEvent] = []
-    original = api.platform.bus.publish_many
-
-    async def capture(events: Sequence[CloudEvent]) -> None:
-        published.extend(events)
-        await original(events)
-
-    monkeypatch.setattr(api.platform.bus, "publish_many", capture)
+    published = capture_published(api.platform, monkeypatch)
     token = await api.customer("searcher@example.com")
     response = await api.client.get(
         "/api/rules/search", params={"market": "EU", "hs_code": "8518.22"}, headers=bearer(token)
@@ -133,9 +124,7 @@ async def test_each_search_emits_search_performed_without_personal_data(
     await api.client.get("/api/rules/search", params={"market": "US", "q": "lipstick"})
     hosted = api.platform.hosted["rules"]
     await hosted.telemetry.flush()
-    searches: list[dict[str, Any]] = [
-        e.data for env in published for e in expand(env) if e.type == "search.performed"
-    ]
+    searches: list[dict[str, Any]] = [e.data for e in published if e.type == "search.performed"]
     assert searches[0] == {
         "query": None,
         "hs_code": "851822",
