@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from clearway.services.identity.domain import (
     ThrottlePolicy,
     ThrottleState,
 )
+from clearway.services.identity.profiles import ProfileCache
 from clearway.services.identity.tables import (
     login_throttle,
     password_resets,
@@ -98,8 +98,7 @@ class Accounts:
         self.blind_index = blind_index
         self.sealer = sealer
         self.issuer = issuer
-        self._profiles: dict[str, tuple[float, Profile]] = {}
-        self._loading: dict[str, asyncio.Future[Profile]] = {}
+        self.profiles = ProfileCache(self.get_user, PROFILE_CACHE_SECONDS, PROFILE_CACHE_SIZE)
         self.hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         )
@@ -571,30 +570,11 @@ class Accounts:
     # --- profiles ------------------------------------------------------------------------
 
     async def me(self, user_id: str) -> Profile:
-        """The caller's own profile, served from memory for a few seconds after a read.
-
-        Writes drop the entry here at once, and in other processes through the cache bus (or,
-        should a message be lost, within `PROFILE_CACHE_SECONDS`).
-        """
-        now = time.monotonic()
-        cached = self._profiles.get(user_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        # One read per expiry, however many requests meet it: the others wait for that read
-        # instead of all queueing for the database at once.
-        loading = self._loading.get(user_id)
-        if loading is None:
-            loading = asyncio.ensure_future(self.get_user(user_id))
-            self._loading[user_id] = loading
-            loading.add_done_callback(lambda _: self._loading.pop(user_id, None))
-        profile = await asyncio.shield(loading)
-        if len(self._profiles) >= PROFILE_CACHE_SIZE:
-            self._profiles.clear()
-        self._profiles[user_id] = (now + PROFILE_CACHE_SECONDS, profile)
-        return profile
+        """The caller's own profile, from memory (see `profiles`): a write shows at once."""
+        return await self.profiles.get(user_id)
 
     def drop_profile(self, user_id: str) -> None:
-        self._profiles.pop(user_id, None)
+        self.profiles.drop(user_id)
 
     async def _profile_changed(self, user_id: str) -> None:
         """Drop the cached profile here and, through the cache bus, in every other process."""
