@@ -7,6 +7,7 @@ through the inbox.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -50,8 +51,9 @@ STREAMS = ("gateway.request", "search.performed")
 # The streams come in envelopes (`kit.bus.telemetry`); single events are taken too.
 BATCH_TOPICS = (*STREAMS, *(stream + BATCH_SUFFIX for stream in STREAMS))
 # Rows per statement: each statement is built on the event loop, so a long batch is cut into
-# pieces that keep requests waiting a few milliseconds at most.
-CHUNK = 1000
+# pieces that keep requests waiting a few milliseconds at most (in `clearway up`'s one process;
+# with workers, ingest has the background process to itself).
+CHUNK = 250
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DENIED = frozenset({401, 403})
@@ -103,7 +105,10 @@ class Ingest:
 
     async def batch(self, delivered: Sequence[CloudEvent]) -> None:
         """The batch handler of the high-volume streams: the whole batch in one transaction."""
-        events = [event for envelope in delivered for event in expand(envelope)]
+        events: list[CloudEvent] = []
+        for envelope in delivered:
+            events.extend(expand(envelope))
+            await asyncio.sleep(0)  # a turn for requests between envelopes (see CHUNK)
         records = [e for e in events if e.type == "gateway.request"]
         searched = [e for e in events if e.type == "search.performed"]
         async with self.db.transaction() as session:
