@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = "http://localhost:8000"
-    workers: int = Field(default=1, ge=1, description="Server processes for `clearway up`.")
+    # `clearway up --workers N`: N processes serve the whole platform on the port, and (when
+    # N > 1) a background process runs the jobs and ingests telemetry. One per core.
+    workers: int = Field(default=1, ge=1, description="Serving processes for `clearway up`.")
 
     # Root secret that encrypts the master private key at rest. When unset, one is generated on
     # first start and kept in `<data_dir>/root.secret` (readable by the owner only).

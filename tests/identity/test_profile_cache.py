@@ -15,9 +15,11 @@ class Store:
         self.reads = 0
         self.gate = asyncio.Event()
         self.gate.set()
+        self.reading = asyncio.Event()
 
     async def load(self, user_id: str) -> str:
         self.reads += 1
+        self.reading.set()
         value = self.value  # what the database held when the read ran
         await self.gate.wait()
         if value == "gone":
@@ -56,8 +58,7 @@ async def test_a_drop_is_never_undone_by_a_read_that_started_before_it() -> None
     cache = ProfileCache(store.load, seconds=60, size=10)
     store.gate.clear()
     early = asyncio.create_task(cache.get("u"))  # reads the old value...
-    while not store.reads:
-        await asyncio.sleep(0)
+    await store.reading.wait()
     store.value = "v2"
     cache.drop("u")  # ...while the change is written and announced
     store.gate.set()
