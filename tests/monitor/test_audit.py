@@ -154,7 +154,9 @@ async def test_tampering_is_detected_and_located(
     admin = await api.admin_token()
     before = await api.client.get("/api/monitor/audit/verify", headers=bearer(admin))
     assert before.json()["ok"] is True
-    tamper(api.platform)
+    # In a thread: the platform's own writers must be able to finish while the tamperer waits
+    # for SQLite's write lock (blocking the event loop here would deadlock until the timeout).
+    await asyncio.to_thread(tamper, api.platform)
     after = (await api.client.get("/api/monitor/audit/verify", headers=bearer(admin))).json()
     assert (after["ok"], after["seq"], after["kind"]) == (False, seq, kind)
 
@@ -162,7 +164,7 @@ async def test_tampering_is_detected_and_located(
 async def test_a_truncated_tail_is_detected_after_a_checkpoint(api: Api) -> None:
     chain = await chain_of(api.platform)
     assert await job(api.platform, "monitor-audit-checkpoint")() == len(chain)
-    write(api.platform, ("DELETE FROM audit_log WHERE seq > 4", ()))
+    await asyncio.to_thread(write, api.platform, ("DELETE FROM audit_log WHERE seq > 4", ()))
     admin = await api.admin_token()
     after = (await api.client.get("/api/monitor/audit/verify", headers=bearer(admin))).json()
     assert (after["ok"], after["seq"], after["kind"]) == (False, 5, "deleted")
