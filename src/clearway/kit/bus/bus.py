@@ -131,15 +131,30 @@ class QueueSubscription:
 
 
 class Subscribing:
-    """Subscribing, shared by the adapters: topics checked, one handler per queue, before start.
+    """Subscribing, shared by the adapters: topics checked, one handler per queue, before start;
+    and `async with`, which stops the bus on the way out.
 
-    An adapter sets `prefetch`, `_subscriptions` and `_tasks` in its constructor and may refine
-    `_check` (NATS refuses a topic that cannot become a subject).
+    An adapter sets `prefetch`, `_subscriptions` and `_tasks` in its constructor, defines
+    `stop`, and may refine `_check` (NATS refuses a topic that cannot become a subject).
     """
 
     prefetch: int
     _subscriptions: dict[str, QueueSubscription]
     _tasks: list[asyncio.Task[None]]
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
 
     def subscribe(self, queue: str, topics: Sequence[str], handler: Handler) -> None:
         self._add(QueueSubscription(queue, check_topics(topics), handler, None, self.prefetch))

@@ -33,8 +33,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import nats
 import orjson
@@ -172,17 +171,6 @@ class NatsBus(Subscribing):
             duplicate_window_seconds=settings.bus_duplicate_window_seconds,
             max_age_seconds=settings.bus_max_age_hours * 3600,
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def subject(self, event_type: str) -> str:
         return self.events_prefix + _check_type(event_type)
