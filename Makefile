@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+LOAD_STAMP := $(VENV)/.installed-loadtest
 
-.PHONY: up test lint types arch pytest bench clean
+.PHONY: up test lint types arch pytest bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +38,21 @@ pytest: $(DEV_STAMP)
 
 test: lint types arch pytest
 
+WRK = @command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+		|| (echo "$@ needs wrk: install it with your package manager" && exit 1)
+
 bench: $(DEV_STAMP)
-	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
-		|| (echo "make bench needs wrk: install it with your package manager" && exit 1)
+	$(WRK)
 	$(BIN)/python -m bench $(ARGS)
+
+$(LOAD_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev,loadtest]"
+	touch $@ $(DEV_STAMP) $(STAMP)
+
+# The published Taurus load test, on Clearway: `make loadtest ARGS=--quick` is a 3-minute smoke.
+loadtest: $(LOAD_STAMP)
+	$(WRK)
+	$(BIN)/python -m bench.loadtest $(ARGS)
 
 clean:
 	rm -rf $(VENV) .clearway .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     # `clearway up --workers N`: N processes serve the whole platform on the port, and (when
     # N > 1) a background process runs the jobs and ingests telemetry. One per core.
     workers: int = Field(default=1, ge=1, description="Serving processes for `clearway up`.")
+    # Connections the kernel holds for each listener before the server accepts them: a burst
+    # of thousands of new clients (a load test, a reconnect storm) waits here instead of being
+    # refused. The kernel caps it at net.core.somaxconn.
+    backlog: int = Field(default=2048, ge=16, le=65535)
 
     # Root secret that encrypts the master private key at rest. When unset, one is generated on
     # first start and kept in `<data_dir>/root.secret` (readable by the owner only).

@@ -24,6 +24,7 @@ def server_config(
         timeout_graceful_shutdown=30,
         timeout_keep_alive=keep_alive,
         server_header=False,
+        backlog=settings.backlog,
     )
 
 

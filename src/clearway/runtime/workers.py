@@ -48,7 +48,6 @@ STOP_SECONDS = 40.0
 # `CRASH_LOOP_LIMIT` such deaths in a row the supervisor stops instead of looping.
 CRASH_LOOP_SECONDS = 10.0
 CRASH_LOOP_LIMIT = 3
-BACKLOG = 2048
 BACKGROUND_NICENESS = 10
 
 
@@ -65,7 +64,7 @@ def listening_sockets(settings: Settings, count: int) -> list[socket.socket]:
         first.close()
         raise SystemExit(f"cannot listen on {settings.host}:{settings.port}: {exc}") from exc
     if sys.platform != "linux" or count == 1:
-        first.listen(BACKLOG)
+        first.listen(settings.backlog)
         first.set_inheritable(True)
         return [first] * count
     port = first.getsockname()[1]
@@ -76,7 +75,7 @@ def listening_sockets(settings: Settings, count: int) -> list[socket.socket]:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((settings.host, port))
-        sock.listen(BACKLOG)
+        sock.listen(settings.backlog)
         sock.set_inheritable(True)
         sockets.append(sock)
     return sockets

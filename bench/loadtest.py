@@ -1,0 +1,452 @@
+"""`make loadtest`: the published design's Taurus load test (its Table 4), run on Clearway.
+
+The published test ran closed-loop virtual users with no think time, 100 threads per load
+server, from 1 to 100 servers: 100 to 10,000 concurrent users. This reproduces it on one
+machine, at the same levels, in three ways:
+
+1. Taurus (`bzt`) with its Locust executor and `bench/locustfile.py` (a realistic mix): the
+   published method. Locust is Python and tops out at a few thousand requests a second on one
+   core; its CPU share is recorded, and where it was the bottleneck the table says so.
+2. wrk at the same levels, one connection per user, the same mix (`bench/mix.lua`): a C
+   generator, so what is measured is the server's capacity, not the generator's.
+3. An open-loop sweep (`bench/openloop.py`): constant arrival rates up to saturation, latency
+   counted from when each request was due, so no coordinated omission.
+
+Everything targets 127.0.0.1 only, each run is bounded in time, and the tool raises its own
+file-descriptor limit for 10,000 connections. Results (JSON, a Markdown table and a PNG chart)
+go to `bench/results/loadtest-<time>/`. `--quick` is a two-level smoke in under 3 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+from bench import openloop
+from bench.__main__ import ADMIN_PASSWORD, HERE, clearway_env, free_port, serve
+
+LEVELS = (100, 500, 1000, 5000, 10000)
+QUICK_LEVELS = (50, 200)
+# The published Table 4 where the paper states the figures; "—" where it gives none here.
+PUBLISHED: dict[int, dict[str, float]] = {
+    100: {"rps": 49.8, "avg_ms": 1800.0},
+    10000: {"rps": 5425.95, "avg_ms": 1800.0},
+}
+PUBLISHED_TOTAL = {"requests": 3_250_144, "failed": 3}
+OPEN_LOOP_RATES = (250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000)
+QUICK_RATES = (200, 400)
+# Open-loop requests: the mix's reads (writes need a body per request).
+OPEN_LOOP_PATHS = (
+    "/api/rules/search?market=EU&hs_code=8518.22",
+    "/api/identity/me",
+    "/api/rules/search?market=US&q=power%20bank",
+    "/api/rules/self-check?market=GB&hs_code=8516.71",
+    "/api/orders/orders?limit=20",
+    "/api/orders/providers?market=EU",
+)
+CUSTOMERS = 20
+PASSWORD = "load-test-passphrase-1"
+
+
+@dataclass
+class Row:
+    users: int
+    generator: str
+    rps: float
+    avg_ms: float
+    p95_ms: float
+    p99_ms: float
+    requests: int
+    failed: int
+    generator_cpu: float  # share of one core the generator used
+    note: str = ""
+
+
+def raise_fd_limit() -> int:
+    """Every connection is a file descriptor on both ends: take the hard limit, children too."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+# Generator and server on separate cores where the machine has two or more.
+CORES = os.cpu_count() or 1
+SERVER_CORES = "0" if CORES == 2 else f"0-{CORES // 2 - 1}" if CORES > 2 else ""
+GENERATOR_CORES = str(CORES - 1) if CORES == 2 else f"{CORES // 2}-{CORES - 1}" if CORES > 2 else ""
+
+
+def pinned(cores: str, command: list[str]) -> list[str]:
+    return ["taskset", "-c", cores, *command] if cores and shutil.which("taskset") else command
+
+
+# --- the system under test ------------------------------------------------------------------
+
+
+def seed(base: str) -> dict[str, object]:
+    """Signed-in customers for the virtual users, and what the writes need: a verified provider
+    covering a checklist's requirements, and that checklist's owner."""
+    with httpx.Client(base_url=base, timeout=60) as http:
+
+        def register(email: str, role: str) -> None:
+            body = {"email": email, "password": PASSWORD, "role": role, "name": "Load Test"}
+            http.post("/api/identity/register", json=body).raise_for_status()
+
+        def login(email: str, password: str = PASSWORD) -> str:
+            answer = http.post("/api/identity/login", json={"email": email, "password": password})
+            answer.raise_for_status()
+            return str(answer.json()["access_token"])
+
+        customers = [
+            {"email": f"load{i}@example.com", "token": login(f"load{i}@example.com")}
+            for i in range(CUSTOMERS)
+            if register(f"load{i}@example.com", "customer") is None
+        ]
+        owner = customers[0]["token"]
+        checklist = http.post(
+            "/api/rules/checklists",
+            json={"market": "EU", "hs_code": "8518.22", "answers": {"radio": True}},
+            headers={"authorization": f"Bearer {owner}"},
+        )
+        checklist.raise_for_status()
+        codes = [item["code"] for item in checklist.json()["requirements"]][:3]
+        register("lab@example.com", "provider")  # signs in once an administrator verified it
+        admin = {"authorization": f"Bearer {login('admin@clearway.example', ADMIN_PASSWORD)}"}
+        users = http.get("/api/identity/users", params={"email": "lab@example.com"}, headers=admin)
+        user_id = users.json()["items"][0]["id"]
+        http.post(f"/api/identity/users/{user_id}/verify", headers=admin).raise_for_status()
+        provider = login("lab@example.com")
+        profile = http.put(
+            "/api/orders/providers/me",
+            json={
+                "display_name": "Load Test Lab",
+                "requirement_codes": codes,
+                "markets": ["EU"],
+                "turnaround_days": 10,
+            },
+            headers={"authorization": f"Bearer {provider}"},
+        )
+        profile.raise_for_status()
+        return {
+            "customers": customers,
+            "provider_id": profile.json()["id"],
+            "checklist_id": checklist.json()["id"],
+            "requirement_codes": codes,
+            "order_customer_auth": {"authorization": f"Bearer {owner}"},
+            "token": owner,
+        }
+
+
+@contextmanager
+def clearway(workers: int) -> Iterator[tuple[int, dict[str, object]]]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="clearway-loadtest-") as tmp:
+        env = clearway_env(Path(tmp), port) | {
+            "CLEARWAY_WORKERS": str(workers),
+            "CLEARWAY_RATELIMIT_AUTH_PER_SECOND": "1000000",
+            "CLEARWAY_RATELIMIT_AUTH_BURST": "1000000",
+            "CLEARWAY_BACKLOG": "4096",
+            # a load generator of 10,000 users is one trusted client, not an abuser
+            "CLEARWAY_MAX_CONNECTIONS": "20000",
+        }
+        command = [sys.executable, "-c", "from clearway.cli import main; main()", "up"]
+        ready = f"({workers} workers)" if workers > 1 else ""
+        # One worker gets the server's core(s); more workers spread over every core by design.
+        launch = pinned(SERVER_CORES, command) if workers == 1 else command
+        with serve(launch, env, f"{base}/readyz", ready):
+            yield port, seed(base)
+
+
+# --- the three generators -------------------------------------------------------------------
+
+
+def taurus(port: int, seeded: dict[str, object], users: int, hold: int, out: Path) -> Row:
+    """One level through Taurus's Locust executor; stats from the samples of the hold window."""
+    level = out / f"taurus-{users}"
+    level.mkdir(parents=True, exist_ok=True)
+    seed_file = level / "seed.json"
+    seed_file.write_text(json.dumps(seeded))
+    ramp = max(5, min(30, users // 300))
+    config = {
+        "execution": [
+            {
+                "executor": "locust",
+                "concurrency": users,
+                "ramp-up": f"{ramp}s",
+                "hold-for": f"{hold}s",
+                "scenario": "clearway",
+            }
+        ],
+        "scenarios": {
+            "clearway": {
+                "default-address": f"http://127.0.0.1:{port}",
+                "script": str(HERE / "locustfile.py"),
+            }
+        },
+        "settings": {"check-updates": False, "artifacts-dir": str(level / "artifacts")},
+        "reporting": [
+            {"module": "final-stats", "summary": True, "dump-csv": str(level / "final.csv")}
+        ],
+        "modules": {"console": {"disable": True}},
+    }
+    config_file = level / "taurus.json"
+    config_file.write_text(json.dumps(config, indent=1))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    subprocess.run(
+        pinned(
+            GENERATOR_CORES, [str(Path(sys.executable).with_name("bzt")), "-q", str(config_file)]
+        ),
+        env={**os.environ, "LOADTEST_SEED": str(seed_file)},
+        check=False,
+        stdout=(level / "bzt.out").open("w"),
+        stderr=subprocess.STDOUT,
+        timeout=ramp + hold + 300,
+    )
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / wall
+    return steady(users, level / "artifacts", ramp, hold, cpu)
+
+
+def steady(users: int, artifacts: Path, ramp: int, hold: int, cpu: float) -> Row:
+    """Locust's samples (kpi.jtl) from the end of the ramp-up to the end of the hold."""
+    samples: list[tuple[float, float, bool]] = []
+    for jtl in artifacts.glob("kpi*.jtl"):
+        with jtl.open() as f:
+            for line in csv.DictReader(f):
+                stamp = float(line["timeStamp"]) / 1000
+                samples.append((stamp, float(line["elapsed"]), line["success"] == "true"))
+    if not samples:
+        raise SystemExit(f"Taurus left no samples in {artifacts}: see its bzt.out")
+    first = min(s[0] for s in samples)
+    window = [s for s in samples if first + ramp <= s[0] < first + ramp + hold]
+    elapsed = sorted(s[1] for s in window)
+    failed = sum(1 for s in window if not s[2])
+    saturated = cpu >= 0.9
+    return Row(
+        users=users,
+        generator="Taurus + Locust",
+        rps=len(window) / hold,
+        avg_ms=sum(elapsed) / max(1, len(elapsed)),
+        p95_ms=openloop.percentile(elapsed, 0.95),
+        p99_ms=openloop.percentile(elapsed, 0.99),
+        requests=len(window),
+        failed=failed,
+        generator_cpu=cpu,
+        note="generator-bound (its core was busy)" if saturated else "",
+    )
+
+
+def wrk(port: int, seeded: dict[str, object], users: int, hold: int) -> Row:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    result = subprocess.run(
+        pinned(
+            GENERATOR_CORES,
+            [
+                "wrk",
+                "-t1",
+                f"-c{users}",
+                f"-d{hold}s",
+                "--timeout",
+                "30s",
+                "-s",
+                str(HERE / "mix.lua"),
+                f"http://127.0.0.1:{port}",
+            ],
+        ),
+        env={
+            **os.environ,
+            "LOADTEST_TOKEN": str(seeded["token"]),
+            "LOADTEST_PROVIDER_ID": str(seeded["provider_id"]),
+            "LOADTEST_CHECKLIST_ID": str(seeded["checklist_id"]),
+            "LOADTEST_REQUIREMENT_CODES": json.dumps(seeded["requirement_codes"]),
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=hold + 120,
+    )
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) / wall
+    r = json.loads([ln for ln in result.stdout.splitlines() if ln.startswith("{")][-1])
+    return Row(
+        users=users,
+        generator="wrk",
+        rps=r["rps"],
+        avg_ms=r["avg"],
+        p95_ms=r["p95"],
+        p99_ms=r["p99"],
+        requests=int(r["requests"]),
+        failed=int(r["errors"]),
+        generator_cpu=cpu,
+    )
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| users | generator | req/s | avg ms | p95 ms | p99 ms | requests | failed | generator CPU"
+        " | published req/s | published avg ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        published = PUBLISHED.get(r.users, {})
+        lines.append(
+            f"| {r.users:,} | {r.generator} | {r.rps:,.0f} | {r.avg_ms:,.1f} | {r.p95_ms:,.1f}"
+            f" | {r.p99_ms:,.1f} | {r.requests:,} | {r.failed:,} | {r.generator_cpu:.0%}"
+            f"{' ' + r.note if r.note else ''} | {published.get('rps', '—')}"
+            f" | {published.get('avg_ms', '—')} |"
+        )
+    lines.append(
+        f"\nPublished totals over all levels: {PUBLISHED_TOTAL['requests']:,} requests,"
+        f" {PUBLISHED_TOTAL['failed']} failed."
+    )
+    return "\n".join(lines)
+
+
+def open_loop_table(results: list[openloop.Result]) -> str:
+    lines = [
+        "| offered req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | errors | sent late"
+        " | what failed |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.offered:,.0f} | {r.achieved:,.0f} | {r.p50:,.1f} | {r.p90:,.1f}"
+            f" | {r.p99:,.1f} | {r.max:,.1f} | {r.errors:,} | {r.late:,}"
+            f" | {', '.join(f'{k}: {v}' for k, v in r.failures.items()) or '—'} |"
+        )
+    return "\n".join(lines)
+
+
+def chart(rows: list[Row], sweep: list[openloop.Result], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (throughput, latency, curve) = plt.subplots(1, 3, figsize=(16, 4.8))
+    for generator, style in (("Taurus + Locust", "o-"), ("wrk", "s-")):
+        mine = [r for r in rows if r.generator == generator]
+        if mine:
+            users = [r.users for r in mine]
+            throughput.plot(users, [r.rps for r in mine], style, label=f"Clearway ({generator})")
+            latency.plot(users, [r.avg_ms for r in mine], style, label=f"avg ({generator})")
+            latency.plot(
+                users, [r.p99_ms for r in mine], style, alpha=0.4, label=f"p99 ({generator})"
+            )
+    published = sorted(PUBLISHED.items())
+    throughput.plot(
+        [u for u, _ in published], [p["rps"] for _, p in published], "k^--", label="published"
+    )
+    latency.plot(
+        [u for u, _ in published],
+        [p["avg_ms"] for _, p in published],
+        "k^--",
+        label="published avg",
+    )
+    for axis, title, unit in ((throughput, "throughput", "req/s"), (latency, "latency", "ms")):
+        axis.set_xscale("log")
+        axis.set_xlabel("concurrent users")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.legend(fontsize=7)
+    if sweep:
+        offered = [r.offered for r in sweep]
+        curve.plot(offered, [r.p50 for r in sweep], "o-", label="p50")
+        curve.plot(offered, [r.p99 for r in sweep], "s-", label="p99")
+        curve.set_yscale("log")
+        curve.set_xlabel("offered req/s (open loop)")
+        curve.set_ylabel("ms from due time")
+        curve.set_title("open-loop latency")
+        curve.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="two small levels, under 3 minutes")
+    parser.add_argument("--levels", type=int, nargs="+", help=f"users per level (default {LEVELS})")
+    parser.add_argument("--hold", type=int, help="seconds each level is held (default 60)")
+    parser.add_argument("--workers", type=int, default=1, help="`clearway up --workers N`")
+    parser.add_argument("--no-taurus", action="store_true")
+    parser.add_argument("--no-wrk", action="store_true")
+    parser.add_argument("--no-open-loop", action="store_true")
+    parser.add_argument("--out", type=Path, help="results folder (default bench/results/…)")
+    args = parser.parse_args()
+    levels = args.levels or (QUICK_LEVELS if args.quick else LEVELS)
+    hold = args.hold or (15 if args.quick else 60)
+    rates = QUICK_RATES if args.quick else OPEN_LOOP_RATES
+    out = args.out or HERE / "results" / time.strftime("loadtest-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    limit = raise_fd_limit()
+    if max(levels) * 2 + 100 > limit:
+        raise SystemExit(
+            f"{max(levels):,} users need about {max(levels) * 2:,} descriptors; the"
+            f" hard limit is {limit:,}"
+        )
+    if not args.no_wrk and shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (make loadtest does this)")
+    sharing = (
+        f"server on core(s) {SERVER_CORES}, generators on core(s) {GENERATOR_CORES}"
+        if SERVER_CORES and shutil.which("taskset")
+        else "server and generators share the only core"
+    )
+    print(
+        f"{CORES} cores: {sharing}; {args.workers} worker(s); {hold} s per level;"
+        f" levels {', '.join(f'{u:,}' for u in levels)}",
+        flush=True,
+    )
+    rows: list[Row] = []
+    sweep: list[openloop.Result] = []
+    # A fresh server (and fresh 15-minute tokens) for each generator's series of levels.
+    if not args.no_taurus:
+        with clearway(args.workers) as (port, seeded):
+            for users in levels:
+                rows.append(taurus(port, seeded, users, hold, out))
+                print(table(rows[-1:]).splitlines()[-3], flush=True)
+    if not args.no_wrk:
+        with clearway(args.workers) as (port, seeded):
+            for users in levels:
+                rows.append(wrk(port, seeded, users, hold))
+                print(table(rows[-1:]).splitlines()[-3], flush=True)
+    if not args.no_open_loop:
+        with clearway(args.workers) as (port, seeded):
+            sweep = openloop.sweep(
+                port, OPEN_LOOP_PATHS, str(seeded["token"]), rates, 10 if args.quick else 30
+            )
+    report = f"## Closed loop\n\n{table(rows)}\n\n## Open loop\n\n{open_loop_table(sweep)}\n"
+    (out / "results.md").write_text(f"{sharing}; {args.workers} worker(s)\n\n{report}")
+    (out / "results.json").write_text(
+        json.dumps(
+            {"rows": [asdict(r) for r in rows], "open_loop": [asdict(r) for r in sweep]}, indent=1
+        )
+    )
+    chart(rows, sweep, out / "loadtest.png")
+    print(f"\n{report}\nresults, chart: {out}")
+
+
+if __name__ == "__main__":
+    main()
