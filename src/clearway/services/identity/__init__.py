@@ -9,7 +9,14 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.bus import CloudEvent
-from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
+from clearway.kit.service import (
+    Job,
+    Service,
+    ServiceContext,
+    Subscription,
+    serve_routes,
+    service_api,
+)
 from clearway.services.identity import domain, events
 from clearway.services.identity.accounts import PROFILE_KEY, Accounts
 from clearway.services.identity.api import build_router
@@ -46,7 +53,7 @@ def create(context: ServiceContext) -> Service:
     api = service_api(
         "identity", "Clearway identity", "Accounts, roles, sessions and password reset."
     )
-    api.include_router(build_router(accounts))
+    serve_routes(api, build_router(accounts))
 
     async def start() -> None:
         async with context.db.transaction() as session:

@@ -1,0 +1,230 @@
+"""Where one request's time goes: the gateway path taken apart, piece by piece, in CPU time.
+
+`python -m bench.request_path [--requests N]` starts the whole platform in this process on a
+temporary data directory, signs a customer in, then calls the ASGI apps directly (no socket,
+no HTTP client) N times each way and divides the CPU time spent by N:
+
+- the whole path (gateway + service), as `clearway up` serves a request once parsed;
+- the service alone, called with the internal credential as the gateway calls it;
+- the gateway alone, forwarding to an upstream that answers at once;
+- inside the gateway: the token check, the rate limit, the request record.
+
+The HTTP server's own share (parsing, writing, the event loop) is measured by running the
+hello-world baseline on the same server stack under wrk and dividing its CPU time by the
+requests it answered. CPU time, not wall time: the figures do not depend on what else the
+machine runs, so they compare across runs. A cProfile listing of the whole path follows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bench.__main__ import HERE, free_port, serve
+from clearway.kit.caller import Caller
+from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER
+from clearway.runtime.platform import Platform
+from clearway.settings import Settings
+
+PATHS = {
+    "me": "/api/identity/me",
+    "search": "/api/rules/search?market=EU&hs_code=8518.22",
+}
+SERVICE = {"me": "identity", "search": "rules"}
+PASSWORD = "profile-passphrase-1"
+
+
+def scope_for(url: str, headers: list[tuple[bytes, bytes]]) -> Scope:
+    path, _, query = url.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def call(app: ASGIApp, scope: Scope) -> int:
+    status = 0
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(dict(scope), receive, send)
+    return status
+
+
+async def cpu_per_call(step: Callable[[], Awaitable[Any]], count: int) -> float:
+    """Microseconds of this process's CPU per call, after a warm-up."""
+    for _ in range(max(50, count // 20)):
+        await step()
+    started = time.process_time()
+    for _ in range(count):
+        await step()
+    return (time.process_time() - started) / count * 1e6
+
+
+async def answer_at_once(scope: Scope, receive: Receive, send: Send) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def breakdown(requests: int) -> tuple[dict[str, dict[str, float]], str]:
+    with tempfile.TemporaryDirectory(prefix="clearway-profile-") as tmp:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            data_dir=Path(tmp),
+            admin_password="profile-admin-password",
+            ratelimit_user_per_second=1e9,
+            ratelimit_user_burst=10**9,
+            ratelimit_address_per_second=1e9,
+            ratelimit_address_burst=10**9,
+        )
+        platform = Platform(settings)
+        await platform.start()
+        try:
+            transport = httpx.ASGITransport(app=platform.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                body = {"email": "p@example.com", "password": PASSWORD, "role": "customer",
+                        "name": "Profile"}
+                (await http.post("/api/identity/register", json=body)).raise_for_status()
+                login = await http.post(
+                    "/api/identity/login", json={"email": body["email"], "password": PASSWORD}
+                )
+                token = login.json()["access_token"]
+                me = (await http.get("/api/identity/me", headers={"authorization": f"Bearer {token}"}))
+                user_id = me.json()["id"]
+            bearer = [(b"authorization", f"Bearer {token}".encode())]
+            results: dict[str, dict[str, float]] = {}
+            gateway = platform.gateway
+            for name, url in PATHS.items():
+                full = scope_for(url, bearer)
+                internal = scope_for(
+                    url,
+                    [
+                        (INTERNAL_HEADER, platform.credentials.token().encode()),
+                        (CALLER_HEADER, Caller("customer", user_id).header().encode()),
+                    ],
+                )
+                service_app = platform.hosted[SERVICE[name]].app
+                row = {
+                    "whole path": await cpu_per_call(lambda: call(platform.app, full), requests),
+                    "service": await cpu_per_call(lambda: call(service_app, internal), requests),
+                }
+                real = gateway.upstreams
+                gateway.upstreams = _Immediate()
+                try:
+                    row["gateway"] = await cpu_per_call(lambda: call(gateway, full), requests)
+                finally:
+                    gateway.upstreams = real
+                row["token check"] = await cpu_per_call(
+                    lambda: gateway.verifier.authenticate(token), requests
+                )
+                row["rate limit"] = await cpu_per_call(
+                    lambda: gateway.limiter.check("default", "127.0.0.1", user_id), requests
+                )
+
+                async def record() -> None:
+                    gateway.recorder.record({"route": "/x", "status": 200, "latency_ms": 1.0})
+
+                row["request record"] = await cpu_per_call(record, requests)
+                results[name] = row
+            profile = cProfile.Profile()
+            scope = scope_for(PATHS["me"], bearer)
+            profile.enable()
+            for _ in range(requests):
+                await call(platform.app, scope)
+            profile.disable()
+            listing = io.StringIO()
+            pstats.Stats(profile, stream=listing).sort_stats("tottime").print_stats(25)
+            return results, listing.getvalue()
+        finally:
+            await platform.stop()
+
+
+class _Immediate:
+    async def forward(self, service: str, scope: Scope, receive: Receive, send: Send) -> None:
+        await answer_at_once(scope, receive, send)
+
+
+def server_cost(seconds: int = 5) -> float:
+    """CPU microseconds the server stack (uvicorn, uvloop, httptools) spends per request on the
+    hello world: what every request costs before the gateway sees it."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "bench.hello:app", "--port", str(port),
+               "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+               "--log-level", "warning"]
+    with serve(command, {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/"):
+        server = next(p for p in psutil.process_iter(["cmdline"])
+                      if p.info["cmdline"] and str(port) in p.info["cmdline"]
+                      and "uvicorn" in " ".join(p.info["cmdline"]))
+        before = server.cpu_times()
+        out = subprocess.run(
+            ["wrk", "-t1", "-c50", f"-d{seconds}s", "-s", str(HERE / "report.lua"),
+             f"http://127.0.0.1:{port}/"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        after = server.cpu_times()
+    requests = int(next(ln for ln in out.splitlines() if ln.startswith("{")).split()[1].rstrip(","))
+    cpu = (after.user - before.user) + (after.system - before.system)
+    return cpu / requests * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--no-server", action="store_true", help="skip the server's share")
+    parser.add_argument("--profile", action="store_true", help="print the cProfile listing")
+    args = parser.parse_args()
+    results, listing = asyncio.run(breakdown(args.requests))
+    server = 0.0 if args.no_server else server_cost()
+    print(f"CPU µs per request ({args.requests:,} calls each, {os.cpu_count()} cores)\n")
+    print(f"{'piece':<34}" + "".join(f"{name:>12}" for name in PATHS))
+    pieces = ("token check", "rate limit", "request record")
+    for piece in ("whole path", "service", "gateway", *pieces):
+        label = piece if piece in ("whole path",) else f"  {piece}"
+        print(f"{label:<34}" + "".join(f"{results[n][piece]:>12.1f}" for n in PATHS))
+    rest = {n: results[n]["gateway"] - sum(results[n][p] for p in pieces) for n in PATHS}
+    print(f"{'  routing, headers, forwarding':<34}" + "".join(f"{rest[n]:>12.1f}" for n in PATHS))
+    if server:
+        print(f"{'server (uvicorn + httptools)':<34}" + f"{server:>12.1f}" * len(PATHS))
+        total = {n: results[n]["whole path"] + server for n in PATHS}
+        print(f"{'total per request':<34}" + "".join(f"{total[n]:>12.1f}" for n in PATHS))
+        print(f"{'=> requests/s per core':<34}" + "".join(f"{1e6 / total[n]:>12,.0f}" for n in PATHS))
+        print(f"{'hello world per core':<34}" + f"{1e6 / server:>12,.0f}" * len(PATHS))
+    if args.profile:
+        print("\n" + listing)
+
+
+if __name__ == "__main__":
+    main()
