@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -114,15 +115,19 @@ async def breakdown(requests: int) -> tuple[dict[str, dict[str, float]], str]:
         try:
             transport = httpx.ASGITransport(app=platform.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-                body = {"email": "p@example.com", "password": PASSWORD, "role": "customer",
-                        "name": "Profile"}
+                body = {
+                    "email": "p@example.com",
+                    "password": PASSWORD,
+                    "role": "customer",
+                    "name": "Profile",
+                }
                 (await http.post("/api/identity/register", json=body)).raise_for_status()
                 login = await http.post(
                     "/api/identity/login", json={"email": body["email"], "password": PASSWORD}
                 )
                 token = login.json()["access_token"]
-                me = (await http.get("/api/identity/me", headers={"authorization": f"Bearer {token}"}))
-                user_id = me.json()["id"]
+                auth = {"authorization": f"Bearer {token}"}
+                user_id = (await http.get("/api/identity/me", headers=auth)).json()["id"]
             bearer = [(b"authorization", f"Bearer {token}".encode())]
             results: dict[str, dict[str, float]] = {}
             gateway = platform.gateway
@@ -135,15 +140,15 @@ async def breakdown(requests: int) -> tuple[dict[str, dict[str, float]], str]:
                         (CALLER_HEADER, Caller("customer", user_id).header().encode()),
                     ],
                 )
-                service_app = platform.hosted[SERVICE[name]].app
+                service = platform.hosted[SERVICE[name]].app
                 row = {
-                    "whole path": await cpu_per_call(lambda: call(platform.app, full), requests),
-                    "service": await cpu_per_call(lambda: call(service_app, internal), requests),
+                    "whole path": await cpu_per_call(partial(call, platform.app, full), requests),
+                    "service": await cpu_per_call(partial(call, service, internal), requests),
                 }
                 real = gateway.upstreams
                 gateway.upstreams = _Immediate()
                 try:
-                    row["gateway"] = await cpu_per_call(lambda: call(gateway, full), requests)
+                    row["gateway"] = await cpu_per_call(partial(call, gateway, full), requests)
                 finally:
                     gateway.upstreams = real
                 row["token check"] = await cpu_per_call(
@@ -180,18 +185,43 @@ def server_cost(seconds: int = 5) -> float:
     """CPU microseconds the server stack (uvicorn, uvloop, httptools) spends per request on the
     hello world: what every request costs before the gateway sees it."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "bench.hello:app", "--port", str(port),
-               "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-               "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.hello:app",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     with serve(command, {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/"):
-        server = next(p for p in psutil.process_iter(["cmdline"])
-                      if p.info["cmdline"] and str(port) in p.info["cmdline"]
-                      and "uvicorn" in " ".join(p.info["cmdline"]))
+        server = next(
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if p.info["cmdline"]
+            and str(port) in p.info["cmdline"]
+            and "uvicorn" in " ".join(p.info["cmdline"])
+        )
         before = server.cpu_times()
         out = subprocess.run(
-            ["wrk", "-t1", "-c50", f"-d{seconds}s", "-s", str(HERE / "report.lua"),
-             f"http://127.0.0.1:{port}/"],
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t1",
+                "-c50",
+                f"-d{seconds}s",
+                "-s",
+                str(HERE / "report.lua"),
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         after = server.cpu_times()
     requests = int(next(ln for ln in out.splitlines() if ln.startswith("{")).split()[1].rstrip(","))
@@ -200,8 +230,9 @@ def server_cost(seconds: int = 5) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--no-server", action="store_true", help="skip the server's share")
     parser.add_argument("--profile", action="store_true", help="print the cProfile listing")
@@ -220,7 +251,8 @@ def main() -> None:
         print(f"{'server (uvicorn + httptools)':<34}" + f"{server:>12.1f}" * len(PATHS))
         total = {n: results[n]["whole path"] + server for n in PATHS}
         print(f"{'total per request':<34}" + "".join(f"{total[n]:>12.1f}" for n in PATHS))
-        print(f"{'=> requests/s per core':<34}" + "".join(f"{1e6 / total[n]:>12,.0f}" for n in PATHS))
+        per_core = "".join(f"{1e6 / total[n]:>12,.0f}" for n in PATHS)
+        print(f"{'=> requests/s per core':<34}" + per_core)
         print(f"{'hello world per core':<34}" + f"{1e6 / server:>12,.0f}" * len(PATHS))
     if args.profile:
         print("\n" + listing)
