@@ -94,9 +94,10 @@ def pinned(role: str, command: list[str]) -> list[str]:
 @contextmanager
 def serve(
     command: list[str], env: dict[str, str], ready_url: str, ready_line: str = ""
-) -> Iterator[None]:
-    """Run a server until the block ends; ready once `ready_url` answers 200 and, if given,
-    `ready_line` is in its output (with workers, /readyz answers before the last one starts).
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server until the block ends (the block gets its process); ready once `ready_url`
+    answers 200 and, if given, `ready_line` is in its output (with workers, /readyz answers
+    before the last one starts).
     Its output goes to a file shown if it fails to start, not to a pipe that could fill up."""
     output = tempfile.NamedTemporaryFile(prefix="clearway-bench-", suffix=".log")  # noqa: SIM115
     process = subprocess.Popen(
@@ -113,7 +114,7 @@ def serve(
         except SystemExit:
             print(Path(output.name).read_text(errors="replace")[-3000:], file=sys.stderr)
             raise
-        yield
+        yield process
     finally:
         process.send_signal(signal.SIGTERM)
         try:

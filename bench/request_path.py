@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import json
 import os
 import pstats
 import subprocess
@@ -33,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bench.__main__ import HERE, free_port, serve
@@ -200,15 +200,8 @@ def server_cost(seconds: int = 5) -> float:
         "--log-level",
         "warning",
     ]
-    with serve(command, {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/"):
-        server = next(
-            p
-            for p in psutil.process_iter(["cmdline"])
-            if p.info["cmdline"]
-            and str(port) in p.info["cmdline"]
-            and "uvicorn" in " ".join(p.info["cmdline"])
-        )
-        before = server.cpu_times()
+    with serve(command, {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/") as server:
+        before = cpu_seconds(server.pid)
         out = subprocess.run(
             [
                 "wrk",
@@ -223,10 +216,15 @@ def server_cost(seconds: int = 5) -> float:
             text=True,
             check=True,
         ).stdout
-        after = server.cpu_times()
-    requests = int(next(ln for ln in out.splitlines() if ln.startswith("{")).split()[1].rstrip(","))
-    cpu = (after.user - before.user) + (after.system - before.system)
-    return cpu / requests * 1e6
+        cpu = cpu_seconds(server.pid) - before
+    requests = json.loads(next(ln for ln in out.splitlines() if ln.startswith("{")))["requests"]
+    return cpu / int(requests) * 1e6
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far (Linux: /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
