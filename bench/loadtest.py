@@ -59,6 +59,7 @@ OPEN_LOOP_PATHS = (
     "/api/orders/providers?market=EU",
 )
 CUSTOMERS = 20
+QUICK_CUSTOMERS = 4
 PASSWORD = "load-test-passphrase-1"
 
 
@@ -96,7 +97,7 @@ def pinned(cores: str, command: list[str]) -> list[str]:
 # --- the system under test ------------------------------------------------------------------
 
 
-def seed(base: str) -> dict[str, object]:
+def seed(base: str, customers: int) -> dict[str, object]:
     """Signed-in customers for the virtual users, and what the writes need: a verified provider
     covering a checklist's requirements, and that checklist's owner."""
     with httpx.Client(base_url=base, timeout=60) as http:
@@ -112,7 +113,7 @@ def seed(base: str) -> dict[str, object]:
 
         customers = [
             {"email": f"load{i}@example.com", "token": login(f"load{i}@example.com")}
-            for i in range(CUSTOMERS)
+            for i in range(customers)
             if register(f"load{i}@example.com", "customer") is None
         ]
         owner = customers[0]["token"]
@@ -150,8 +151,27 @@ def seed(base: str) -> dict[str, object]:
         }
 
 
+def refresh(base: str, seeded: dict[str, object]) -> dict[str, object]:
+    """New access tokens for the same accounts: a full run outlasts their 15 minutes."""
+    with httpx.Client(base_url=base, timeout=60) as http:
+
+        def token(email: str) -> str:
+            answer = http.post("/api/identity/login", json={"email": email, "password": PASSWORD})
+            answer.raise_for_status()
+            return str(answer.json()["access_token"])
+
+        customers = [{**c, "token": token(c["email"])} for c in seeded["customers"]]
+    owner = customers[0]["token"]
+    return {
+        **seeded,
+        "customers": customers,
+        "token": owner,
+        "order_customer_auth": {"authorization": f"Bearer {owner}"},
+    }
+
+
 @contextmanager
-def clearway(workers: int) -> Iterator[tuple[int, dict[str, object]]]:
+def clearway(workers: int, customers: int) -> Iterator[tuple[int, dict[str, object]]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="clearway-loadtest-") as tmp:
@@ -168,7 +188,7 @@ def clearway(workers: int) -> Iterator[tuple[int, dict[str, object]]]:
         # One worker gets the server's core(s); more workers spread over every core by design.
         launch = pinned(SERVER_CORES, command) if workers == 1 else command
         with serve(launch, env, f"{base}/readyz", ready):
-            yield port, seed(base)
+            yield port, seed(base, customers)
 
 
 # --- the three generators -------------------------------------------------------------------
@@ -296,6 +316,7 @@ def wrk(port: int, seeded: dict[str, object], users: int, hold: int) -> Row:
         requests=int(r["requests"]),
         failed=int(r["errors"]),
         generator_cpu=cpu,
+        note=", ".join(f"{k}: {v}" for k, v in r["failures"].items() if v),
     )
 
 
@@ -397,7 +418,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="results folder (default bench/results/…)")
     args = parser.parse_args()
     levels = args.levels or (QUICK_LEVELS if args.quick else LEVELS)
-    hold = args.hold or (15 if args.quick else 60)
+    hold = args.hold or (10 if args.quick else 60)
     rates = QUICK_RATES if args.quick else OPEN_LOOP_RATES
     out = args.out or HERE / "results" / time.strftime("loadtest-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
@@ -421,22 +442,21 @@ def main() -> None:
     )
     rows: list[Row] = []
     sweep: list[openloop.Result] = []
-    # A fresh server (and fresh 15-minute tokens) for each generator's series of levels.
-    if not args.no_taurus:
-        with clearway(args.workers) as (port, seeded):
+    customers = QUICK_CUSTOMERS if args.quick else CUSTOMERS
+    with clearway(args.workers, customers) as (port, seeded):
+        base = f"http://127.0.0.1:{port}"
+        # Fresh access tokens before each level: a full run outlasts their lifetime.
+        if not args.no_taurus:
             for users in levels:
-                rows.append(taurus(port, seeded, users, hold, out))
+                rows.append(taurus(port, refresh(base, seeded), users, hold, out))
                 print(table(rows[-1:]).splitlines()[-3], flush=True)
-    if not args.no_wrk:
-        with clearway(args.workers) as (port, seeded):
+        if not args.no_wrk:
             for users in levels:
-                rows.append(wrk(port, seeded, users, hold))
+                rows.append(wrk(port, refresh(base, seeded), users, hold))
                 print(table(rows[-1:]).splitlines()[-3], flush=True)
-    if not args.no_open_loop:
-        with clearway(args.workers) as (port, seeded):
-            sweep = openloop.sweep(
-                port, OPEN_LOOP_PATHS, str(seeded["token"]), rates, 10 if args.quick else 30
-            )
+        if not args.no_open_loop:
+            token = str(refresh(base, seeded)["token"])
+            sweep = openloop.sweep(port, OPEN_LOOP_PATHS, token, rates, 10 if args.quick else 30)
     report = f"## Closed loop\n\n{table(rows)}\n\n## Open loop\n\n{open_loop_table(sweep)}\n"
     (out / "results.md").write_text(f"{sharing}; {args.workers} worker(s)\n\n{report}")
     (out / "results.json").write_text(

@@ -50,8 +50,9 @@ done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.status + summary.errors.timeout
   io.write(string.format(
-    '{"requests": %d, "seconds": %.3f, "rps": %.1f, "avg": %.3f, "p50": %.3f, "p95": %.3f, "p99": %.3f, "errors": %d, "non2xx": %d}\n',
+    '{"requests": %d, "seconds": %.3f, "rps": %.1f, "avg": %.3f, "p50": %.3f, "p95": %.3f, "p99": %.3f, "errors": %d, "failures": {"connect": %d, "read": %d, "write": %d, "status >= 400": %d, "timeout": %d}}\n',
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency.mean / 1000, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000, errors, summary.errors.status))
+    latency:percentile(99) / 1000, errors, summary.errors.connect, summary.errors.read,
+    summary.errors.write, summary.errors.status, summary.errors.timeout))
 end
