@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clearway.kit.mail import MailTemplates, SmtpMailer
-from clearway.kit.service import Service, ServiceContext, Subscription, serve_routes, service_api
+from clearway.kit.service import Service, ServiceContext, Subscription, service_api
 from clearway.services.common.api import build_router
 from clearway.services.common.inapp import InAppNotifications, build_inapp_router
 from clearway.services.common.mailbox import Mailbox
@@ -41,9 +41,8 @@ def create(context: ServiceContext) -> Service:
         context.calls,
     )
     api = service_api("common", "Clearway common", "Mailbox, notifications and key service.")
-    serve_routes(
-        api, build_router(mailbox, context.key_admin, context.db), build_inapp_router(inapp)
-    )
+    api.include_router(build_router(mailbox, context.key_admin, context.db))
+    api.include_router(build_inapp_router(inapp))
     return Service(
         name="common",
         api=api,

@@ -9,14 +9,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.bus import CloudEvent
-from clearway.kit.service import (
-    Job,
-    Service,
-    ServiceContext,
-    Subscription,
-    serve_routes,
-    service_api,
-)
+from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
 from clearway.services.identity import domain, events
 from clearway.services.identity.accounts import PROFILE_KEY, Accounts
 from clearway.services.identity.api import build_router
@@ -53,7 +46,7 @@ def create(context: ServiceContext) -> Service:
     api = service_api(
         "identity", "Clearway identity", "Accounts, roles, sessions and password reset."
     )
-    serve_routes(api, build_router(accounts))
+    api.include_router(build_router(accounts))
 
     async def start() -> None:
         async with context.db.transaction() as session:

@@ -10,14 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.bus import CloudEvent
-from clearway.kit.service import (
-    Job,
-    Service,
-    ServiceContext,
-    Subscription,
-    serve_routes,
-    service_api,
-)
+from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
 from clearway.services.orders.api import build_router
 from clearway.services.orders.attachments import Scanner, SignatureScanner
 from clearway.services.orders.certificates import CertificateSigner
@@ -64,7 +57,7 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         "Clearway orders",
         "Provider directory, assessment orders, reports and shipment clearances.",
     )
-    serve_routes(api, build_router(directory, orders, clearances))
+    api.include_router(build_router(directory, orders, clearances))
 
     async def start() -> None:
         async with context.db.transaction() as session:
