@@ -122,4 +122,3 @@ def service_api(name: str, title: str, description: str) -> FastAPI:
     api.state.service = name
     install_problem_handlers(api)
     return api
-
