@@ -53,11 +53,13 @@ class Tokens(BaseModel):
     access_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105
     expires_in: int
-    refresh_token: str
+    # Null for the browser app: it has the refresh token as an HttpOnly cookie instead.
+    refresh_token: str | None = None
 
 
 class RefreshRequest(Strict):
-    refresh_token: str = Field(min_length=1, max_length=200)
+    # Absent: the browser app's cookie carries it.
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class LogoutRequest(Strict):
