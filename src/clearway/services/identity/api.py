@@ -17,16 +17,21 @@ from clearway.services.identity.browser import BrowserSessions, is_web
 from clearway.services.identity.schemas import (
     Accepted,
     ChangePassword,
+    CodeConfirmation,
     Contact,
     Credentials,
     ForgotPassword,
     LogoutRequest,
     ProfileChanges,
     ProfileOut,
+    RecoveryCodes,
     RefreshRequest,
     Registration,
     ResetPassword,
     Revocations,
+    SecondFactorEnrolment,
+    SecondFactorRemoval,
+    SecondFactorStatus,
     Tokens,
     UserPage,
 )
@@ -84,7 +89,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
     ) -> Tokens:
         """Exchange e-mail and password for an access token (15 min) and a refresh token."""
         address = request.client.host if request.client else "unknown"
-        pair = await accounts.login(str(body.email), body.password, address)
+        pair = await accounts.login(str(body.email), body.password, address, body.otp)
         return answer(pair, client, response)
 
     @router.post("/api/identity/refresh", response_model=Tokens)
@@ -133,6 +138,40 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
     async def change(body: ChangePassword, caller: SignedIn) -> Response:
         """Change the password; every other session of the account ends."""
         await accounts.change_password(caller, body.current_password, body.new_password)
+        return Response(status_code=204)
+
+    @router.get("/api/identity/mfa", response_model=SecondFactorStatus)
+    async def second_factor(caller: SignedIn) -> SecondFactorStatus:
+        """Whether the caller's account has a second factor, and recovery codes left."""
+        assert caller.user_id is not None
+        status = await accounts.second_factors.status(caller.user_id)
+        return SecondFactorStatus(**asdict(status))
+
+    @router.post("/api/identity/mfa/enrol", response_model=SecondFactorEnrolment)
+    async def enrol(caller: SignedIn) -> SecondFactorEnrolment:
+        """Step 1 of turning TOTP on: a new secret for the authenticator app."""
+        assert caller.user_id is not None
+        return SecondFactorEnrolment(**asdict(await accounts.enrol_second_factor(caller.user_id)))
+
+    @router.post("/api/identity/mfa/confirm", response_model=RecoveryCodes)
+    async def confirm(body: CodeConfirmation, caller: SignedIn) -> RecoveryCodes:
+        """Step 2: a code from the app turns the second factor on; answers recovery codes."""
+        assert caller.user_id is not None
+        codes = await accounts.second_factors.confirm(caller.user_id, body.code)
+        return RecoveryCodes(recovery_codes=codes)
+
+    @router.post("/api/identity/mfa/recovery-codes", response_model=RecoveryCodes)
+    async def renew_codes(body: CodeConfirmation, caller: SignedIn) -> RecoveryCodes:
+        """New recovery codes (the old ones stop working), for a current code."""
+        assert caller.user_id is not None
+        codes = await accounts.second_factors.renew_codes(caller.user_id, body.code)
+        return RecoveryCodes(recovery_codes=codes)
+
+    @router.post("/api/identity/mfa/disable", status_code=204)
+    async def disable(body: SecondFactorRemoval, caller: SignedIn) -> Response:
+        """Turn the second factor off: the password and a code (or recovery code) prove it."""
+        assert caller.user_id is not None
+        await accounts.disable_second_factor(caller.user_id, body.password, body.code)
         return Response(status_code=204)
 
     @router.get("/api/identity/me", response_model=ProfileOut)
