@@ -116,7 +116,11 @@ class MailTemplates:
     variable an error instead of a silently blank mail.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, subject_values: frozenset[str] | None = None) -> None:
+        # Only these context values reach a subject when given: a subject is read before the
+        # mail is opened and is where a stranger's text would be believed (phishing), so a
+        # subject template that names any other value fails to render.
+        self._subject_values = subject_values
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(directory),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
@@ -132,7 +136,11 @@ class MailTemplates:
         `name` is positional-only so that a context may itself contain a `name`.
         """
         # A subject is one header line: collapse whitespace so user input cannot break it.
-        subject = " ".join(self._env.get_template(f"{name}.subject.txt").render(context).split())
+        allowed = context
+        if self._subject_values is not None:
+            allowed = {k: v for k, v in context.items() if k in self._subject_values}
+        subject_template = self._env.get_template(f"{name}.subject.txt")
+        subject = " ".join(subject_template.render(allowed).split())
         text = self._env.get_template(f"{name}.txt").render(context)
         html_name = f"{name}.html"
         try:

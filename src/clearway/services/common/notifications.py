@@ -30,12 +30,20 @@ def _recipient_context(user_id: str) -> str:
     return f"mail-recipient|{user_id}"
 
 
+def _token(value: Any, length: int) -> str:
+    """An id or a date for a headline: letters, digits and dashes only, whatever came in."""
+    return "".join(c for c in str(value or "") if c.isascii() and (c.isalnum() or c == "-"))[
+        :length
+    ]
+
+
 def _order_update(headline: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The context of an `order_update` mail: a headline and where to look in the app."""
+    """The context of an `order_update` mail: a headline (our words, ids and a date only: it
+    is the subject) and where to look in the app."""
 
     def extras(data: dict[str, Any]) -> dict[str, Any]:
-        ids = {k: str(data.get(f"{k}_id") or "")[:8] for k in ("order", "report", "clearance")}
-        values = {**ids, "expires_on": data.get("expires_on") or "", "state": data.get("state")}
+        ids = {k: _token(data.get(f"{k}_id"), 8) for k in ("order", "report", "clearance")}
+        values = {**ids, "expires_on": _token(data.get("expires_on"), 10)}
         if data.get("clearance_id"):
             path = f"/clearances/{data['clearance_id']}"
         elif data.get("order_id"):
@@ -79,6 +87,8 @@ TEMPLATES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     **{kind: ("order_update", _order_update(text)) for kind, text in ORDER_HEADLINES.items()},
 }
 SEALED_EXTRAS = ("link",)
+# The only values a subject may show (see `MailTemplates`): never a name or other user text.
+SUBJECT_VALUES = frozenset({"headline"})
 
 
 class Notifier:

@@ -12,6 +12,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.cache_bus import CacheBus, LocalCacheBus
@@ -34,6 +35,7 @@ from clearway.services.identity.tables import (
     login_throttle,
     password_resets,
     refresh_tokens,
+    registration_notices,
     revocations,
     users,
 )
@@ -48,6 +50,7 @@ PERSONAL = ("email", "name", "company", "phone")
 # Longer than a revoking transaction can take (pool wait included) between its clock reading
 # and its commit.
 REVOCATION_SETTLE = timedelta(seconds=120)
+REPEAT_NOTICE_EVERY = timedelta(hours=1)
 # A wrong password is forgotten after a day without another one from the same place.
 BACKOFF_MEMORY = timedelta(days=1)
 ADDRESS_POLICY = ThrottlePolicy(
@@ -231,6 +234,8 @@ class Accounts:
             ).first()
             if existing is not None:
                 await self.hashing.hash(password)  # the same work as a real registration
+                if not await self._repeat_notice_due(session, existing.id):
+                    return
                 known_name = await self._decrypt(session, existing.id, "name", existing.name_enc)
                 await events.emit(
                     session,
@@ -267,6 +272,34 @@ class Accounts:
                 },
                 subject=user_id,
             )
+
+    async def _repeat_notice_due(self, session: AsyncSession, user_id: str) -> bool:
+        """Whether to tell the owner of a taken address about another registration: at most
+        once an hour, so registering someone's address over and over cannot flood them."""
+        now = datetime.now(UTC)
+        claimed = await session.execute(
+            update(registration_notices)
+            .where(
+                registration_notices.c.user_id == user_id,
+                registration_notices.c.sent_at <= now - REPEAT_NOTICE_EVERY,
+            )
+            .values(sent_at=now)
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            return True
+        known = select(registration_notices.c.user_id).where(
+            registration_notices.c.user_id == user_id
+        )
+        if (await session.execute(known)).first() is not None:
+            return False
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    registration_notices.insert().values(user_id=user_id, sent_at=now)
+                )
+        except IntegrityError:
+            return False  # a concurrent registration claimed it
+        return True
 
     # --- sign-in and sessions --------------------------------------------------------------
 

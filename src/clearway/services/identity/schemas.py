@@ -2,14 +2,46 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Company = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Invisible characters that reorder or hide text: no place in a name, every place in phishing.
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable(text: object) -> object:
+    """Refuse control characters (tabs and line breaks too), line separators and bidi controls,
+    before whitespace is trimmed: a trailing line break is refused, not quietly cut."""
+    if not isinstance(text, str):
+        return text  # the type check after this one answers
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            raise ValueError(f"must not contain control characters (found U+{ord(char):04X})")
+    return text
+
+
+Name = Annotated[
+    str,
+    BeforeValidator(_printable),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+]
+Company = Annotated[
+    str,
+    BeforeValidator(_printable),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ().-]{5,24}$")
 ]
