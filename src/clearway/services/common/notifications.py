@@ -55,6 +55,13 @@ def _order_update(headline: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return extras
 
 
+def _account_update(headline: str, detail: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def extras(data: dict[str, Any]) -> dict[str, Any]:
+        return {"headline": headline, "detail": detail, "path": "/"}
+
+    return extras
+
+
 ORDER_HEADLINES = {
     "order.created": "New order {order} awaits your answer",
     "order.answer_reminder": "Reminder: order {order} expires soon without your answer",
@@ -75,6 +82,22 @@ ORDER_HEADLINES = {
     "clearance.revoked": "Shipment clearance {clearance} was revoked",
 }
 MAIL_REQUESTED = "mail.requested"
+# What an account's owner is told when an administrator changes its state: headline, then why.
+ACCOUNT_UPDATES = {
+    "user.verified": (
+        "Your Clearway account is verified",
+        "An administrator has checked your provider account: sign in to complete your profile "
+        "and receive orders.",
+    ),
+    "user.suspended": (
+        "Your Clearway account is suspended",
+        "An administrator has suspended your account; you cannot sign in until it is reinstated.",
+    ),
+    "user.reinstated": (
+        "Your Clearway account is active again",
+        "An administrator has reinstated your account: you can sign in again.",
+    ),
+}
 
 # event type -> (template, extra context from the event's data)
 TEMPLATES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
@@ -85,6 +108,10 @@ TEMPLATES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         lambda data: {"expires_at": data.get("expires_at")},
     ),
     **{kind: ("order_update", _order_update(text)) for kind, text in ORDER_HEADLINES.items()},
+    **{
+        kind: ("account_update", _account_update(headline, detail))
+        for kind, (headline, detail) in ACCOUNT_UPDATES.items()
+    },
 }
 SEALED_EXTRAS = ("link",)
 # The only values a subject may show (see `MailTemplates`): never a name or other user text.

@@ -726,7 +726,8 @@ class Accounts:
             await events.emit(
                 session,
                 event_type,
-                {"user_id": user_id, "role": row.role, "by": admin.user_id},
+                # `notify`: the owner is told (mail and in-app) by common.
+                {"user_id": user_id, "role": row.role, "by": admin.user_id, "notify": [user_id]},
                 subject=user_id,
             )
             profile = await self._profile(session, await self._user(session, user_id))
@@ -818,11 +819,15 @@ class Accounts:
                 )
             return True
 
-    async def has_admin(self) -> bool:
+    async def an_admin(self) -> str | None:
+        """The e-mail of the first active administrator, if there is one."""
         async with self.db.read() as session:
-            found = await session.execute(
-                select(users.c.id)
-                .where(users.c.role == Role.ADMIN, or_(users.c.status == Status.ACTIVE))
-                .limit(1)
-            )
-            return found.first() is not None
+            row = (
+                await session.execute(
+                    select(users)
+                    .where(users.c.role == Role.ADMIN, users.c.status == Status.ACTIVE)
+                    .order_by(users.c.created_at, users.c.id)
+                    .limit(1)
+                )
+            ).first()
+            return None if row is None else (await self._profile(session, row)).email
