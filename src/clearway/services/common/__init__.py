@@ -55,5 +55,6 @@ def create(context: ServiceContext) -> Service:
         subscriptions=[
             Subscription(tuple(TEMPLATES), notifier.on_event),
             Subscription((MAIL_REQUESTED,), notifier.on_mail_requested),
+            Subscription(("user.deleted",), notifier.on_user_deleted),
         ],
     )

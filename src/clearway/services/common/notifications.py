@@ -20,7 +20,7 @@ from clearway.kit.crypto import Sealer
 from clearway.kit.mail import MailMessage, MailTemplates, SmtpMailer
 from clearway.kit.service import ServiceCallError, ServiceCalls
 from clearway.services.common.inapp import InAppNotifications
-from clearway.services.common.mailbox import Mailbox
+from clearway.services.common.mailbox import Mailbox, user_subject
 
 SOURCE = "/clearway/common"
 
@@ -147,6 +147,8 @@ class Notifier:
         user_id = data.get("user_id")
         if not sealed or not isinstance(user_id, str):
             return  # accounts made by an operator (seeded) get no mail
+        if await self._erased(session, user_id):
+            return
         context = _recipient_context(user_id)
         recipient = orjson.loads(self.sealer.open_text(sealed, context))
         values: dict[str, Any] = {"name": recipient["name"], "public_url": self.public_url}
@@ -155,7 +157,7 @@ class Notifier:
             if key in data:
                 values[key] = self.sealer.open_text(data[key], context)
         message = self.templates.render(template, **values).addressed_to(recipient["email"])
-        await self.deliver(session, message, event.id)
+        await self.deliver(session, message, event.id, user_id)
         await publish(
             session,
             CloudEvent.new(
@@ -169,7 +171,7 @@ class Notifier:
         self, event: CloudEvent, session: AsyncSession, template: str, values: dict[str, Any]
     ) -> None:
         for user_id in event.data["notify"]:
-            if not isinstance(user_id, str):
+            if not isinstance(user_id, str) or await self._erased(session, user_id):
                 continue
             await self.inapp.add(
                 session,
@@ -192,6 +194,8 @@ class Notifier:
     async def on_mail_requested(self, event: CloudEvent, session: AsyncSession) -> None:
         """Mail a user known by id: identity says where to (never kept here in clear)."""
         user_id, template = event.data["user_id"], event.data["template"]
+        if await self._erased(session, user_id):
+            return
         try:
             contact = await self.calls.get_json(
                 "identity", f"/internal/identity/users/{user_id}/contact"
@@ -203,7 +207,7 @@ class Notifier:
         message = self.templates.render(
             template, name=contact["name"], public_url=self.public_url, **event.data["values"]
         ).addressed_to(contact["email"], message_id=f"<{event.id}@clearway.local>")
-        await self.deliver(session, message, event.id)
+        await self.deliver(session, message, event.id, user_id)
         await publish(
             session,
             CloudEvent.new(
@@ -213,8 +217,21 @@ class Notifier:
             ),
         )
 
-    async def deliver(self, session: AsyncSession, message: MailMessage, event_id: str) -> None:
+    async def deliver(
+        self, session: AsyncSession, message: MailMessage, event_id: str, user_id: str
+    ) -> None:
         if self.smtp is not None:
             await self.smtp.send(message)
         else:
-            await self.mailbox.store(session, message, event_id)
+            await self.mailbox.store(session, message, event_id, user_id)
+
+    async def on_user_deleted(self, event: CloudEvent, session: AsyncSession) -> None:
+        """Erasure: the user's mail is shredded and their notifications are gone."""
+        user_id = event.data.get("user_id")
+        if isinstance(user_id, str):
+            await self.mailbox.erase(session, user_id)
+            await self.inapp.erase(session, user_id)
+
+    async def _erased(self, session: AsyncSession, user_id: str) -> bool:
+        """A user deleted before this event was handled: nothing more is kept for them."""
+        return await self.mailbox.cipher.shredded(session, user_subject(user_id))
