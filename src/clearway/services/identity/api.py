@@ -184,9 +184,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
     @router.patch("/api/identity/me", response_model=ProfileOut)
     async def update_me(body: ProfileChanges, caller: SignedIn) -> Any:
         assert caller.user_id is not None
-        changes = body.model_dump(exclude_unset=True)
-        if changes.get("name", "") is None:
-            raise Problem(422, detail="The name cannot be removed.", type="validation")
+        changes = body.model_dump(exclude_unset=True)  # absent: unchanged; null: cleared
         return asdict(await accounts.update_me(caller.user_id, changes))
 
     @router.get("/api/identity/users", response_model=UserPage)

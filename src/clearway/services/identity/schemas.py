@@ -15,6 +15,7 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    field_validator,
 )
 
 # Invisible characters that reorder or hide text: no place in a name, every place in phishing.
@@ -34,13 +35,13 @@ def _printable(text: object) -> object:
 
 Name = Annotated[
     str,
-    BeforeValidator(_printable),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(_printable),  # runs first: sees the text before it is trimmed
 ]
 Company = Annotated[
     str,
-    BeforeValidator(_printable),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(_printable),  # runs first: sees the text before it is trimmed
 ]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ().-]{5,24}$")
@@ -138,10 +139,19 @@ class ProfileOut(BaseModel):
 
 
 class ProfileChanges(Strict):
+    """A field left out stays as it is; `null` clears it (every account keeps its `name`)."""
+
     name: Name | None = None
     company: Company | None = None
     phone: Phone | None = None
     country: Country | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_stays(cls, name: str | None) -> str:
+        if name is None:
+            raise ValueError("the name cannot be removed, only changed")
+        return name
 
 
 class UserPage(BaseModel):
