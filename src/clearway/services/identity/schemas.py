@@ -197,3 +197,32 @@ class SecondFactorRemoval(Strict):
 
 class RecoveryCodes(BaseModel):
     recovery_codes: list[str] = Field(description="Each works once in place of a code; shown once.")
+
+
+class PublicKey(BaseModel):
+    """One Ed25519 public key (RFC 8037 JWK) that verifies access tokens."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    use: Literal["sig"]
+    alg: Literal["Ed25519"]
+
+
+class KeySet(BaseModel):
+    keys: list[PublicKey]
+
+
+class SignInProblem(BaseModel):
+    """A refused sign-in (RFC 9457). `type` ends in `invalid-credentials`, `mfa-required` (send
+    the login again with `otp`), `invalid-mfa-code`, or `mfa-setup-required` (an administrator
+    must enrol: `secret` and `otpauth_uri` are given, sign in again with a code from them)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    secret: str | None = None
+    otpauth_uri: str | None = None
