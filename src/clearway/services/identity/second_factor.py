@@ -190,12 +190,11 @@ class SecondFactors:
             enabled = row is not None and row.enabled_at is not None
             if not enabled and not required:
                 return  # an unconfirmed enrolment does not guard the account yet
-            if not enabled and (row is None or code is None):
-                setup = (
-                    Enrolment(secret, totp.provisioning_uri(secret, email))
-                    if row is not None and (secret := await self._secret(session, row))
-                    else await self._pending(session, user_id, email)
-                )
+            if not enabled and row is None:
+                setup = await self._pending(session, user_id, email)
+            elif not enabled and code is None:
+                secret = await self._secret(session, row)  # the same pending one, shown again
+                setup = Enrolment(secret, totp.provisioning_uri(secret, email))
             elif code is None:
                 raise MFA_REQUIRED
             elif not await self._use_code(session, row, code):
