@@ -69,7 +69,8 @@ def create(context: ServiceContext) -> Service:
         migrations=Path(__file__).parent / "migrations",
         subscriptions=[Subscription(("key.rotated",), on_key_rotated)],
         jobs=[
-            Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys, every_process=True)
+            Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys, every_process=True),
+            Job("identity-prune-throttle", 3600, accounts.prune_throttle),
         ],
         on_start=[start],
     )

@@ -352,6 +352,20 @@ class Accounts:
             await session.execute(login_throttle.delete().where(login_throttle.c.key == pair_key))
             return await self._start_session(session, row.id, row.role, family_id=uuid.uuid4().hex)
 
+    async def prune_throttle(self) -> int:
+        """Forget throttle entries past their memory and their wait; how many went."""
+        now = datetime.now(UTC)
+        async with self.db.transaction() as session:
+            gone = await session.execute(
+                login_throttle.delete().where(
+                    login_throttle.c.window_started < now - BACKOFF_MEMORY,
+                    or_(
+                        login_throttle.c.locked_until.is_(None), login_throttle.c.locked_until < now
+                    ),
+                )
+            )
+            return int(gone.rowcount)  # type: ignore[attr-defined]
+
     async def _failed_login(
         self, pair_key: str, address_key: str, user_id: str | None, address: str, now: datetime
     ) -> None:

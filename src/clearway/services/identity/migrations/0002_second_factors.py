@@ -14,6 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Throttle keys are now pseudonymous and per account and address; the old ones (client
+    # addresses in clear, account locks) are never read again.
+    op.execute("DELETE FROM login_throttle")
     op.create_table(
         "second_factors",
         sa.Column("user_id", sa.String(length=32), nullable=False),
