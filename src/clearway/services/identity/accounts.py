@@ -785,6 +785,9 @@ class Accounts:
                 password_resets.delete().where(password_resets.c.user_id == user_id)
             )
             await self.second_factors.remove(session, user_id)
+            await session.execute(
+                registration_notices.delete().where(registration_notices.c.user_id == user_id)
+            )
             await self._revoke_user_sessions(session, user_id, now)
             await events.emit(
                 session,
