@@ -13,6 +13,7 @@ from clearway.kit.service import Job, Service, ServiceContext, Subscription, ser
 from clearway.services.identity import domain, events
 from clearway.services.identity.accounts import PROFILE_KEY, Accounts
 from clearway.services.identity.api import build_router
+from clearway.services.identity.browser import BrowserSessions
 from clearway.services.identity.tokens import RELOAD_SECONDS, TokenIssuer
 
 log = logging.getLogger("clearway.identity")
@@ -46,7 +47,7 @@ def create(context: ServiceContext) -> Service:
     api = service_api(
         "identity", "Clearway identity", "Accounts, roles, sessions and password reset."
     )
-    api.include_router(build_router(accounts))
+    api.include_router(build_router(accounts, BrowserSessions(settings)))
 
     async def start() -> None:
         async with context.db.transaction() as session:
@@ -68,7 +69,8 @@ def create(context: ServiceContext) -> Service:
         migrations=Path(__file__).parent / "migrations",
         subscriptions=[Subscription(("key.rotated",), on_key_rotated)],
         jobs=[
-            Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys, every_process=True)
+            Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys, every_process=True),
+            Job("identity-prune-throttle", 3600, accounts.prune_throttle),
         ],
         on_start=[start],
     )
@@ -76,7 +78,17 @@ def create(context: ServiceContext) -> Service:
 
 async def _first_start(accounts: Accounts, context: ServiceContext) -> None:
     settings = context.settings
-    if not await accounts.has_admin():
+    existing = await accounts.an_admin()
+    if existing is not None:
+        # Said every start, so whoever set CLEARWAY_ADMIN_PASSWORD knows whom it is not for.
+        log.info("Administrator %s exists", existing)
+        if settings.admin_password is not None:
+            log.info(
+                "CLEARWAY_ADMIN_PASSWORD is used only to create the first administrator; "
+                "%s keeps its own password",
+                existing,
+            )
+    else:
         password = settings.admin_password.get_secret_value() if settings.admin_password else None
         generated = password is None
         password = password or secrets.token_urlsafe(18)
@@ -85,6 +97,11 @@ async def _first_start(accounts: Accounts, context: ServiceContext) -> None:
             password=password,
             role=domain.Role.ADMIN,
             name="Administrator",
+        )
+        log.info(
+            "Administrator %s created (%s)",
+            settings.admin_email,
+            "password printed once below" if generated else "password from CLEARWAY_ADMIN_PASSWORD",
         )
         if generated:
             # Shown once: it is stored only as an argon2 hash.
