@@ -28,6 +28,20 @@ def _subject(user_id: str) -> str:
     return f"provider:{user_id}"
 
 
+def stored_list(raw: str | None) -> list[Any]:
+    """A JSON list column as stored, read leniently: whatever an older version may have left
+    there (`null`, not JSON, not a list) reads as empty rather than breaking every reader."""
+    try:
+        value = orjson.loads(raw) if raw is not None else None
+    except orjson.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def _strings(raw: str | None) -> list[str]:
+    return [v for v in stored_list(raw) if isinstance(v, str)]
+
+
 @dataclass(frozen=True)
 class Profile:
     id: str
@@ -69,10 +83,10 @@ class Directory:
             status=row.status,
             display_name=row.display_name,
             description=row.description,
-            requirement_codes=orjson.loads(row.requirement_codes),
-            evidence_types=orjson.loads(row.evidence_types),
-            markets=orjson.loads(row.markets),
-            accreditations=orjson.loads(row.accreditations),
+            requirement_codes=_strings(row.requirement_codes),
+            evidence_types=_strings(row.evidence_types),
+            markets=_strings(row.markets),
+            accreditations=[a for a in stored_list(row.accreditations) if isinstance(a, dict)],
             turnaround_days=row.turnaround_days,
             price_min=row.price_min,
             price_max=row.price_max,
@@ -261,9 +275,9 @@ class Directory:
             coverage = [
                 domain.ProviderCoverage(
                     provider_id=row.user_id,
-                    requirement_codes=frozenset(orjson.loads(row.requirement_codes)),
-                    evidence_types=frozenset(orjson.loads(row.evidence_types)),
-                    markets=frozenset(orjson.loads(row.markets)),
+                    requirement_codes=frozenset(_strings(row.requirement_codes)),
+                    evidence_types=frozenset(_strings(row.evidence_types)),
+                    markets=frozenset(_strings(row.markets)),
                     turnaround_days=row.turnaround_days,
                 )
                 for row in rows

@@ -26,6 +26,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def unchanged(**constraints: Any) -> Any:
+    """A field of a change that may be left out (unchanged) but not sent as `null` (422)."""
+    return Field(default=None, json_schema_extra=_no_default, **constraints)
+
+
 class Accreditation(Strict):
     kind: Short = Field(description="For example `notified-body` or `ISO/IEC 17025`.")
     identifier: Short = Field(description="For example a notified-body number such as `0123`.")
@@ -33,12 +42,15 @@ class Accreditation(Strict):
 
 
 class ProfileChanges(Strict):
+    """A field left out stays as it is; `null` clears a field that may be empty. The lists are
+    never null: send `[]` to empty one."""
+
     display_name: Short | None = None
     description: Text | None = None
-    requirement_codes: list[Code] | None = Field(default=None, max_length=500)
-    evidence_types: list[Code] | None = Field(default=None, max_length=50)
-    markets: list[Market] | None = Field(default=None, max_length=100)
-    accreditations: list[Accreditation] | None = Field(default=None, max_length=50)
+    requirement_codes: list[Code] = unchanged(max_length=500)
+    evidence_types: list[Code] = unchanged(max_length=50)
+    markets: list[Market] = unchanged(max_length=100)
+    accreditations: list[Accreditation] = unchanged(max_length=50)
     turnaround_days: Annotated[int, Field(ge=1, le=365)] | None = None
     price_min: Money | None = None
     price_max: Money | None = None
