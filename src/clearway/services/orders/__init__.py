@@ -75,6 +75,7 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         subscriptions=[
             Subscription(ACCOUNT_EVENTS, directory.on_account_event),
             Subscription(("key.rotated",), on_key_rotated),
+            Subscription(("checklist.answered",), clearances.on_checklist_answered),
         ],
         jobs=[Job(name, interval, run) for name, run in jobs(orders, clearances).items()],
         on_start=[start],

@@ -272,6 +272,11 @@ class Evidence:
     hs_code: str
     expires_on: date
     withdrawn: bool
+    order_state: State
+
+
+# A report counts once its order has delivered it: not while the work may still change.
+DELIVERED = frozenset({State.REPORT_DELIVERED, State.COMPLETED})
 
 
 def report_validity(evidence: Evidence, market: str, hs_code: str, today: date) -> str | None:
@@ -282,6 +287,8 @@ def report_validity(evidence: Evidence, market: str, hs_code: str, today: date) 
         return f"expired on {evidence.expires_on.isoformat()}"
     if evidence.market != market or evidence.hs_code != hs_code:
         return "issued for another product or market"
+    if evidence.order_state not in DELIVERED:
+        return f"its order is {evidence.order_state}, not delivered or completed"
     return None
 
 
@@ -296,9 +303,25 @@ class Assessment:
         return not self.missing
 
 
+NOTHING_APPLIES = (
+    "the rule base has no requirement for this product in this market, so no evidence can "
+    "show it may be shipped there"
+)
+
+
 def assess_clearance(checklist: Checklist, evidence: Sequence[Evidence], today: date) -> Assessment:
     """Every requirement that applies (mandatory, or conditional and triggered by the answers)
-    must be covered by a valid report."""
+    must be covered by a valid report. A product or market the rule base does not cover has
+    nothing a clearance could rest on: it cannot be cleared (`cannot_clear`)."""
+    if not checklist.applicable:
+        raise Invalid(
+            "cannot-clear",
+            f"This cannot be cleared: {NOTHING_APPLIES}.",
+            reason=NOTHING_APPLIES,
+            market=checklist.market,
+            hs_code=checklist.hs_code,
+            missing=[],
+        )
     assessment = Assessment()
     valid: list[Evidence] = []
     for item in evidence:
@@ -316,6 +339,13 @@ def assess_clearance(checklist: Checklist, evidence: Sequence[Evidence], today: 
         else:
             assessment.missing.append(requirement)
     return assessment
+
+
+def newly_unmet(checklist: Checklist, relied_codes: Iterable[str]) -> list[str]:
+    """The requirements that apply to a checklist now but that a clearance issued on it has no
+    report for (its answers changed since)."""
+    relied = set(relied_codes)
+    return sorted(r.code for r in checklist.applicable if r.code not in relied)
 
 
 def check_report_dates(issued_on: date, expires_on: date, today: date) -> None:

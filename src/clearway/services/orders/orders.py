@@ -24,7 +24,7 @@ from clearway.kit.db import Database
 from clearway.kit.files import FileStore
 from clearway.services.orders import domain, events
 from clearway.services.orders.attachments import Scanner, check_upload
-from clearway.services.orders.clearances import revoke_relying_on
+from clearway.services.orders.clearances import revoke_for_order, revoke_relying_on
 from clearway.services.orders.domain import Action, Party, State
 from clearway.services.orders.providers import Directory
 from clearway.services.orders.rules import RulesClient
@@ -372,6 +372,8 @@ class Orders:
             if action is Action.DELIVER:
                 await self._check_all_reported(session, row)
             await self._apply(session, row, action, target, party, caller.user_id, reason, values)
+            if target is State.CANCELLED:
+                await revoke_for_order(session, row.id, datetime.now(UTC))
             return await self._view(
                 session, (await session.execute(select(orders).where(orders.c.id == row.id))).one()
             )
