@@ -226,3 +226,39 @@ async def test_answers_that_change_nothing_that_applies_keep_it(world: World) ->
     await eventually(other_revoked)
     path = f"/api/orders/clearances/{clearance['id']}/verify"
     assert (await world.client.get(path)).json()["status"] == "valid"
+
+
+async def test_far_off_report_dates_are_refused(world: World) -> None:
+    order = await world.in_progress()
+    code = order["requirements"][0]["code"]
+    for issued, expires in (("2025-01-01", "9999-12-31"), ("1899-12-31", "2099-01-01"),
+                            ("2025-01-01", "2201-01-01")):  # fmt: skip
+        response = await world.client.post(
+            f"/api/orders/orders/{order['id']}/reports",
+            json={"requirement_codes": [code], "title": "t", "issued_on": issued,
+                  "expires_on": expires},
+            headers=world.lab.headers,
+        )  # fmt: skip
+        body = assert_problem(response, 422)
+        assert body["errors"][0]["field"].endswith(("issued_on", "expires_on")), body
+
+
+async def test_the_last_days_never_overflow(world: World) -> None:
+    order = await world.in_progress()
+    codes = [r["code"] for r in order["requirements"]]
+    report = await world.report(order["id"], codes, expires_on="2200-12-31")
+    await world.deliver(order["id"])
+    issued = await request(world, order["checklist_id"], [report["id"]])
+    assert issued["status"] == 201, issued["body"]
+    assert issued["body"]["expires_at"].startswith("2201-01-01")
+    # A row an older version accepted (the last day there is) still clears and verifies.
+    db = world.api.platform.hosted["orders"].context.db
+    async with db.transaction() as session:
+        await session.execute(
+            update(reports).where(reports.c.id == report["id"]).values(expires_on=date.max)
+        )
+    again = await request(world, order["checklist_id"], [report["id"]])
+    assert again["status"] == 201, again["body"]
+    assert again["body"]["expires_at"].startswith("9999-12-31")
+    status = await world.client.get(f"/api/orders/clearances/{again['body']['id']}/verify")
+    assert status.status_code == 200 and status.json()["status"] == "valid"

@@ -20,6 +20,9 @@ Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ().-]{5,24}$")
 ]
 Money = Annotated[int, Field(ge=0, le=10_000_000_000)]  # minor units (cents)
+# Dates a person may mean: far-off ones are typos, and date arithmetic stays far from overflow.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 class Strict(BaseModel):
@@ -198,8 +201,8 @@ class ReportIn(Strict):
     reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
         None
     )
-    issued_on: date
-    expires_on: date
+    issued_on: Day
+    expires_on: Day
     attachment_id: Id | None = None
 
 
