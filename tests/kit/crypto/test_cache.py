@@ -55,3 +55,13 @@ def test_evict() -> None:
     cache.evict(b"k")
     cache.evict(b"absent")
     assert cache.get(b"k") is None
+
+
+def test_a_shredded_key_is_never_cached_again() -> None:
+    # A reader that unwrapped the key just before the shred committed must not put it back.
+    cache = DataKeyCache(max_age_seconds=60, max_uses=1000)
+    cache.put(b"k", key())
+    cache.shredded(b"k")
+    assert cache.get(b"k") is None
+    cache.put(b"k", key())
+    assert cache.get(b"k") is None

@@ -93,6 +93,9 @@ class DataKeyCache:
         self.max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        # Keys shredded here are never cached again: a reader that unwrapped one just before
+        # the shred committed would otherwise put it back for up to `max_age_seconds`.
+        self._shredded: set[bytes] = set()
         self._lock = threading.Lock()
 
     def get(self, key_id: bytes) -> AESGCM | None:
@@ -112,6 +115,8 @@ class DataKeyCache:
 
     def put(self, key_id: bytes, cipher: AESGCM) -> None:
         with self._lock:
+            if key_id in self._shredded:
+                return
             self._entries[key_id] = _Entry(cipher, self._clock())
             self._entries.move_to_end(key_id)
             while len(self._entries) > self.max_entries:
@@ -120,6 +125,13 @@ class DataKeyCache:
     def evict(self, key_id: bytes) -> None:
         with self._lock:
             self._entries.pop(key_id, None)
+
+    def shredded(self, key_id: bytes) -> None:
+        """Drop the key and never cache it again (should the shred roll back, the key still
+        opens, from the database each time)."""
+        with self._lock:
+            self._entries.pop(key_id, None)
+            self._shredded.add(key_id)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -197,7 +209,7 @@ class FieldCipher:
                 .values(wrapped=None, destroyed_at=datetime.now(UTC))
             )
         for key_id in ids:
-            self._cache.evict(bytes.fromhex(key_id))
+            self._cache.shredded(bytes.fromhex(key_id))
         return len(ids)
 
     async def rewrap(self, session: AsyncSession, batch: int = 500) -> int:

@@ -15,6 +15,7 @@ from clearway.services.orders.api import build_router
 from clearway.services.orders.attachments import Scanner, SignatureScanner
 from clearway.services.orders.certificates import CertificateSigner
 from clearway.services.orders.clearances import Clearances
+from clearway.services.orders.erasure import Erasure
 from clearway.services.orders.orders import Orders
 from clearway.services.orders.providers import Directory
 from clearway.services.orders.rules import RulesClient
@@ -74,6 +75,7 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         migrations=MIGRATIONS,
         subscriptions=[
             Subscription(ACCOUNT_EVENTS, directory.on_account_event),
+            Subscription(("user.deleted",), Erasure(context.cipher, context.files).on_user_deleted),
             Subscription(("key.rotated",), on_key_rotated),
             Subscription(("checklist.answered",), clearances.on_checklist_answered),
         ],

@@ -10,16 +10,32 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from clearway.kit.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+from clearway.kit.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooLarge,
+    Unavailable,
+)
 
 __all__ = [
     "Conflict",
     "DomainError",
     "Forbidden",
+    "Gone",
     "Invalid",
     "NotFound",
+    "TooLarge",
     "Unavailable",
 ]
+
+
+class Gone(DomainError):
+    """It existed, and was erased on purpose."""
+
+    status = 410
 
 
 # --- the order state machine -----------------------------------------------------------------

@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import FieldCipher
 from clearway.kit.db import Database
-from clearway.kit.files import FileStore
+from clearway.kit.files import FileNotFound, FileStore
 from clearway.services.orders import domain, events
 from clearway.services.orders.attachments import Scanner, check_upload
 from clearway.services.orders.clearances import revoke_for_order, revoke_relying_on
 from clearway.services.orders.domain import Action, Party, State
+from clearway.services.orders.erasure import ERASED, FILES, order_subject, readable
 from clearway.services.orders.providers import Directory
 from clearway.services.orders.rules import RulesClient
 from clearway.services.orders.tables import (
@@ -38,12 +39,10 @@ from clearway.services.orders.tables import (
 )
 from clearway.settings import Settings
 
-FILES = "attachments"
 NOT_FOUND = domain.NotFound("order-not-found", "No such order.")
-
-
-def _subject(order_id: str) -> str:
-    return f"order:{order_id}"
+ATTACHMENT_ERASED = domain.Gone(
+    "attachment-erased", "This attachment was erased with the account of one of the order's users."
+)
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -94,14 +93,12 @@ class Orders:
     async def _encrypt(
         self, session: AsyncSession, order_id: str, table: str, column: str, rid: str, text: str
     ) -> bytes:
-        return await self.cipher.encrypt(session, _subject(order_id), table, column, rid, text)
+        return await self.cipher.encrypt(session, order_subject(order_id), table, column, rid, text)
 
     async def _decrypt(
         self, session: AsyncSession, table: str, column: str, rid: str, value: bytes | None
     ) -> str | None:
-        if value is None:
-            return None
-        return await self.cipher.decrypt(session, table, column, rid, value)
+        return await readable(self.cipher, session, table, column, rid, value)
 
     async def _order_row(self, session: AsyncSession, caller: Caller, order_id: str) -> Any:
         row = (await session.execute(select(orders).where(orders.c.id == order_id))).first()
@@ -672,7 +669,12 @@ class Orders:
             if found is None:
                 raise domain.NotFound("attachment-not-found", "No such attachment.")
             meta = await self._attachment(session, found)
-        content, _ = await self.files.get(FILES, attachment_id)
+        if meta["filename"] == ERASED:
+            raise ATTACHMENT_ERASED
+        try:
+            content, _ = await self.files.get(FILES, attachment_id)
+        except FileNotFound as exc:
+            raise ATTACHMENT_ERASED from exc
         return meta, content
 
     # --- reports -------------------------------------------------------------------------
