@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,8 +9,6 @@ from urllib.parse import quote
 
 import jinja2
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, JSONResponse
 
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
@@ -43,6 +39,7 @@ from clearway.services.orders.schemas import (
     VerifyRequest,
     WithdrawIn,
 )
+from clearway.services.orders.uploads import read_upload
 
 PAGES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -218,7 +215,8 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
     async def upload(order_id: str, request: Request, caller: SignedIn) -> Any:
         """Attach a document (multipart field `file`, or JSON with base64 content). PDF, PNG,
         JPEG, text, CSV, DOCX and XLSX; the content must be what the type says; scanned."""
-        filename, content_type, content = await _read_upload(request)
+        max_bytes = orders.settings.orders_attachment_max_bytes
+        filename, content_type, content = await read_upload(request, max_bytes)
         return await orders.add_attachment(caller, order_id, filename, content_type, content)
 
     @router.get("/api/orders/orders/{order_id}/attachments/{attachment_id}")
@@ -307,40 +305,3 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
         )
 
     return router
-
-
-async def _read_upload(request: Request) -> tuple[str, str, bytes]:
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "multipart/form-data":
-        try:
-            form = await request.form(max_files=1, max_fields=5)
-        except AssertionError as exc:  # python-multipart is not installed
-            raise Problem(415, detail="Send the file as JSON with base64 content.") from exc
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Problem(422, detail="Send the document in the form field `file`.", type="file")
-        content = await upload.read()
-        return upload.filename or "", upload.content_type or "", content
-    if kind == "application/json":
-        try:
-            body = AttachmentJson.model_validate_json(await request.body())
-        except ValidationError as exc:
-            errors = [
-                {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-                for e in exc.errors()
-            ]
-            raise Problem(
-                422,
-                "Invalid request",
-                "One or more fields are invalid.",
-                type="validation",
-                errors=errors,
-            ) from exc
-        try:
-            content = base64.b64decode(body.content_base64, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise Problem(422, detail="content_base64 is not valid base64.", type="file") from exc
-        return body.filename, body.content_type, content
-    raise Problem(
-        415, detail="Upload as multipart/form-data or application/json.", type="media-type"
-    )

@@ -29,6 +29,7 @@ from clearway.services.orders.domain import Action, Party, State
 from clearway.services.orders.erasure import ERASED, FILES, order_subject, readable
 from clearway.services.orders.providers import Directory
 from clearway.services.orders.rules import RulesClient
+from clearway.services.orders.storage import check_open, check_quota
 from clearway.services.orders.tables import (
     attachments,
     idempotency_keys,
@@ -534,6 +535,7 @@ class Orders:
             row = await self._order_row(session, caller, order_id)
             party = party_of(caller, row)
             self._require_side(party)
+            check_open(row.state, "messages")
             message = await self._insert_message(session, row.id, caller.user_id, party, text, now)
             await events.emit(
                 session,
@@ -576,6 +578,7 @@ class Orders:
             row = await self._order_row(session, caller, order_id)
         party = party_of(caller, row)
         self._require_side(party)
+        check_open(row.state, "attachments")
         upload = check_upload(
             filename, content_type, content, self.settings.orders_attachment_max_bytes
         )
@@ -587,6 +590,16 @@ class Orders:
         now = datetime.now(UTC)
         try:
             async with self.db.transaction() as session:
+                current = await self._order_row(session, caller, order_id)
+                check_open(current.state, "attachments")
+                await check_quota(
+                    session,
+                    order_id=row.id,
+                    user_id=caller.user_id,
+                    size=stored.size,
+                    order_limit=self.settings.orders_order_storage_bytes,
+                    user_limit=self.settings.orders_user_storage_bytes,
+                )
                 await session.execute(
                     attachments.insert().values(
                         id=attachment_id,
