@@ -163,7 +163,7 @@ async def test_a_report_counts_once_its_order_is_delivered(world: World) -> None
     assert body["rejected_reports"] == [
         {
             "report_id": report["id"],
-            "reason": "its order is in_progress, not delivered or completed",
+            "reason": "its order is in progress, not delivered or completed",
         }
     ]
     await world.deliver(order["id"])

@@ -107,6 +107,7 @@ class UserPage(BaseModel):
 class Contact(BaseModel):
     email: str
     name: str
+    role: str
 
 
 class Revocation(BaseModel):

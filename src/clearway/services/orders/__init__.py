@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.bus import CloudEvent
 from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
+from clearway.services.orders.accounts import AccountsClient
 from clearway.services.orders.api import build_router
 from clearway.services.orders.attachments import Scanner, SignatureScanner
 from clearway.services.orders.certificates import CertificateSigner
@@ -41,7 +42,7 @@ def jobs(orders: Orders, clearances: Clearances) -> dict[str, Callable[[], Await
 def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
     settings = context.settings
     rules = RulesClient(context.calls)
-    directory = Directory(context.db, context.cipher, rules)
+    directory = Directory(context.db, context.cipher, rules, AccountsClient(context.calls))
     orders = Orders(
         settings,
         context.db,

@@ -128,6 +128,24 @@ EVENT_OF: dict[Action, str] = {
 }
 
 
+# How an action reads once done, in messages: "cannot be quoted now".
+DONE: dict[Action, str] = {
+    Action.QUOTE: "quoted",
+    Action.ACCEPT: "accepted",
+    Action.DECLINE: "declined",
+    Action.START: "started",
+    Action.DELIVER: "delivered",
+    Action.COMPLETE: "completed",
+    Action.CANCEL: "cancelled",
+    Action.EXPIRE: "expired",
+}
+
+
+def in_words(state: str) -> str:
+    """A state as a sentence says it: "in progress", "report delivered"."""
+    return state.replace("_", " ")
+
+
 def decide(state: State, action: Action, party: Party, reason: str | None) -> State:
     """The state after `party` makes `action` from `state`, or why it may not."""
     transition = TRANSITIONS[action]
@@ -136,7 +154,9 @@ def decide(state: State, action: Action, party: Party, reason: str | None) -> St
         raise Forbidden("party-not-allowed", f"The {party} of an order may not {action} it.")
     if state not in sources:
         raise Conflict(
-            "invalid-transition", f"An order that is {state} cannot be {action}ed now.", state=state
+            "invalid-transition",
+            f"An order that is {in_words(state)} cannot be {DONE[action]} now.",
+            state=state,
         )
     if transition.reason_required and not (reason and reason.strip()):
         raise Invalid("reason-required", f"Say why the order is {transition.target}.")
@@ -193,21 +213,34 @@ class Checklist:
 
 
 def order_requirements(checklist: Checklist, requested: Sequence[str] | None) -> list[str]:
-    """The requirement codes an order covers: those asked for, else every one that applies."""
-    known = {r.code for r in checklist.requirements}
-    if not requested:
-        codes = [r.code for r in checklist.applicable]
-        if not codes:
+    """The requirement codes an order covers: those asked for, else every one that applies.
+    Only requirements that apply to the checklist can be ordered; an empty list is no order."""
+    applicable = {r.code for r in checklist.applicable}
+    if requested is None:
+        if not applicable:
             raise Invalid("nothing-to-order", "No requirement of this checklist applies.")
-        return codes
-    unknown = sorted(set(requested) - known)
+        return [r.code for r in checklist.applicable]
+    if not requested:
+        raise Invalid("nothing-to-order", "Name at least one requirement, or leave the list out.")
+    unknown = sorted(set(requested) - applicable)
     if unknown:
         raise Invalid(
             "unknown-requirement",
-            "Some requirements are not on this checklist: " + ", ".join(unknown),
+            "Some requirements do not apply to this checklist: " + ", ".join(unknown),
             unknown=unknown,
         )
     return list(dict.fromkeys(requested))
+
+
+def check_covered(provider: ProviderCoverage, requirements: Sequence[Requirement]) -> None:
+    """An order goes to a provider that covers each of its requirements."""
+    uncovered = [r.code for r in requirements if not covers(provider, r)]
+    if uncovered:
+        raise Invalid(
+            "not-covered",
+            "The provider does not cover: " + ", ".join(uncovered),
+            uncovered=uncovered,
+        )
 
 
 # --- the provider directory ------------------------------------------------------------------
@@ -304,7 +337,7 @@ def report_validity(evidence: Evidence, market: str, hs_code: str, today: date) 
     if evidence.market != market or evidence.hs_code != hs_code:
         return "issued for another product or market"
     if evidence.order_state not in DELIVERED:
-        return f"its order is {evidence.order_state}, not delivered or completed"
+        return f"its order is {in_words(evidence.order_state)}, not delivered or completed"
     return None
 
 

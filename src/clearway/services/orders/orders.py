@@ -249,10 +249,12 @@ class Orders:
             earlier = await self._replayed(session, customer_id, key, digest)
             if earlier is not None:
                 return earlier, True
-            if not await self.directory.listed_status(session, provider_id):
+            coverage = await self.directory.listed_coverage(session, provider_id)
+            if coverage is None:
                 raise domain.Invalid(
                     "provider-not-listed", "This provider is not listed in the directory."
                 )
+            domain.check_covered(coverage, [by_code[c] for c in codes])
             requirements = [
                 {
                     "code": c,
@@ -704,7 +706,10 @@ class Orders:
                 )
             if row.state != State.IN_PROGRESS:
                 raise domain.Conflict(
-                    "invalid-state", f"Reports are delivered while in progress; it is {row.state}."
+                    "invalid-state",
+                    "Reports are delivered while the order is in progress; it is "
+                    + domain.in_words(row.state)
+                    + ".",
                 )
             ordered = {r["code"] for r in orjson.loads(row.requirements)}
             codes = list(dict.fromkeys(body["requirement_codes"]))

@@ -15,9 +15,11 @@ from clearway.kit.caller import Caller
 from clearway.kit.crypto import FieldCipher
 from clearway.kit.db import Database
 from clearway.services.orders import domain, events
+from clearway.services.orders.accounts import AccountsClient
 from clearway.services.orders.domain import ProviderStatus
 from clearway.services.orders.rules import RulesClient
 from clearway.services.orders.tables import providers
+from clearway.services.orders.vocabulary import check_profile
 
 LISTS = ("requirement_codes", "evidence_types", "markets", "accreditations")
 PLAIN = ("display_name", "description", "turnaround_days", "price_min", "price_max", "currency")
@@ -42,6 +44,16 @@ def _strings(raw: str | None) -> list[str]:
     return [v for v in stored_list(raw) if isinstance(v, str)]
 
 
+def _coverage(row: Any) -> domain.ProviderCoverage:
+    return domain.ProviderCoverage(
+        provider_id=row.user_id,
+        requirement_codes=frozenset(_strings(row.requirement_codes)),
+        evidence_types=frozenset(_strings(row.evidence_types)),
+        markets=frozenset(_strings(row.markets)),
+        turnaround_days=row.turnaround_days,
+    )
+
+
 @dataclass(frozen=True)
 class Profile:
     id: str
@@ -62,10 +74,13 @@ class Profile:
 
 
 class Directory:
-    def __init__(self, db: Database, cipher: FieldCipher, rules: RulesClient) -> None:
+    def __init__(
+        self, db: Database, cipher: FieldCipher, rules: RulesClient, accounts: AccountsClient
+    ) -> None:
         self.db = db
         self.cipher = cipher
         self.rules = rules
+        self.accounts = accounts
 
     async def _profile(self, session: AsyncSession, row: Any) -> Profile:
         contact: dict[str, str | None] = {}
@@ -193,6 +208,8 @@ class Directory:
         """A provider edits its own profile; an administrator edits any."""
         if not caller.is_admin and caller.user_id != provider_id:
             raise domain.NotFound("provider-not-found", "No such provider.")
+        if any(changes.get(field) for field in ("requirement_codes", "evidence_types", "markets")):
+            check_profile(changes, await self.rules.vocabulary())
         async with self.db.transaction() as session:
             row = await self._row(session, provider_id)
             if row is None or row.status == ProviderStatus.REMOVED:
@@ -210,7 +227,15 @@ class Directory:
             return await self._profile(session, await self._row(session, provider_id))
 
     async def add(self, admin: Caller, provider_id: str, profile: dict[str, Any]) -> Profile:
-        """An administrator adds a profile; it is listed once the account is verified."""
+        """An administrator adds a profile for a provider's account; it is listed once the
+        account is verified."""
+        role = await self.accounts.role(provider_id)
+        if role is None:
+            raise domain.Invalid("unknown-user", "There is no account with this id.")
+        if role != "provider":
+            raise domain.Invalid(
+                "not-a-provider", f"This account is a {role}'s: only providers have a profile."
+            )
         async with self.db.transaction() as session:
             if await self._row(session, provider_id) is not None:
                 raise domain.Conflict("provider-exists", "This provider already has a profile.")
@@ -238,9 +263,14 @@ class Directory:
                 raise domain.NotFound("provider-not-found", "No such provider.")
             return await self._profile(session, row)
 
-    async def listed_status(self, session: AsyncSession, provider_id: str) -> bool:
+    async def listed_coverage(
+        self, session: AsyncSession, provider_id: str
+    ) -> domain.ProviderCoverage | None:
+        """What a listed provider covers; None when it is not listed."""
         row = await self._row(session, provider_id)
-        return row is not None and row.status == ProviderStatus.LISTED
+        if row is None or row.status != ProviderStatus.LISTED:
+            return None
+        return _coverage(row)
 
     # --- search ----------------------------------------------------------------------------
 
@@ -272,16 +302,7 @@ class Directory:
             if not needed and market is None:
                 ordered = sorted(rows, key=lambda r: ((r.display_name or "").lower(), r.user_id))
                 return [(await self._profile(session, r), None) for r in ordered[:limit]], None
-            coverage = [
-                domain.ProviderCoverage(
-                    provider_id=row.user_id,
-                    requirement_codes=frozenset(_strings(row.requirement_codes)),
-                    evidence_types=frozenset(_strings(row.evidence_types)),
-                    markets=frozenset(_strings(row.markets)),
-                    turnaround_days=row.turnaround_days,
-                )
-                for row in rows
-            ]
+            coverage = [_coverage(row) for row in rows]
             matches = domain.rank_providers(coverage, needed, market)[:limit]
             return [
                 (await self._profile(session, by_id[m.provider_id]), m) for m in matches

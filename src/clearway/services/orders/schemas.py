@@ -5,14 +5,28 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Market = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2,8}$")
 ]
-Currency = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+
+
+def _iso_4217(code: str) -> str:
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{code} is not an ISO 4217 currency code")
+    return code
+
+
+Currency = Annotated[
+    str,
+    StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$"),
+    AfterValidator(_iso_4217),
+    Field(description="An ISO 4217 currency code, such as EUR."),
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -105,8 +119,10 @@ class ProviderSearch(BaseModel):
 class OrderCreate(Strict):
     provider_id: Id
     checklist_id: Id
-    requirement_codes: list[Code] | None = Field(
-        default=None, max_length=200, description="Default: every requirement that applies."
+    requirement_codes: list[Code] = unchanged(
+        min_length=1,
+        max_length=200,
+        description="Requirements of the checklist that apply; left out: every one of them.",
     )
     note: Text | None = None
 

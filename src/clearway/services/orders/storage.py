@@ -17,7 +17,9 @@ def check_open(state: str, what: str) -> None:
     """Messages and files belong to a running order: a closed one takes none (409)."""
     if domain.State(state) in domain.TERMINAL:
         raise domain.Conflict(
-            "order-closed", f"This order is {state}: it takes no new {what}.", state=state
+            "order-closed",
+            f"This order is {domain.in_words(state)}: it takes no new {what}.",
+            state=state,
         )
 
 

@@ -1,0 +1,30 @@
+"""Identity as orders sees it: whether an account exists, and its role (for the directory)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from clearway.kit.service import ServiceCallError, ServiceCalls
+from clearway.services.orders.domain import Unavailable
+
+
+class AccountsClient:
+    def __init__(self, calls: ServiceCalls) -> None:
+        self._calls = calls
+
+    async def role(self, user_id: str) -> str | None:
+        """The account's role, or None when there is no such (or a deleted) account."""
+        path = f"/internal/identity/users/{quote(user_id, safe='')}/contact"
+        try:
+            contact: dict[str, Any] = await self._calls.get_json("identity", path)
+        except ServiceCallError as exc:
+            if exc.status == 404:
+                return None
+            raise Unavailable(
+                "identity-unavailable", "Accounts cannot be checked now; try again shortly."
+            ) from exc
+        except KeyError as exc:  # identity is not hosted here
+            raise Unavailable("identity-unavailable", "Accounts are not available.") from exc
+        role = contact.get("role")
+        return role if isinstance(role, str) else None
