@@ -16,6 +16,7 @@ from clearway.services.orders.api import build_router
 from clearway.services.orders.attachments import Scanner, SignatureScanner
 from clearway.services.orders.certificates import CertificateSigner
 from clearway.services.orders.clearances import Clearances
+from clearway.services.orders.demo import DemoSeed
 from clearway.services.orders.erasure import Erasure
 from clearway.services.orders.orders import Orders
 from clearway.services.orders.providers import Directory
@@ -42,7 +43,8 @@ def jobs(orders: Orders, clearances: Clearances) -> dict[str, Callable[[], Await
 def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
     settings = context.settings
     rules = RulesClient(context.calls)
-    directory = Directory(context.db, context.cipher, rules, AccountsClient(context.calls))
+    accounts = AccountsClient(context.calls)
+    directory = Directory(context.db, context.cipher, rules, accounts)
     orders = Orders(
         settings,
         context.db,
@@ -79,6 +81,16 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
             Subscription(("user.deleted",), Erasure(context.cipher, context.files).on_user_deleted),
             Subscription(("key.rotated",), on_key_rotated),
             Subscription(("checklist.answered",), clearances.on_checklist_answered),
+            *(
+                [
+                    Subscription(
+                        ("user.verified",),
+                        DemoSeed(directory, rules, accounts).on_provider_verified,
+                    )
+                ]
+                if settings.demo
+                else []
+            ),
         ],
         jobs=[Job(name, interval, run) for name, run in jobs(orders, clearances).items()],
         on_start=[start],

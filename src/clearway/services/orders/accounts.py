@@ -1,7 +1,9 @@
-"""Identity as orders sees it: whether an account exists, and its role (for the directory)."""
+"""Identity as orders sees it: whether an account exists, its role and address (read when
+needed, never kept here)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -9,12 +11,18 @@ from clearway.kit.service import ServiceCallError, ServiceCalls
 from clearway.services.orders.domain import Unavailable
 
 
+@dataclass(frozen=True)
+class Account:
+    role: str
+    email: str
+
+
 class AccountsClient:
     def __init__(self, calls: ServiceCalls) -> None:
         self._calls = calls
 
-    async def role(self, user_id: str) -> str | None:
-        """The account's role, or None when there is no such (or a deleted) account."""
+    async def find(self, user_id: str) -> Account | None:
+        """The account, or None when there is no such (or a deleted) account."""
         path = f"/internal/identity/users/{quote(user_id, safe='')}/contact"
         try:
             contact: dict[str, Any] = await self._calls.get_json("identity", path)
@@ -26,5 +34,4 @@ class AccountsClient:
             ) from exc
         except KeyError as exc:  # identity is not hosted here
             raise Unavailable("identity-unavailable", "Accounts are not available.") from exc
-        role = contact.get("role")
-        return role if isinstance(role, str) else None
+        return Account(role=str(contact.get("role", "")), email=str(contact.get("email", "")))

@@ -229,18 +229,25 @@ class Directory:
     async def add(self, admin: Caller, provider_id: str, profile: dict[str, Any]) -> Profile:
         """An administrator adds a profile for a provider's account; it is listed once the
         account is verified."""
-        role = await self.accounts.role(provider_id)
-        if role is None:
+        account = await self.accounts.find(provider_id)
+        if account is None:
             raise domain.Invalid("unknown-user", "There is no account with this id.")
-        if role != "provider":
+        if account.role != "provider":
             raise domain.Invalid(
-                "not-a-provider", f"This account is a {role}'s: only providers have a profile."
+                "not-a-provider",
+                f"This account is a {account.role}'s: only providers have a profile.",
             )
         async with self.db.transaction() as session:
             if await self._row(session, provider_id) is not None:
                 raise domain.Conflict("provider-exists", "This provider already has a profile.")
             await self._insert(session, provider_id)
         return await self.update(admin, provider_id, profile)
+
+    async def seed(self, session: AsyncSession, provider_id: str, profile: dict[str, Any]) -> None:
+        """Fill in a profile inside the caller's transaction (the demo provider's)."""
+        row = await self._row(session, provider_id)
+        if row is not None:
+            await self._save(session, row, await self._values(session, provider_id, profile), None)
 
     async def set_suspended(self, admin: Caller, provider_id: str, suspended: bool) -> Profile:
         async with self.db.transaction() as session:

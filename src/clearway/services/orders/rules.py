@@ -70,6 +70,7 @@ class RulesClient:
                 requirement_codes=frozenset(map(str, document["requirement_codes"])),
                 evidence_types=frozenset(map(str, document["evidence_types"])),
                 unions=frozenset(map(str, document["unions"])),
+                markets_with_rules=frozenset(map(str, document["markets_with_rules"])),
             )
         except (KeyError, TypeError) as exc:
             raise UNEXPECTED from exc

@@ -17,6 +17,7 @@ class Vocabulary:
     requirement_codes: frozenset[str]
     evidence_types: frozenset[str]
     unions: frozenset[str]  # besides every ISO 3166 country
+    markets_with_rules: frozenset[str]
 
     def is_market(self, code: str) -> bool:
         return code in self.unions or (
