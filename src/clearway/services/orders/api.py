@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.kit.problems import Problem
 from clearway.services.orders import domain
+from clearway.services.orders.attachments import ALLOWED
 from clearway.services.orders.clearances import Clearances
 from clearway.services.orders.domain import Action
 from clearway.services.orders.orders import Orders
@@ -24,6 +25,7 @@ from clearway.services.orders.schemas import (
     ClearanceOut,
     ClearanceRequest,
     ClearanceStatus,
+    Jwks,
     MessageIn,
     MessageOut,
     OrderCreate,
@@ -219,8 +221,21 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
         filename, content_type, content = await read_upload(request, max_bytes)
         return await orders.add_attachment(caller, order_id, filename, content_type, content)
 
-    @router.get("/api/orders/orders/{order_id}/attachments/{attachment_id}")
+    @router.get(
+        "/api/orders/orders/{order_id}/attachments/{attachment_id}",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "The document, in the type it was stored as.",
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in sorted(ALLOWED)
+                },
+            }
+        },
+    )
     async def download(order_id: str, attachment_id: str, caller: SignedIn) -> Response:
+        """Download an attachment (410 once erased with the account of one of the users)."""
         meta, content = await orders.download(caller, order_id, attachment_id)
         return Response(
             content,
@@ -259,7 +274,7 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
 
     # --- clearances ------------------------------------------------------------------------
 
-    @router.get("/api/orders/clearance-keys", tags=["orders"])
+    @router.get("/api/orders/clearance-keys", tags=["orders"], response_model=Jwks)
     async def clearance_keys() -> JSONResponse:
         """The public keys that verify clearance certificates (JWKS)."""
         return JSONResponse(
@@ -291,8 +306,22 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
         """For anyone: whether the certificate with this id stands, and if not why."""
         return await clearances.status(clearance_id)
 
-    @router.get("/verify/{clearance_id}", response_class=HTMLResponse, include_in_schema=False)
+    @router.get(
+        "/verify/{clearance_id}",
+        response_class=HTMLResponse,
+        responses={
+            200: {
+                "description": "A page saying whether the certificate stands, and if not why.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+            404: {
+                "description": "A page saying there is no such certificate.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+        },
+    )
     async def verify_page(clearance_id: str, _: AnyCaller) -> HTMLResponse:
+        """For anyone, in a browser: whether the certificate with this id stands."""
         try:
             view: dict[str, Any] | None = await clearances.status(clearance_id)
         except domain.NotFound:

@@ -293,3 +293,19 @@ class Verification(BaseModel):
     revoked_at: datetime | None = None
     requirements: list[ReliedReport] | None = None
     claims: dict[str, Any] | None = None
+
+
+class Jwk(BaseModel):
+    """A public key (RFC 8037 OKP): `crv` Ed25519, `x` the key, `kid` its id."""
+
+    model_config = ConfigDict(extra="allow")
+    kty: str
+    crv: str
+    x: str
+    kid: str | None = None
+    use: str | None = None
+    alg: str | None = None
+
+
+class Jwks(BaseModel):
+    keys: list[Jwk]
