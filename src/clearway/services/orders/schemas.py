@@ -47,8 +47,8 @@ def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-def unchanged(**constraints: Any) -> Any:
-    """A field of a change that may be left out (unchanged) but not sent as `null` (422)."""
+def not_null(**constraints: Any) -> Any:
+    """A field that may be left out, but is never `null` when sent (422)."""
     return Field(default=None, json_schema_extra=_no_default, **constraints)
 
 
@@ -64,10 +64,10 @@ class ProfileChanges(Strict):
 
     display_name: Short | None = None
     description: Text | None = None
-    requirement_codes: list[Code] = unchanged(max_length=500)
-    evidence_types: list[Code] = unchanged(max_length=50)
-    markets: list[Market] = unchanged(max_length=100)
-    accreditations: list[Accreditation] = unchanged(max_length=50)
+    requirement_codes: list[Code] = not_null(max_length=500)
+    evidence_types: list[Code] = not_null(max_length=50)
+    markets: list[Market] = not_null(max_length=100)
+    accreditations: list[Accreditation] = not_null(max_length=50)
     turnaround_days: Annotated[int, Field(ge=1, le=365)] | None = None
     price_min: Money | None = None
     price_max: Money | None = None
@@ -119,7 +119,7 @@ class ProviderSearch(BaseModel):
 class OrderCreate(Strict):
     provider_id: Id
     checklist_id: Id
-    requirement_codes: list[Code] = unchanged(
+    requirement_codes: list[Code] = not_null(
         min_length=1,
         max_length=200,
         description="Requirements of the checklist that apply; left out: every one of them.",
