@@ -31,8 +31,10 @@ async def test_every_orders_route_describes_its_success_body(api: Api) -> None:
             if (
                 not schema
                 or schema == {}
-                or (schema.get("type") == "object"
-                and not (schema.get("properties") or schema.get("additionalProperties")))
+                or (
+                    schema.get("type") == "object"
+                    and not (schema.get("properties") or schema.get("additionalProperties"))
+                )
             ):
                 undescribed.append(f"{route.method} {route.path} {status}: {content}")
             ref = (schema or {}).get("$ref") or (schema or {}).get("items", {}).get("$ref")
