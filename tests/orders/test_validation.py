@@ -70,6 +70,13 @@ async def test_admin_profiles_only_for_existing_provider_accounts(world: World) 
     registered = await world.api.register("new-lab@example.com", role="provider")
     assert registered.status_code == 201, registered.text
     new_lab = await world.api.user_id("new-lab@example.com")
+    # A refused profile leaves none behind: the corrected one is then added (not a 409).
+    typo = await world.client.post(
+        "/api/orders/providers",
+        json={"user_id": new_lab, "requirement_codes": ["EU-LDV"]},
+        headers=world.admin.headers,
+    )
+    assert assert_problem(typo, 422)["unknown"] == {"requirement_codes": ["EU-LDV"]}
     added = await add(new_lab)
     assert added.status_code == 201, added.text
     assert added.json()["status"] == "pending"

@@ -204,31 +204,37 @@ class Directory:
                 values[column] = value
         return values
 
+    async def _check_terms(self, changes: dict[str, Any]) -> None:
+        if any(changes.get(field) for field in ("requirement_codes", "evidence_types", "markets")):
+            check_profile(changes, await self.rules.vocabulary())
+
+    async def _change(
+        self, session: AsyncSession, row: Any, changes: dict[str, Any], by: str | None
+    ) -> Profile:
+        merged = {c: getattr(row, c) for c in ("price_min", "price_max")} | changes
+        if (
+            merged["price_min"] is not None
+            and merged["price_max"] is not None
+            and merged["price_min"] > merged["price_max"]
+        ):
+            raise domain.Invalid("price-range", "The lowest price exceeds the highest.")
+        await self._save(session, row, await self._values(session, row.user_id, changes), by=by)
+        return await self._profile(session, await self._row(session, row.user_id))
+
     async def update(self, caller: Caller, provider_id: str, changes: dict[str, Any]) -> Profile:
         """A provider edits its own profile; an administrator edits any."""
         if not caller.is_admin and caller.user_id != provider_id:
             raise domain.NotFound("provider-not-found", "No such provider.")
-        if any(changes.get(field) for field in ("requirement_codes", "evidence_types", "markets")):
-            check_profile(changes, await self.rules.vocabulary())
+        await self._check_terms(changes)
         async with self.db.transaction() as session:
             row = await self._row(session, provider_id)
             if row is None or row.status == ProviderStatus.REMOVED:
                 raise domain.NotFound("provider-not-found", "No such provider.")
-            merged = {c: getattr(row, c) for c in ("price_min", "price_max")} | changes
-            if (
-                merged["price_min"] is not None
-                and merged["price_max"] is not None
-                and merged["price_min"] > merged["price_max"]
-            ):
-                raise domain.Invalid("price-range", "The lowest price exceeds the highest.")
-            await self._save(
-                session, row, await self._values(session, provider_id, changes), by=caller.user_id
-            )
-            return await self._profile(session, await self._row(session, provider_id))
+            return await self._change(session, row, changes, caller.user_id)
 
     async def add(self, admin: Caller, provider_id: str, profile: dict[str, Any]) -> Profile:
         """An administrator adds a profile for a provider's account; it is listed once the
-        account is verified."""
+        account is verified. All or nothing: a refused profile leaves no empty one behind."""
         account = await self.accounts.find(provider_id)
         if account is None:
             raise domain.Invalid("unknown-user", "There is no account with this id.")
@@ -237,11 +243,14 @@ class Directory:
                 "not-a-provider",
                 f"This account is a {account.role}'s: only providers have a profile.",
             )
+        await self._check_terms(profile)
         async with self.db.transaction() as session:
             if await self._row(session, provider_id) is not None:
                 raise domain.Conflict("provider-exists", "This provider already has a profile.")
             await self._insert(session, provider_id)
-        return await self.update(admin, provider_id, profile)
+            return await self._change(
+                session, await self._row(session, provider_id), profile, admin.user_id
+            )
 
     async def seed(self, session: AsyncSession, provider_id: str, profile: dict[str, Any]) -> None:
         """Fill in a profile inside the caller's transaction (the demo provider's)."""
