@@ -216,7 +216,9 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
     )
     async def upload(order_id: str, request: Request, caller: SignedIn) -> Any:
         """Attach a document (multipart field `file`, or JSON with base64 content). PDF, PNG,
-        JPEG, text, CSV, DOCX and XLSX; the content must be what the type says; scanned."""
+        JPEG, text, CSV, DOCX and XLSX; the content must be what the type says; scanned. Within
+        the per-file limit and the order's and the uploader's storage quotas (413, with the
+        figures); a closed order takes none (409)."""
         max_bytes = orders.settings.orders_attachment_max_bytes
         filename, content_type, content = await read_upload(request, max_bytes)
         return await orders.add_attachment(caller, order_id, filename, content_type, content)
@@ -284,7 +286,8 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
     @router.post("/api/orders/clearances", status_code=201, response_model=ClearanceOut)
     async def request_clearance(body: ClearanceRequest, caller: SignedIn) -> Any:
         """Ask for a shipment clearance: issued if every requirement that applies (from the
-        checklist's answers) is covered by a valid report; else 422 with what is missing."""
+        checklist's answers) is covered by a valid report of a delivered order; else 422 with
+        what is missing. A product or market the rule base does not cover cannot be cleared."""
         _customer(caller)
         return await clearances.request(caller, body.checklist_id, list(body.report_ids))
 

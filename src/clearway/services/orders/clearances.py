@@ -1,5 +1,7 @@
-"""Shipment clearance: issued when every requirement that applies is covered by a valid report;
-a signed certificate anyone can verify, revoked when a report it relies on stops counting."""
+"""Shipment clearance: issued when at least one requirement applies and every one that does is
+covered by a valid report of a delivered order; a signed certificate anyone can verify, revoked
+when what it rests on goes (a report withdrawn or expired, its order cancelled, or the
+checklist's answers changed so that a requirement no report covers now applies)."""
 
 from __future__ import annotations
 
