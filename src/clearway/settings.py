@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     service_port_base: int = 8100
 
     body_limit_bytes: int = 1_048_576
+    # Routes of the "upload" class (documents): the largest file, base64-encoded, and its JSON.
+    body_limit_upload_bytes: int = Field(default=36 * 1_048_576, ge=1)
     upstream_timeout_seconds: float = 10.0
     cors_origins: list[str] = []
 
@@ -121,8 +123,11 @@ class Settings(BaseSettings):
     orders_answer_within_days: int = Field(default=7, ge=1)
     orders_reminder_before_hours: int = Field(default=24, ge=1)
     orders_report_warning_days: int = Field(default=30, ge=1)
-    # Largest attachment accepted (the gateway's body limit applies first; base64 adds a third).
-    orders_attachment_max_bytes: int = Field(default=768 * 1024, ge=1)
+    # Largest attachment accepted (the gateway's upload body limit applies first; base64 adds
+    # a third), and how much all attachments of one order, and all a user uploaded, may take.
+    orders_attachment_max_bytes: int = Field(default=25 * 1_048_576, ge=1)
+    orders_order_storage_bytes: int = Field(default=250 * 1_048_576, ge=1)
+    orders_user_storage_bytes: int = Field(default=1024 * 1_048_576, ge=1)
     orders_jobs_interval_seconds: float = Field(default=900.0, gt=0)
 
     # Monitor retention: raw request, search and activity records; hour and day roll-ups.

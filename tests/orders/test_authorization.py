@@ -84,6 +84,7 @@ async def test_reports_and_certificates_belong_to_their_customer(world: World) -
     assert body["rejected_reports"] == [
         {"report_id": report["id"], "reason": "no such report of yours"}
     ]
+    await world.deliver(order["id"])
     alices = await world.client.post(
         "/api/orders/clearances",
         json={"checklist_id": order["checklist_id"], "report_ids": [report["id"]]},

@@ -57,13 +57,24 @@ def test_assessment_uses_only_valid_reports() -> None:
         domain.Requirement("B", "B", "t", False, False),  # conditional, does not apply
     ))  # fmt: skip
     today = date(2030, 1, 1)
-    good = domain.Evidence("r1", frozenset({"A"}), "EU", "851822", date(2031, 1, 1), False)
-    elsewhere = domain.Evidence("r2", frozenset({"A"}), "US", "851822", date(2031, 1, 1), False)
-    old = domain.Evidence("r3", frozenset({"A"}), "EU", "851822", date(2029, 1, 1), False)
+    done = domain.State.COMPLETED
+    good = domain.Evidence("r1", frozenset({"A"}), "EU", "851822", date(2031, 1, 1), False, done)
+    elsewhere = domain.Evidence(
+        "r2", frozenset({"A"}), "US", "851822", date(2031, 1, 1), False, done
+    )
+    old = domain.Evidence("r3", frozenset({"A"}), "EU", "851822", date(2029, 1, 1), False, done)
+    running = domain.Evidence(
+        "r4", frozenset({"A"}), "EU", "851822", date(2031, 1, 1), False, domain.State.IN_PROGRESS
+    )
     assert domain.assess_clearance(checklist, [good], today).complete
-    refused = domain.assess_clearance(checklist, [elsewhere, old], today)
+    refused = domain.assess_clearance(checklist, [elsewhere, old, running], today)
     assert [r.code for r in refused.missing] == ["A"]
-    assert set(refused.rejected) == {"r2", "r3"}
+    assert set(refused.rejected) == {"r2", "r3", "r4"}
+    # Nothing applies: nothing a clearance could rest on.
+    uncovered = domain.Checklist("c", "o", "AQ", "851822", checklist.requirements[1:])
+    with pytest.raises(domain.Invalid) as refusal:
+        domain.assess_clearance(uncovered, [good], today)
+    assert refusal.value.code == "cannot-clear"
 
 
 def _office(folder: str, extra: str | None = None) -> bytes:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,7 +61,8 @@ class LocalEndpoints:
 
 
 class BodyTooLarge(Exception):
-    pass
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
 
 
 class Gateway:
@@ -77,6 +78,7 @@ class Gateway:
         local: LocalEndpoints,
         body_limit: int,
         upstream_timeout: float,
+        body_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.routes = routes
         self.verifier = verifier
@@ -86,6 +88,8 @@ class Gateway:
         self.credentials = credentials
         self.local = local
         self.body_limit = body_limit
+        # Per limit class (`routes.LimitClass`); a class not in it takes `body_limit`.
+        self.body_limits = dict(body_limits or {})
         self.upstream_timeout = upstream_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -124,12 +128,14 @@ class Gateway:
                 raise Problem(
                     429, detail="Too many requests; slow down.", headers={"retry-after": str(wait)}
                 )
-            receive = await self._limited_body(scope, receive)
+            limit = self.body_limits.get(route.limit, self.body_limit)
+            receive = await self._limited_body(scope, receive, limit)
             await self._forward(route.service, scope, receive, outcome, caller, request_id)
         except Problem as problem:
             await outcome.problem(problem, scope["path"])
-        except BodyTooLarge:
-            await outcome.problem(Problem(413, detail="The request body is too large."), "")
+        except BodyTooLarge as exc:
+            detail = f"The request body is too large: at most {exc.limit} bytes here."
+            await outcome.problem(Problem(413, detail=detail, max_bytes=exc.limit), "")
         except Exception:
             log.exception("gateway error on %s", scope.get("path"))
             await outcome.problem(Problem(502, detail="The service failed to answer."), "")
@@ -160,7 +166,7 @@ class Gateway:
                     raise Problem(401, detail=str(exc), headers=_BEARER_CHALLENGE) from exc
         return ANONYMOUS
 
-    async def _limited_body(self, scope: Scope, receive: Receive) -> Receive:
+    async def _limited_body(self, scope: Scope, receive: Receive, limit: int) -> Receive:
         """Refuse bodies over the limit before any service reads a byte of them."""
         declared = None
         for name, value in scope["headers"]:
@@ -172,8 +178,8 @@ class Gateway:
                 size = int(declared)
             except ValueError as exc:
                 raise Problem(400, detail="Invalid Content-Length.") from exc
-            if size > self.body_limit:
-                raise BodyTooLarge
+            if size > limit:
+                raise BodyTooLarge(limit)
             return receive
         if scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
             return receive
@@ -186,8 +192,8 @@ class Gateway:
                 break
             chunk = message.get("body", b"")
             total += len(chunk)
-            if total > self.body_limit:
-                raise BodyTooLarge
+            if total > limit:
+                raise BodyTooLarge(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

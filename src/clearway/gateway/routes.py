@@ -19,8 +19,9 @@ ADMIN: frozenset[Role] = frozenset({"admin"})
 CUSTOMER: frozenset[Role] = frozenset({"customer"})
 PROVIDER: frozenset[Role] = frozenset({"provider"})
 
-# Rate-limit classes: "auth" routes (credentials, resets) get a much smaller bucket.
-LimitClass = Literal["default", "auth"]
+# Limit classes: "auth" routes (credentials, resets) get a much smaller rate bucket; "upload"
+# routes (documents) take a larger request body than the rest.
+LimitClass = Literal["default", "auth", "upload"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/api/orders/orders/{order_id}/messages", "orders", SIGNED_IN),
     route("POST", "/api/orders/orders/{order_id}/messages", "orders", SIGNED_IN),
     route("GET", "/api/orders/orders/{order_id}/attachments", "orders", SIGNED_IN),
-    route("POST", "/api/orders/orders/{order_id}/attachments", "orders", SIGNED_IN),
+    route("POST", "/api/orders/orders/{order_id}/attachments", "orders", SIGNED_IN, "upload"),
     route("GET", "/api/orders/orders/{order_id}/attachments/{attachment_id}", "orders", SIGNED_IN),
     route("GET", "/api/orders/orders/{order_id}/reports", "orders", SIGNED_IN),
     route("POST", "/api/orders/orders/{order_id}/reports", "orders", PROVIDER),

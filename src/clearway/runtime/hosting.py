@@ -231,6 +231,7 @@ class GatewayHost:
             credentials=base.credentials,
             local=LocalEndpoints(ready=ready, openapi=self.openapi),
             body_limit=settings.body_limit_bytes,
+            body_limits={"upload": settings.body_limit_upload_bytes},
             upstream_timeout=settings.upstream_timeout_seconds,
         )
         self.app: ASGIApp = self.gateway

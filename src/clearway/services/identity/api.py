@@ -264,7 +264,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         if caller.role != "service":
             raise Problem(403, detail="Only platform services may read contacts.")
         profile = await accounts.me(user_id)
-        return {"email": profile.email, "name": profile.name}
+        return {"email": profile.email, "name": profile.name, "role": profile.role}
 
     @router.get("/internal/identity/revocations", response_model=Revocations)
     async def revoked(after: Annotated[int, Query(ge=0)] = 0) -> Any:

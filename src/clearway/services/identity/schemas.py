@@ -164,6 +164,7 @@ class UserPage(BaseModel):
 class Contact(BaseModel):
     email: str
     name: str
+    role: str
 
 
 class Revocation(BaseModel):

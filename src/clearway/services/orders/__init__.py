@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.bus import CloudEvent
 from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
+from clearway.services.orders.accounts import AccountsClient
 from clearway.services.orders.api import build_router
 from clearway.services.orders.attachments import Scanner, SignatureScanner
 from clearway.services.orders.certificates import CertificateSigner
 from clearway.services.orders.clearances import Clearances
+from clearway.services.orders.demo import DemoSeed
+from clearway.services.orders.erasure import Erasure
 from clearway.services.orders.orders import Orders
 from clearway.services.orders.providers import Directory
 from clearway.services.orders.rules import RulesClient
@@ -40,7 +43,8 @@ def jobs(orders: Orders, clearances: Clearances) -> dict[str, Callable[[], Await
 def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
     settings = context.settings
     rules = RulesClient(context.calls)
-    directory = Directory(context.db, context.cipher, rules)
+    accounts = AccountsClient(context.calls)
+    directory = Directory(context.db, context.cipher, rules, accounts)
     orders = Orders(
         settings,
         context.db,
@@ -74,7 +78,19 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         migrations=MIGRATIONS,
         subscriptions=[
             Subscription(ACCOUNT_EVENTS, directory.on_account_event),
+            Subscription(("user.deleted",), Erasure(context.cipher, context.files).on_user_deleted),
             Subscription(("key.rotated",), on_key_rotated),
+            Subscription(("checklist.answered",), clearances.on_checklist_answered),
+            *(
+                [
+                    Subscription(
+                        ("user.verified",),
+                        DemoSeed(directory, rules, accounts).on_provider_verified,
+                    )
+                ]
+                if settings.demo
+                else []
+            ),
         ],
         jobs=[Job(name, interval, run) for name, run in jobs(orders, clearances).items()],
         on_start=[start],

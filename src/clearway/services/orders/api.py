@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,13 +9,12 @@ from urllib.parse import quote
 
 import jinja2
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 from starlette.responses import HTMLResponse, JSONResponse
 
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.kit.problems import Problem
 from clearway.services.orders import domain
+from clearway.services.orders.attachments import ALLOWED
 from clearway.services.orders.clearances import Clearances
 from clearway.services.orders.domain import Action
 from clearway.services.orders.orders import Orders
@@ -28,6 +25,7 @@ from clearway.services.orders.schemas import (
     ClearanceOut,
     ClearanceRequest,
     ClearanceStatus,
+    Jwks,
     MessageIn,
     MessageOut,
     OrderCreate,
@@ -43,6 +41,7 @@ from clearway.services.orders.schemas import (
     VerifyRequest,
     WithdrawIn,
 )
+from clearway.services.orders.uploads import read_upload
 
 PAGES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -217,12 +216,28 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
     )
     async def upload(order_id: str, request: Request, caller: SignedIn) -> Any:
         """Attach a document (multipart field `file`, or JSON with base64 content). PDF, PNG,
-        JPEG, text, CSV, DOCX and XLSX; the content must be what the type says; scanned."""
-        filename, content_type, content = await _read_upload(request)
+        JPEG, text, CSV, DOCX and XLSX; the content must be what the type says; scanned. Within
+        the per-file limit and the order's and the uploader's storage quotas (413, with the
+        figures); a closed order takes none (409)."""
+        max_bytes = orders.settings.orders_attachment_max_bytes
+        filename, content_type, content = await read_upload(request, max_bytes)
         return await orders.add_attachment(caller, order_id, filename, content_type, content)
 
-    @router.get("/api/orders/orders/{order_id}/attachments/{attachment_id}")
+    @router.get(
+        "/api/orders/orders/{order_id}/attachments/{attachment_id}",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "The document, in the type it was stored as.",
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in sorted(ALLOWED)
+                },
+            }
+        },
+    )
     async def download(order_id: str, attachment_id: str, caller: SignedIn) -> Response:
+        """Download an attachment (410 once erased with the account of one of the users)."""
         meta, content = await orders.download(caller, order_id, attachment_id)
         return Response(
             content,
@@ -261,7 +276,7 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
 
     # --- clearances ------------------------------------------------------------------------
 
-    @router.get("/api/orders/clearance-keys", tags=["orders"])
+    @router.get("/api/orders/clearance-keys", tags=["orders"], response_model=Jwks)
     async def clearance_keys() -> JSONResponse:
         """The public keys that verify clearance certificates (JWKS)."""
         return JSONResponse(
@@ -271,7 +286,8 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
     @router.post("/api/orders/clearances", status_code=201, response_model=ClearanceOut)
     async def request_clearance(body: ClearanceRequest, caller: SignedIn) -> Any:
         """Ask for a shipment clearance: issued if every requirement that applies (from the
-        checklist's answers) is covered by a valid report; else 422 with what is missing."""
+        checklist's answers) is covered by a valid report of a delivered order; else 422 with
+        what is missing. A product or market the rule base does not cover cannot be cleared."""
         _customer(caller)
         return await clearances.request(caller, body.checklist_id, list(body.report_ids))
 
@@ -293,8 +309,22 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
         """For anyone: whether the certificate with this id stands, and if not why."""
         return await clearances.status(clearance_id)
 
-    @router.get("/verify/{clearance_id}", response_class=HTMLResponse, include_in_schema=False)
+    @router.get(
+        "/verify/{clearance_id}",
+        response_class=HTMLResponse,
+        responses={
+            200: {
+                "description": "A page saying whether the certificate stands, and if not why.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+            404: {
+                "description": "A page saying there is no such certificate.",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+        },
+    )
     async def verify_page(clearance_id: str, _: AnyCaller) -> HTMLResponse:
+        """For anyone, in a browser: whether the certificate with this id stands."""
         try:
             view: dict[str, Any] | None = await clearances.status(clearance_id)
         except domain.NotFound:
@@ -307,40 +337,3 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
         )
 
     return router
-
-
-async def _read_upload(request: Request) -> tuple[str, str, bytes]:
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "multipart/form-data":
-        try:
-            form = await request.form(max_files=1, max_fields=5)
-        except AssertionError as exc:  # python-multipart is not installed
-            raise Problem(415, detail="Send the file as JSON with base64 content.") from exc
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Problem(422, detail="Send the document in the form field `file`.", type="file")
-        content = await upload.read()
-        return upload.filename or "", upload.content_type or "", content
-    if kind == "application/json":
-        try:
-            body = AttachmentJson.model_validate_json(await request.body())
-        except ValidationError as exc:
-            errors = [
-                {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-                for e in exc.errors()
-            ]
-            raise Problem(
-                422,
-                "Invalid request",
-                "One or more fields are invalid.",
-                type="validation",
-                errors=errors,
-            ) from exc
-        try:
-            content = base64.b64decode(body.content_base64, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise Problem(422, detail="content_base64 is not valid base64.", type="file") from exc
-        return body.filename, body.content_type, content
-    raise Problem(
-        415, detail="Upload as multipart/form-data or application/json.", type="media-type"
-    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
 
-from clearway.services.orders.domain import Invalid
+from clearway.services.orders.domain import Invalid, TooLarge
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -94,9 +94,10 @@ def check_upload(filename: str, declared: str, content: bytes, max_bytes: int) -
     if not content:
         raise Invalid("empty-file", "The file is empty.")
     if len(content) > max_bytes:
-        raise Invalid(
+        raise TooLarge(
             "file-too-large",
             f"The file has {len(content)} bytes; at most {max_bytes} are accepted.",
+            size=len(content),
             max_bytes=max_bytes,
         )
     declared = declared.split(";")[0].strip().lower()

@@ -1,22 +1,25 @@
-"""Shipment clearance: issued when every requirement that applies is covered by a valid report;
-a signed certificate anyone can verify, revoked when a report it relies on stops counting."""
+"""Shipment clearance: issued when at least one requirement applies and every one that does is
+covered by a valid report of a delivered order; a signed certificate anyone can verify, revoked
+when what it rests on goes (a report withdrawn or expired, its order cancelled, or the
+checklist's answers changed so that a requirement no report covers now applies)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearway.kit.bus import CloudEvent
 from clearway.kit.caller import Caller
 from clearway.kit.db import Database
 from clearway.services.orders import domain, events
 from clearway.services.orders.certificates import CertificateSigner, InvalidCertificate
 from clearway.services.orders.rules import RulesClient
-from clearway.services.orders.tables import clearance_reports, clearances, reports
+from clearway.services.orders.tables import clearance_reports, clearances, orders, reports
 
 VALID = "valid"
 REVOKED = "revoked"
@@ -29,26 +32,55 @@ async def revoke_relying_on(
     """Revoke every valid clearance that relies on one of these reports; their ids."""
     found = (
         await session.execute(
-            select(clearances.c.id, clearances.c.customer_id)
+            select(clearances.c.id)
             .join(clearance_reports, clearance_reports.c.clearance_id == clearances.c.id)
             .where(clearance_reports.c.report_id.in_(report_ids), clearances.c.status == VALID)
             .distinct()
         )
     ).all()
-    for clearance_id, customer_id in found:
-        await session.execute(
-            update(clearances)
-            .where(clearances.c.id == clearance_id, clearances.c.status == VALID)
-            .values(status=REVOKED, revoked_reason=reason, revoked_at=now)
-        )
-        await events.emit(
-            session,
-            events.CLEARANCE_REVOKED,
-            {"clearance_id": clearance_id, "customer_id": customer_id, "reason": reason},
-            subject=clearance_id,
-            notify=[customer_id],
-        )
-    return [clearance_id for clearance_id, _ in found]
+    for (clearance_id,) in found:
+        await revoke(session, clearance_id, reason, now)
+    return [clearance_id for (clearance_id,) in found]
+
+
+async def revoke(session: AsyncSession, clearance_id: str, reason: str, now: datetime) -> None:
+    """Revoke a valid clearance, saying why (shown on its public verification)."""
+    result = await session.execute(
+        update(clearances)
+        .where(clearances.c.id == clearance_id, clearances.c.status == VALID)
+        .values(status=REVOKED, revoked_reason=reason[:300], revoked_at=now)
+        .returning(clearances.c.customer_id)
+    )
+    customer_id = result.scalar_one_or_none()
+    if customer_id is None:
+        return  # revoked already
+    await events.emit(
+        session,
+        events.CLEARANCE_REVOKED,
+        {"clearance_id": clearance_id, "customer_id": customer_id, "reason": reason},
+        subject=clearance_id,
+        notify=[customer_id],
+    )
+
+
+def end_of_day(day: date) -> datetime:
+    """The instant a day ends (UTC); the last representable day ends at its last microsecond."""
+    try:
+        return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+    except OverflowError:
+        return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+async def revoke_for_order(session: AsyncSession, order_id: str, now: datetime) -> list[str]:
+    """A cancelled order takes the clearances relying on its reports with it."""
+    report_ids = list(
+        (await session.scalars(select(reports.c.id).where(reports.c.order_id == order_id))).all()
+    )
+    if not report_ids:
+        return []
+    return await revoke_relying_on(
+        session, report_ids, f"order {order_id} behind a report it relies on was cancelled", now
+    )
 
 
 class Clearances:
@@ -70,9 +102,9 @@ class Clearances:
         async with self.db.transaction() as session:
             rows = (
                 await session.execute(
-                    select(reports).where(
-                        reports.c.id.in_(report_ids), reports.c.customer_id == caller.user_id
-                    )
+                    select(reports, orders.c.state.label("order_state"))
+                    .join(orders, orders.c.id == reports.c.order_id)
+                    .where(reports.c.id.in_(report_ids), reports.c.customer_id == caller.user_id)
                 )
             ).all()
             # Reports of other customers are as unknown as reports that do not exist.
@@ -85,6 +117,7 @@ class Clearances:
                     hs_code=r.hs_code,
                     expires_on=r.expires_on,
                     withdrawn=r.withdrawn_at is not None,
+                    order_state=domain.State(r.order_state),
                 )
                 for r in rows
             ]
@@ -113,8 +146,7 @@ class Clearances:
             by_id = {r.id: r for r in rows}
             relied = [(code, by_id[rid]) for code, rid in sorted(assessment.covered.items())]
             # Valid through the last day of the earliest expiring report it relies on.
-            last_day = min((r.expires_on for _, r in relied), default=now.date() + timedelta(365))
-            expires_at = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=UTC)
+            expires_at = end_of_day(min(r.expires_on for _, r in relied))
             clearance_id = uuid.uuid4().hex
             claims = {
                 "iss": self.issuer,
@@ -276,6 +308,42 @@ class Clearances:
                 }
             view = await self._view(session, row, public=True)
             return {"signature_valid": True, "claims": claims, **view}
+
+    async def on_checklist_answered(self, event: CloudEvent, session: AsyncSession) -> None:
+        """New answers can make a requirement apply that a clearance has no report for: the
+        clearance no longer stands. The checklist is read as it is now, so late or repeated
+        events decide on the current answers."""
+        checklist_id = event.data.get("checklist_id")
+        if not isinstance(checklist_id, str):
+            return
+        standing = (
+            await session.scalars(
+                select(clearances.c.id).where(
+                    clearances.c.checklist_id == checklist_id, clearances.c.status == VALID
+                )
+            )
+        ).all()
+        if not standing:
+            return
+        try:
+            checklist = await self.rules.checklist(checklist_id)
+        except domain.NotFound:
+            return  # deleted since: the certificates say what they covered then
+        now = datetime.now(UTC)
+        for clearance_id in standing:
+            relied = (
+                await session.scalars(
+                    select(clearance_reports.c.requirement_code).where(
+                        clearance_reports.c.clearance_id == clearance_id
+                    )
+                )
+            ).all()
+            unmet = domain.newly_unmet(checklist, relied)
+            if unmet:
+                reason = "the checklist's answers changed; nothing it relies on covers " + (
+                    ", ".join(unmet)
+                )
+                await revoke(session, clearance_id, reason, now)
 
     async def revoke_expired(self, now: datetime) -> int:
         """Clearances whose earliest report has expired are revoked (and their holders told)."""

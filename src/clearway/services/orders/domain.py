@@ -10,16 +10,32 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from clearway.kit.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+from clearway.kit.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooLarge,
+    Unavailable,
+)
 
 __all__ = [
     "Conflict",
     "DomainError",
     "Forbidden",
+    "Gone",
     "Invalid",
     "NotFound",
+    "TooLarge",
     "Unavailable",
 ]
+
+
+class Gone(DomainError):
+    """It existed, and was erased on purpose."""
+
+    status = 410
 
 
 # --- the order state machine -----------------------------------------------------------------
@@ -112,6 +128,24 @@ EVENT_OF: dict[Action, str] = {
 }
 
 
+# How an action reads once done, in messages: "cannot be quoted now".
+DONE: dict[Action, str] = {
+    Action.QUOTE: "quoted",
+    Action.ACCEPT: "accepted",
+    Action.DECLINE: "declined",
+    Action.START: "started",
+    Action.DELIVER: "delivered",
+    Action.COMPLETE: "completed",
+    Action.CANCEL: "cancelled",
+    Action.EXPIRE: "expired",
+}
+
+
+def in_words(state: str) -> str:
+    """A state as a sentence says it: "in progress", "report delivered"."""
+    return state.replace("_", " ")
+
+
 def decide(state: State, action: Action, party: Party, reason: str | None) -> State:
     """The state after `party` makes `action` from `state`, or why it may not."""
     transition = TRANSITIONS[action]
@@ -120,7 +154,9 @@ def decide(state: State, action: Action, party: Party, reason: str | None) -> St
         raise Forbidden("party-not-allowed", f"The {party} of an order may not {action} it.")
     if state not in sources:
         raise Conflict(
-            "invalid-transition", f"An order that is {state} cannot be {action}ed now.", state=state
+            "invalid-transition",
+            f"An order that is {in_words(state)} cannot be {DONE[action]} now.",
+            state=state,
         )
     if transition.reason_required and not (reason and reason.strip()):
         raise Invalid("reason-required", f"Say why the order is {transition.target}.")
@@ -177,21 +213,34 @@ class Checklist:
 
 
 def order_requirements(checklist: Checklist, requested: Sequence[str] | None) -> list[str]:
-    """The requirement codes an order covers: those asked for, else every one that applies."""
-    known = {r.code for r in checklist.requirements}
-    if not requested:
-        codes = [r.code for r in checklist.applicable]
-        if not codes:
+    """The requirement codes an order covers: those asked for, else every one that applies.
+    Only requirements that apply to the checklist can be ordered; an empty list is no order."""
+    applicable = {r.code for r in checklist.applicable}
+    if requested is None:
+        if not applicable:
             raise Invalid("nothing-to-order", "No requirement of this checklist applies.")
-        return codes
-    unknown = sorted(set(requested) - known)
+        return [r.code for r in checklist.applicable]
+    if not requested:
+        raise Invalid("nothing-to-order", "Name at least one requirement, or leave the list out.")
+    unknown = sorted(set(requested) - applicable)
     if unknown:
         raise Invalid(
             "unknown-requirement",
-            "Some requirements are not on this checklist: " + ", ".join(unknown),
+            "Some requirements do not apply to this checklist: " + ", ".join(unknown),
             unknown=unknown,
         )
     return list(dict.fromkeys(requested))
+
+
+def check_covered(provider: ProviderCoverage, requirements: Sequence[Requirement]) -> None:
+    """An order goes to a provider that covers each of its requirements."""
+    uncovered = [r.code for r in requirements if not covers(provider, r)]
+    if uncovered:
+        raise Invalid(
+            "not-covered",
+            "The provider does not cover: " + ", ".join(uncovered),
+            uncovered=uncovered,
+        )
 
 
 # --- the provider directory ------------------------------------------------------------------
@@ -272,6 +321,11 @@ class Evidence:
     hs_code: str
     expires_on: date
     withdrawn: bool
+    order_state: State
+
+
+# A report counts once its order has delivered it: not while the work may still change.
+DELIVERED = frozenset({State.REPORT_DELIVERED, State.COMPLETED})
 
 
 def report_validity(evidence: Evidence, market: str, hs_code: str, today: date) -> str | None:
@@ -282,6 +336,8 @@ def report_validity(evidence: Evidence, market: str, hs_code: str, today: date) 
         return f"expired on {evidence.expires_on.isoformat()}"
     if evidence.market != market or evidence.hs_code != hs_code:
         return "issued for another product or market"
+    if evidence.order_state not in DELIVERED:
+        return f"its order is {in_words(evidence.order_state)}, not delivered or completed"
     return None
 
 
@@ -296,9 +352,25 @@ class Assessment:
         return not self.missing
 
 
+NOTHING_APPLIES = (
+    "the rule base has no requirement for this product in this market, so no evidence can "
+    "show it may be shipped there"
+)
+
+
 def assess_clearance(checklist: Checklist, evidence: Sequence[Evidence], today: date) -> Assessment:
     """Every requirement that applies (mandatory, or conditional and triggered by the answers)
-    must be covered by a valid report."""
+    must be covered by a valid report. A product or market the rule base does not cover has
+    nothing a clearance could rest on: it cannot be cleared (`cannot_clear`)."""
+    if not checklist.applicable:
+        raise Invalid(
+            "cannot-clear",
+            f"This cannot be cleared: {NOTHING_APPLIES}.",
+            reason=NOTHING_APPLIES,
+            market=checklist.market,
+            hs_code=checklist.hs_code,
+            missing=[],
+        )
     assessment = Assessment()
     valid: list[Evidence] = []
     for item in evidence:
@@ -316,6 +388,13 @@ def assess_clearance(checklist: Checklist, evidence: Sequence[Evidence], today: 
         else:
             assessment.missing.append(requirement)
     return assessment
+
+
+def newly_unmet(checklist: Checklist, relied_codes: Iterable[str]) -> list[str]:
+    """The requirements that apply to a checklist now but that a clearance issued on it has no
+    report for (its answers changed since)."""
+    relied = set(relied_codes)
+    return sorted(r.code for r in checklist.applicable if r.code not in relied)
 
 
 def check_report_dates(issued_on: date, expires_on: date, today: date) -> None:

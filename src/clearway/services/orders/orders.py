@@ -21,13 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import FieldCipher
 from clearway.kit.db import Database
-from clearway.kit.files import FileStore
+from clearway.kit.files import FileNotFound, FileStore
 from clearway.services.orders import domain, events
 from clearway.services.orders.attachments import Scanner, check_upload
-from clearway.services.orders.clearances import revoke_relying_on
+from clearway.services.orders.clearances import revoke_for_order, revoke_relying_on
 from clearway.services.orders.domain import Action, Party, State
+from clearway.services.orders.erasure import ERASED, FILES, order_subject, readable
 from clearway.services.orders.providers import Directory
 from clearway.services.orders.rules import RulesClient
+from clearway.services.orders.storage import check_open, check_quota
 from clearway.services.orders.tables import (
     attachments,
     idempotency_keys,
@@ -38,12 +40,10 @@ from clearway.services.orders.tables import (
 )
 from clearway.settings import Settings
 
-FILES = "attachments"
 NOT_FOUND = domain.NotFound("order-not-found", "No such order.")
-
-
-def _subject(order_id: str) -> str:
-    return f"order:{order_id}"
+ATTACHMENT_ERASED = domain.Gone(
+    "attachment-erased", "This attachment was erased with the account of one of the order's users."
+)
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -94,14 +94,12 @@ class Orders:
     async def _encrypt(
         self, session: AsyncSession, order_id: str, table: str, column: str, rid: str, text: str
     ) -> bytes:
-        return await self.cipher.encrypt(session, _subject(order_id), table, column, rid, text)
+        return await self.cipher.encrypt(session, order_subject(order_id), table, column, rid, text)
 
     async def _decrypt(
         self, session: AsyncSession, table: str, column: str, rid: str, value: bytes | None
     ) -> str | None:
-        if value is None:
-            return None
-        return await self.cipher.decrypt(session, table, column, rid, value)
+        return await readable(self.cipher, session, table, column, rid, value)
 
     async def _order_row(self, session: AsyncSession, caller: Caller, order_id: str) -> Any:
         row = (await session.execute(select(orders).where(orders.c.id == order_id))).first()
@@ -251,10 +249,12 @@ class Orders:
             earlier = await self._replayed(session, customer_id, key, digest)
             if earlier is not None:
                 return earlier, True
-            if not await self.directory.listed_status(session, provider_id):
+            coverage = await self.directory.listed_coverage(session, provider_id)
+            if coverage is None:
                 raise domain.Invalid(
                     "provider-not-listed", "This provider is not listed in the directory."
                 )
+            domain.check_covered(coverage, [by_code[c] for c in codes])
             requirements = [
                 {
                     "code": c,
@@ -372,6 +372,8 @@ class Orders:
             if action is Action.DELIVER:
                 await self._check_all_reported(session, row)
             await self._apply(session, row, action, target, party, caller.user_id, reason, values)
+            if target is State.CANCELLED:
+                await revoke_for_order(session, row.id, datetime.now(UTC))
             return await self._view(
                 session, (await session.execute(select(orders).where(orders.c.id == row.id))).one()
             )
@@ -535,6 +537,7 @@ class Orders:
             row = await self._order_row(session, caller, order_id)
             party = party_of(caller, row)
             self._require_side(party)
+            check_open(row.state, "messages")
             message = await self._insert_message(session, row.id, caller.user_id, party, text, now)
             await events.emit(
                 session,
@@ -577,6 +580,7 @@ class Orders:
             row = await self._order_row(session, caller, order_id)
         party = party_of(caller, row)
         self._require_side(party)
+        check_open(row.state, "attachments")
         upload = check_upload(
             filename, content_type, content, self.settings.orders_attachment_max_bytes
         )
@@ -588,6 +592,16 @@ class Orders:
         now = datetime.now(UTC)
         try:
             async with self.db.transaction() as session:
+                current = await self._order_row(session, caller, order_id)
+                check_open(current.state, "attachments")
+                await check_quota(
+                    session,
+                    order_id=row.id,
+                    user_id=caller.user_id,
+                    size=stored.size,
+                    order_limit=self.settings.orders_order_storage_bytes,
+                    user_limit=self.settings.orders_user_storage_bytes,
+                )
                 await session.execute(
                     attachments.insert().values(
                         id=attachment_id,
@@ -670,7 +684,12 @@ class Orders:
             if found is None:
                 raise domain.NotFound("attachment-not-found", "No such attachment.")
             meta = await self._attachment(session, found)
-        content, _ = await self.files.get(FILES, attachment_id)
+        if meta["filename"] == ERASED:
+            raise ATTACHMENT_ERASED
+        try:
+            content, _ = await self.files.get(FILES, attachment_id)
+        except FileNotFound as exc:
+            raise ATTACHMENT_ERASED from exc
         return meta, content
 
     # --- reports -------------------------------------------------------------------------
@@ -687,7 +706,10 @@ class Orders:
                 )
             if row.state != State.IN_PROGRESS:
                 raise domain.Conflict(
-                    "invalid-state", f"Reports are delivered while in progress; it is {row.state}."
+                    "invalid-state",
+                    "Reports are delivered while the order is in progress; it is "
+                    + domain.in_words(row.state)
+                    + ".",
                 )
             ordered = {r["code"] for r in orjson.loads(row.requirements)}
             codes = list(dict.fromkeys(body["requirement_codes"]))

@@ -15,9 +15,11 @@ from clearway.kit.caller import Caller
 from clearway.kit.crypto import FieldCipher
 from clearway.kit.db import Database
 from clearway.services.orders import domain, events
+from clearway.services.orders.accounts import AccountsClient
 from clearway.services.orders.domain import ProviderStatus
 from clearway.services.orders.rules import RulesClient
 from clearway.services.orders.tables import providers
+from clearway.services.orders.vocabulary import check_profile
 
 LISTS = ("requirement_codes", "evidence_types", "markets", "accreditations")
 PLAIN = ("display_name", "description", "turnaround_days", "price_min", "price_max", "currency")
@@ -26,6 +28,30 @@ CONTACT = ("contact_email", "contact_phone")
 
 def _subject(user_id: str) -> str:
     return f"provider:{user_id}"
+
+
+def stored_list(raw: str | None) -> list[Any]:
+    """A JSON list column as stored, read leniently: whatever an older version may have left
+    there (`null`, not JSON, not a list) reads as empty rather than breaking every reader."""
+    try:
+        value = orjson.loads(raw) if raw is not None else None
+    except orjson.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def _strings(raw: str | None) -> list[str]:
+    return [v for v in stored_list(raw) if isinstance(v, str)]
+
+
+def _coverage(row: Any) -> domain.ProviderCoverage:
+    return domain.ProviderCoverage(
+        provider_id=row.user_id,
+        requirement_codes=frozenset(_strings(row.requirement_codes)),
+        evidence_types=frozenset(_strings(row.evidence_types)),
+        markets=frozenset(_strings(row.markets)),
+        turnaround_days=row.turnaround_days,
+    )
 
 
 @dataclass(frozen=True)
@@ -48,10 +74,13 @@ class Profile:
 
 
 class Directory:
-    def __init__(self, db: Database, cipher: FieldCipher, rules: RulesClient) -> None:
+    def __init__(
+        self, db: Database, cipher: FieldCipher, rules: RulesClient, accounts: AccountsClient
+    ) -> None:
         self.db = db
         self.cipher = cipher
         self.rules = rules
+        self.accounts = accounts
 
     async def _profile(self, session: AsyncSession, row: Any) -> Profile:
         contact: dict[str, str | None] = {}
@@ -69,10 +98,10 @@ class Directory:
             status=row.status,
             display_name=row.display_name,
             description=row.description,
-            requirement_codes=orjson.loads(row.requirement_codes),
-            evidence_types=orjson.loads(row.evidence_types),
-            markets=orjson.loads(row.markets),
-            accreditations=orjson.loads(row.accreditations),
+            requirement_codes=_strings(row.requirement_codes),
+            evidence_types=_strings(row.evidence_types),
+            markets=_strings(row.markets),
+            accreditations=[a for a in stored_list(row.accreditations) if isinstance(a, dict)],
             turnaround_days=row.turnaround_days,
             price_min=row.price_min,
             price_max=row.price_max,
@@ -175,33 +204,59 @@ class Directory:
                 values[column] = value
         return values
 
+    async def _check_terms(self, changes: dict[str, Any]) -> None:
+        if any(changes.get(field) for field in ("requirement_codes", "evidence_types", "markets")):
+            check_profile(changes, await self.rules.vocabulary())
+
+    async def _change(
+        self, session: AsyncSession, row: Any, changes: dict[str, Any], by: str | None
+    ) -> Profile:
+        merged = {c: getattr(row, c) for c in ("price_min", "price_max")} | changes
+        if (
+            merged["price_min"] is not None
+            and merged["price_max"] is not None
+            and merged["price_min"] > merged["price_max"]
+        ):
+            raise domain.Invalid("price-range", "The lowest price exceeds the highest.")
+        await self._save(session, row, await self._values(session, row.user_id, changes), by=by)
+        return await self._profile(session, await self._row(session, row.user_id))
+
     async def update(self, caller: Caller, provider_id: str, changes: dict[str, Any]) -> Profile:
         """A provider edits its own profile; an administrator edits any."""
         if not caller.is_admin and caller.user_id != provider_id:
             raise domain.NotFound("provider-not-found", "No such provider.")
+        await self._check_terms(changes)
         async with self.db.transaction() as session:
             row = await self._row(session, provider_id)
             if row is None or row.status == ProviderStatus.REMOVED:
                 raise domain.NotFound("provider-not-found", "No such provider.")
-            merged = {c: getattr(row, c) for c in ("price_min", "price_max")} | changes
-            if (
-                merged["price_min"] is not None
-                and merged["price_max"] is not None
-                and merged["price_min"] > merged["price_max"]
-            ):
-                raise domain.Invalid("price-range", "The lowest price exceeds the highest.")
-            await self._save(
-                session, row, await self._values(session, provider_id, changes), by=caller.user_id
-            )
-            return await self._profile(session, await self._row(session, provider_id))
+            return await self._change(session, row, changes, caller.user_id)
 
     async def add(self, admin: Caller, provider_id: str, profile: dict[str, Any]) -> Profile:
-        """An administrator adds a profile; it is listed once the account is verified."""
+        """An administrator adds a profile for a provider's account; it is listed once the
+        account is verified. All or nothing: a refused profile leaves no empty one behind."""
+        account = await self.accounts.find(provider_id)
+        if account is None:
+            raise domain.Invalid("unknown-user", "There is no account with this id.")
+        if account.role != "provider":
+            raise domain.Invalid(
+                "not-a-provider",
+                f"This account is a {account.role}'s: only providers have a profile.",
+            )
+        await self._check_terms(profile)
         async with self.db.transaction() as session:
             if await self._row(session, provider_id) is not None:
                 raise domain.Conflict("provider-exists", "This provider already has a profile.")
             await self._insert(session, provider_id)
-        return await self.update(admin, provider_id, profile)
+            return await self._change(
+                session, await self._row(session, provider_id), profile, admin.user_id
+            )
+
+    async def seed(self, session: AsyncSession, provider_id: str, profile: dict[str, Any]) -> None:
+        """Fill in a profile inside the caller's transaction (the demo provider's)."""
+        row = await self._row(session, provider_id)
+        if row is not None:
+            await self._save(session, row, await self._values(session, provider_id, profile), None)
 
     async def set_suspended(self, admin: Caller, provider_id: str, suspended: bool) -> Profile:
         async with self.db.transaction() as session:
@@ -224,9 +279,14 @@ class Directory:
                 raise domain.NotFound("provider-not-found", "No such provider.")
             return await self._profile(session, row)
 
-    async def listed_status(self, session: AsyncSession, provider_id: str) -> bool:
+    async def listed_coverage(
+        self, session: AsyncSession, provider_id: str
+    ) -> domain.ProviderCoverage | None:
+        """What a listed provider covers; None when it is not listed."""
         row = await self._row(session, provider_id)
-        return row is not None and row.status == ProviderStatus.LISTED
+        if row is None or row.status != ProviderStatus.LISTED:
+            return None
+        return _coverage(row)
 
     # --- search ----------------------------------------------------------------------------
 
@@ -258,16 +318,7 @@ class Directory:
             if not needed and market is None:
                 ordered = sorted(rows, key=lambda r: ((r.display_name or "").lower(), r.user_id))
                 return [(await self._profile(session, r), None) for r in ordered[:limit]], None
-            coverage = [
-                domain.ProviderCoverage(
-                    provider_id=row.user_id,
-                    requirement_codes=frozenset(orjson.loads(row.requirement_codes)),
-                    evidence_types=frozenset(orjson.loads(row.evidence_types)),
-                    markets=frozenset(orjson.loads(row.markets)),
-                    turnaround_days=row.turnaround_days,
-                )
-                for row in rows
-            ]
+            coverage = [_coverage(row) for row in rows]
             matches = domain.rank_providers(coverage, needed, market)[:limit]
             return [
                 (await self._profile(session, by_id[m.provider_id]), m) for m in matches

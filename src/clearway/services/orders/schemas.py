@@ -5,14 +5,28 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Market = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2,8}$")
 ]
-Currency = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+
+
+def _iso_4217(code: str) -> str:
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{code} is not an ISO 4217 currency code")
+    return code
+
+
+Currency = Annotated[
+    str,
+    StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$"),
+    AfterValidator(_iso_4217),
+    Field(description="An ISO 4217 currency code, such as EUR."),
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -20,10 +34,22 @@ Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ().-]{5,24}$")
 ]
 Money = Annotated[int, Field(ge=0, le=10_000_000_000)]  # minor units (cents)
+# Dates a person may mean: far-off ones are typos, and date arithmetic stays far from overflow.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def not_null(**constraints: Any) -> Any:
+    """A field that may be left out, but is never `null` when sent (422)."""
+    return Field(default=None, json_schema_extra=_no_default, **constraints)
 
 
 class Accreditation(Strict):
@@ -33,12 +59,15 @@ class Accreditation(Strict):
 
 
 class ProfileChanges(Strict):
+    """A field left out stays as it is; `null` clears a field that may be empty. The lists are
+    never null: send `[]` to empty one."""
+
     display_name: Short | None = None
     description: Text | None = None
-    requirement_codes: list[Code] | None = Field(default=None, max_length=500)
-    evidence_types: list[Code] | None = Field(default=None, max_length=50)
-    markets: list[Market] | None = Field(default=None, max_length=100)
-    accreditations: list[Accreditation] | None = Field(default=None, max_length=50)
+    requirement_codes: list[Code] = not_null(max_length=500)
+    evidence_types: list[Code] = not_null(max_length=50)
+    markets: list[Market] = not_null(max_length=100)
+    accreditations: list[Accreditation] = not_null(max_length=50)
     turnaround_days: Annotated[int, Field(ge=1, le=365)] | None = None
     price_min: Money | None = None
     price_max: Money | None = None
@@ -90,8 +119,10 @@ class ProviderSearch(BaseModel):
 class OrderCreate(Strict):
     provider_id: Id
     checklist_id: Id
-    requirement_codes: list[Code] | None = Field(
-        default=None, max_length=200, description="Default: every requirement that applies."
+    requirement_codes: list[Code] = not_null(
+        min_length=1,
+        max_length=200,
+        description="Requirements of the checklist that apply; left out: every one of them.",
     )
     note: Text | None = None
 
@@ -186,8 +217,8 @@ class ReportIn(Strict):
     reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
         None
     )
-    issued_on: date
-    expires_on: date
+    issued_on: Day
+    expires_on: Day
     attachment_id: Id | None = None
 
 
@@ -262,3 +293,19 @@ class Verification(BaseModel):
     revoked_at: datetime | None = None
     requirements: list[ReliedReport] | None = None
     claims: dict[str, Any] | None = None
+
+
+class Jwk(BaseModel):
+    """A public key (RFC 8037 OKP): `crv` Ed25519, `x` the key, `kid` its id."""
+
+    model_config = ConfigDict(extra="allow")
+    kty: str
+    crv: str
+    x: str
+    kid: str | None = None
+    use: str | None = None
+    alg: str | None = None
+
+
+class Jwks(BaseModel):
+    keys: list[Jwk]

@@ -33,7 +33,7 @@ from clearway.services.rules.domain.files import (
     read_rule_files,
 )
 from clearway.services.rules.domain.hs import dotted
-from clearway.services.rules.domain.model import RuleVersion, Status
+from clearway.services.rules.domain.model import EVIDENCE_TYPES, RuleVersion, Status
 from clearway.services.rules.events import search_performed
 from clearway.services.rules.store import RuleStore
 
@@ -467,6 +467,20 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
                     }
                     for h in found.hits
                 ],
+            }
+        )
+
+    @router.get("/internal/rules/vocabulary", tags=["internal"])
+    async def internal_vocabulary() -> Response:
+        """What other services may name: published requirement codes, evidence types, unions
+        (any ISO 3166 country is a market too), and the markets that have rules."""
+        versions = [v for vs in store.base.versions.values() for v in vs]
+        return json(
+            {
+                "requirement_codes": sorted(store.base.versions),
+                "evidence_types": list(EVIDENCE_TYPES),
+                "unions": sorted(store.markets.unions),
+                "markets_with_rules": sorted({v.content.market for v in versions}),
             }
         )
 

@@ -13,7 +13,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Row, delete, func, insert, select, update
 
+from clearway.kit.bus import publish
 from clearway.kit.db import Database
+from clearway.services.rules import events
 from clearway.services.rules import tables as t
 from clearway.services.rules.domain import Invalid, NotFound
 from clearway.services.rules.domain.hs import dotted
@@ -273,6 +275,7 @@ class Checklists:
                     updated_at=datetime.now(UTC),
                 )
             )
+            await publish(session, events.checklist_answered(checklist_id))
         return await self.get(checklist_id, owner_id)
 
     async def delete(self, checklist_id: str, owner_id: str) -> None:

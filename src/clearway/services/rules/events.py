@@ -12,6 +12,15 @@ from clearway.kit.bus import CloudEvent
 
 SOURCE = "/clearway/rules"
 SEARCH_PERFORMED = "search.performed"
+# A saved checklist's answers changed, so what applies to it may have (orders re-checks the
+# clearances issued on it). Sent through the outbox with the change, unlike searches.
+CHECKLIST_ANSWERED = "checklist.answered"
+
+
+def checklist_answered(checklist_id: str) -> CloudEvent:
+    return CloudEvent.new(
+        SOURCE, CHECKLIST_ANSWERED, {"checklist_id": checklist_id}, subject=checklist_id
+    )
 
 
 def search_performed(
