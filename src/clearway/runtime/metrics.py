@@ -13,12 +13,13 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
+from clearway.contracts.monitor import METRICS_ROUTE
 from clearway.gateway.app import Upstreams
 from clearway.kit.caller import Caller
 from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
 from clearway.kit.problems import problem_bytes
 
-METRICS_PATH = "/internal/monitor/metrics"
+METRICS_PATH = METRICS_ROUTE
 _NOT_FOUND = problem_bytes(404, detail="Only /metrics is served here.")
 
 

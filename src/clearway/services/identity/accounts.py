@@ -16,6 +16,23 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearway.contracts.identity import (
+    AccountChange,
+    Lockout,
+    LoginFailed,
+    PasswordChanged,
+    PasswordResetRequested,
+    RefreshTokenReused,
+    UserDeleted,
+    UserRegistered,
+    UserRegistrationRepeated,
+    UserReinstated,
+    UserSuspended,
+    UserUpdated,
+    UserVerified,
+    recipient_context,
+)
+from clearway.kit.bus import publish
 from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import BlindIndex, FieldCipher, Sealer
@@ -229,16 +246,14 @@ class Accounts:
             if existing is not None:
                 await self._hash(password)  # the same work as a real registration
                 known_name = await self._decrypt(session, existing.id, "name", existing.name_enc)
-                await events.emit(
+                await publish(
                     session,
-                    events.USER_REGISTRATION_REPEATED,
-                    {
-                        "user_id": existing.id,
-                        "recipient": events.sealed_recipient(
+                    UserRegistrationRepeated(
+                        user_id=existing.id,
+                        recipient=events.sealed_recipient(
                             self.sealer, existing.id, email, known_name or ""
                         ),
-                    },
-                    subject=existing.id,
+                    ),
                 )
                 return
             user_id = await self.create_user(
@@ -252,17 +267,15 @@ class Accounts:
                 phone=phone,
                 country=country,
             )
-            await events.emit(
+            await publish(
                 session,
-                events.USER_REGISTERED,
-                {
-                    "user_id": user_id,
-                    "role": role.value,
-                    "status": status.value,
-                    "country": country,
-                    "recipient": events.sealed_recipient(self.sealer, user_id, email, name),
-                },
-                subject=user_id,
+                UserRegistered(
+                    user_id=user_id,
+                    role=role.value,
+                    status=status.value,
+                    country=country,
+                    recipient=events.sealed_recipient(self.sealer, user_id, email, name),
+                ),
             )
 
     # --- sign-in and sessions --------------------------------------------------------------
@@ -320,16 +333,15 @@ class Accounts:
             by_address = await self._throttle(session, address_key)
             address_locked = by_address.record_failure(now, ADDRESS_POLICY)
             await self._save_throttle(session, address_key, by_address)
-            await events.emit(session, events.LOGIN_FAILED, {"user_id": user_id, "client": address})
+            await publish(session, LoginFailed(user_id=user_id, client=address))
             if locked or address_locked:
-                await events.emit(
+                await publish(
                     session,
-                    events.LOCKOUT,
-                    {
-                        "user_id": user_id,
-                        "client": address,
-                        "scope": "account" if locked else "address",
-                    },
+                    Lockout(
+                        user_id=user_id,
+                        client=address,
+                        scope="account" if locked else "address",
+                    ),
                 )
 
     async def _start_session(
@@ -376,10 +388,9 @@ class Accounts:
             verdict = domain.judge_refresh(token, now)
             if verdict is domain.RefreshVerdict.REUSED:
                 await self._revoke_families(session, [row.family_id], now)
-                await events.emit(
+                await publish(
                     session,
-                    events.REFRESH_REUSE,
-                    {"user_id": row.user_id, "session_id": row.family_id},
+                    RefreshTokenReused(user_id=row.user_id, session_id=row.family_id),
                 )
         # Raised outside the block so the family's revocation commits.
         if verdict is domain.RefreshVerdict.REUSED:
@@ -497,18 +508,14 @@ class Accounts:
             )
             name = await self._decrypt(session, row.id, "name", row.name_enc)
             link = f"{self.settings.public_url}/reset-password?token={secret}"
-            await events.emit(
+            await publish(
                 session,
-                events.PASSWORD_RESET_REQUESTED,
-                {
-                    "user_id": row.id,
-                    "recipient": events.sealed_recipient(self.sealer, row.id, email, name or ""),
-                    "link": self.sealer.seal_text(link, events.recipient_context(row.id)),
-                    "expires_at": (
-                        now + timedelta(seconds=self.settings.password_reset_ttl_seconds)
-                    ).isoformat(),
-                },
-                subject=row.id,
+                PasswordResetRequested(
+                    user_id=row.id,
+                    recipient=events.sealed_recipient(self.sealer, row.id, email, name or ""),
+                    link=self.sealer.seal_text(link, recipient_context(row.id)),
+                    expires_at=(now + timedelta(seconds=self.settings.password_reset_ttl_seconds)),
+                ),
             )
 
     async def reset_password(self, token: str, new_password: str) -> None:
@@ -553,7 +560,7 @@ class Accounts:
             .values(password_hash=await self._hash(password), updated_at=now)
         )
         await self._revoke_user_sessions(session, user_id, now, keep=keep)
-        await events.emit(session, events.PASSWORD_CHANGED, {"user_id": user_id}, subject=user_id)
+        await publish(session, PasswordChanged(user_id=user_id))
 
     async def change_password(self, caller: Caller, current: str, new: str) -> None:
         assert caller.user_id is not None
@@ -594,12 +601,7 @@ class Accounts:
             if "country" in changes:
                 values["country"] = changes["country"]
             await session.execute(update(users).where(users.c.id == user_id).values(**values))
-            await events.emit(
-                session,
-                events.USER_UPDATED,
-                {"user_id": user_id, "fields": sorted(changes)},
-                subject=user_id,
-            )
+            await publish(session, UserUpdated(user_id=user_id, fields=sorted(changes)))
             profile = await self._profile(session, await self._user(session, user_id))
         await self._profile_changed(user_id)
         return profile
@@ -645,7 +647,7 @@ class Accounts:
             return await self._profile(session, await self._user(session, user_id))
 
     async def _change_status(
-        self, admin: Caller, user_id: str, decide: Any, event_type: str
+        self, admin: Caller, user_id: str, decide: Any, event_type: type[AccountChange]
     ) -> Profile:
         now = datetime.now(UTC)
         async with self.db.transaction() as session:
@@ -658,26 +660,21 @@ class Accounts:
             )
             if new_status is Status.SUSPENDED:
                 await self._revoke_user_sessions(session, user_id, now)
-            await events.emit(
-                session,
-                event_type,
-                {"user_id": user_id, "role": row.role, "by": admin.user_id},
-                subject=user_id,
-            )
+            await publish(session, event_type(user_id=user_id, role=row.role, by=admin.user_id))
             profile = await self._profile(session, await self._user(session, user_id))
         await self._profile_changed(user_id)
         return profile
 
     async def verify(self, admin: Caller, user_id: str) -> Profile:
-        return await self._change_status(admin, user_id, domain.verify, events.USER_VERIFIED)
+        return await self._change_status(admin, user_id, domain.verify, UserVerified)
 
     async def suspend(self, admin: Caller, user_id: str) -> Profile:
         if admin.user_id == user_id:
             raise domain.Conflict("self-suspension", "Administrators cannot suspend themselves.")
-        return await self._change_status(admin, user_id, domain.suspend, events.USER_SUSPENDED)
+        return await self._change_status(admin, user_id, domain.suspend, UserSuspended)
 
     async def reinstate(self, admin: Caller, user_id: str) -> Profile:
-        return await self._change_status(admin, user_id, domain.reinstate, events.USER_REINSTATED)
+        return await self._change_status(admin, user_id, domain.reinstate, UserReinstated)
 
     async def delete(self, admin: Caller, user_id: str) -> None:
         """Crypto-shred: the user's data key is destroyed, so every copy of their data is noise."""
@@ -705,12 +702,7 @@ class Accounts:
                 password_resets.delete().where(password_resets.c.user_id == user_id)
             )
             await self._revoke_user_sessions(session, user_id, now)
-            await events.emit(
-                session,
-                events.USER_DELETED,
-                {"user_id": user_id, "role": row.role, "by": admin.user_id},
-                subject=user_id,
-            )
+            await publish(session, UserDeleted(user_id=user_id, role=row.role, by=admin.user_id))
         await self._profile_changed(user_id)
 
     # --- first start ---------------------------------------------------------------------
@@ -739,16 +731,14 @@ class Accounts:
                 country=country,
             )
             if role is not Role.ADMIN:
-                await events.emit(
+                await publish(
                     session,
-                    events.USER_VERIFIED if role is Role.PROVIDER else events.USER_REGISTERED,
-                    {
-                        "user_id": user_id,
-                        "role": role.value,
-                        "status": Status.ACTIVE.value,
-                        "country": country,
-                    },
-                    subject=user_id,
+                    (UserVerified if role is Role.PROVIDER else UserRegistered)(
+                        user_id=user_id,
+                        role=role.value,
+                        status=Status.ACTIVE.value,
+                        country=country,
+                    ),
                 )
             return True
 

@@ -9,6 +9,13 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import TypeAdapter
 from starlette.responses import JSONResponse
 
+from clearway.contracts.identity import (
+    CONTACT_ROUTE,
+    JWKS_ROUTE,
+    REVOCATIONS_ROUTE,
+    Contact,
+    Revocations,
+)
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.kit.problems import Problem
 from clearway.services.identity import domain
@@ -16,7 +23,6 @@ from clearway.services.identity.accounts import Accounts, Profile
 from clearway.services.identity.schemas import (
     Accepted,
     ChangePassword,
-    Contact,
     Credentials,
     ForgotPassword,
     LogoutRequest,
@@ -25,7 +31,6 @@ from clearway.services.identity.schemas import (
     RefreshRequest,
     Registration,
     ResetPassword,
-    Revocations,
     Tokens,
     UserPage,
 )
@@ -38,7 +43,7 @@ RESET_SENT = "If an account uses this address, a reset link is on its way."
 def build_router(accounts: Accounts) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/.well-known/jwks.json", tags=["identity"], summary="Public keys of access tokens")
+    @router.get(JWKS_ROUTE, tags=["identity"], summary="Public keys of access tokens")
     async def jwks() -> JSONResponse:
         return JSONResponse(
             accounts.issuer.jwks(), headers={"cache-control": "public, max-age=300"}
@@ -159,7 +164,7 @@ def build_router(accounts: Accounts) -> APIRouter:
         await accounts.delete(admin, user_id)
         return Response(status_code=204)
 
-    @router.get("/internal/identity/users/{user_id}/contact", response_model=Contact)
+    @router.get(CONTACT_ROUTE, response_model=Contact)
     async def contact(user_id: str, caller: AnyCaller) -> Any:
         """For other services (mail): whom to write to. Never routed from outside."""
         if caller.role != "service":
@@ -167,7 +172,7 @@ def build_router(accounts: Accounts) -> APIRouter:
         profile = await accounts.me(user_id)
         return {"email": profile.email, "name": profile.name}
 
-    @router.get("/internal/identity/revocations", response_model=Revocations)
+    @router.get(REVOCATIONS_ROUTE, response_model=Revocations)
     async def revoked(after: Annotated[int, Query(ge=0)] = 0) -> Any:
         """For the gateway: sessions ended early whose access tokens may still be presented."""
         items, cursor = await accounts.revocations_after(after)

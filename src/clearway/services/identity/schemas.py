@@ -102,18 +102,3 @@ class UserPage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-class Contact(BaseModel):
-    email: str
-    name: str
-
-
-class Revocation(BaseModel):
-    session_id: str
-    until: float
-
-
-class Revocations(BaseModel):
-    items: list[Revocation]
-    cursor: int

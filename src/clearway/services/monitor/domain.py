@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import orjson
 
+from clearway.contracts.identity import LoginFailed
+
 # --- time buckets ---------------------------------------------------------------------------
 
 Granularity = Literal["minute", "hour", "day"]
@@ -213,7 +215,7 @@ def audit_actor(event_type: str, data: Mapping[str, Any]) -> str:
     if event_type.startswith("key."):
         return "operator"  # rotated from the command line, outside any account
     user_id = data.get("user_id")
-    return str(user_id) if user_id and event_type != "security.login_failed" else "anonymous"
+    return str(user_id) if user_id and event_type != LoginFailed.TYPE else "anonymous"
 
 
 # --- the hash chain -------------------------------------------------------------------------

@@ -19,8 +19,10 @@ from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent, inbox
-from clearway.kit.bus.events import BATCH_SUFFIX, expand
+from clearway.contracts.gateway import GatewayRequest
+from clearway.contracts.rules import SearchPerformed
+from clearway.kit.bus import CloudEvent, Event, inbox
+from clearway.kit.bus.events import expand
 from clearway.kit.db import Database
 from clearway.services.monitor import domain
 from clearway.services.monitor.audit import AuditTrail
@@ -36,20 +38,6 @@ from clearway.services.monitor.tables import (
 
 log = logging.getLogger("clearway.monitor.ingest")
 
-DOMAIN_TOPICS = (
-    "user.*",
-    "security.*",
-    "key.*",
-    "order.*",
-    "clearance.*",
-    "rule.*",
-    "mail.*",
-    "provider.*",
-)
-"""Everything but the high-volume streams, which arrive on the batch queue."""
-STREAMS = ("gateway.request", "search.performed")
-# The streams come in envelopes (`kit.bus.telemetry`); single events are taken too.
-BATCH_TOPICS = (*STREAMS, *(stream + BATCH_SUFFIX for stream in STREAMS))
 # Rows per statement: each statement is built on the event loop, so a long batch is cut into
 # pieces that keep requests waiting a few milliseconds at most (in `clearway up`'s one process;
 # with workers, ingest has the background process to itself).
@@ -109,8 +97,8 @@ class Ingest:
         for envelope in delivered:
             events.extend(expand(envelope))
             await asyncio.sleep(0)  # a turn for requests between envelopes (see CHUNK)
-        records = [e for e in events if e.type == "gateway.request"]
-        searched = [e for e in events if e.type == "search.performed"]
+        records = [e for e in events if e.type == GatewayRequest.TYPE]
+        searched = [e for e in events if e.type == SearchPerformed.TYPE]
         async with self.db.transaction() as session:
             for i in range(0, len(records), CHUNK):
                 await self.requests(records[i : i + CHUNK], session)
@@ -166,7 +154,9 @@ class Ingest:
             details["client_ref"] = self.pseudonym(row["client"])
         return domain.AuditRecord(row["time"], row["user_id"] or "anonymous", action, details)
 
-    async def domain_event(self, event: CloudEvent, session: AsyncSession) -> None:
+    async def domain_event(self, typed: Event, session: AsyncSession) -> None:
+        # The audit keeps what the event said, as it travelled: its envelope and raw payload.
+        event = typed.envelope
         data = event.data
         if domain.is_audited(event.type, data):
             record = domain.AuditRecord(

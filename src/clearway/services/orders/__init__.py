@@ -9,8 +9,10 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent
-from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
+from clearway.contracts import ACCOUNT_STANDING
+from clearway.contracts.common import KeyRotated
+from clearway.kit.bus import subscribe
+from clearway.kit.service import Job, Service, ServiceContext, service_api
 from clearway.services.orders.api import build_router
 from clearway.services.orders.attachments import Scanner, SignatureScanner
 from clearway.services.orders.certificates import CertificateSigner
@@ -20,7 +22,6 @@ from clearway.services.orders.providers import Directory
 from clearway.services.orders.rules import RulesClient
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-ACCOUNT_EVENTS = ("user.verified", "user.suspended", "user.reinstated", "user.deleted")
 
 
 def jobs(orders: Orders, clearances: Clearances) -> dict[str, Callable[[], Awaitable[int]]]:
@@ -63,7 +64,7 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         async with context.db.transaction() as session:
             await signer.load(session)
 
-    async def on_key_rotated(event: CloudEvent, session: AsyncSession) -> None:
+    async def on_key_rotated(event: KeyRotated, session: AsyncSession) -> None:
         # A platform key rotation also rotates the certificate key; old certificates verify.
         await signer.rotate(session)
 
@@ -73,8 +74,8 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         api=api,
         migrations=MIGRATIONS,
         subscriptions=[
-            Subscription(ACCOUNT_EVENTS, directory.on_account_event),
-            Subscription(("key.rotated",), on_key_rotated),
+            subscribe(ACCOUNT_STANDING, directory.on_account_event),
+            subscribe(KeyRotated, on_key_rotated),
         ],
         jobs=[Job(name, interval, run) for name, run in jobs(orders, clearances).items()],
         on_start=[start],

@@ -11,9 +11,11 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearway.contracts.orders import ClearanceIssued, ClearanceRevoked
+from clearway.kit.bus import publish
 from clearway.kit.caller import Caller
 from clearway.kit.db import Database
-from clearway.services.orders import domain, events
+from clearway.services.orders import domain
 from clearway.services.orders.certificates import CertificateSigner, InvalidCertificate
 from clearway.services.orders.rules import RulesClient
 from clearway.services.orders.tables import clearance_reports, clearances, reports
@@ -41,12 +43,14 @@ async def revoke_relying_on(
             .where(clearances.c.id == clearance_id, clearances.c.status == VALID)
             .values(status=REVOKED, revoked_reason=reason, revoked_at=now)
         )
-        await events.emit(
+        await publish(
             session,
-            events.CLEARANCE_REVOKED,
-            {"clearance_id": clearance_id, "customer_id": customer_id, "reason": reason},
-            subject=clearance_id,
-            notify=[customer_id],
+            ClearanceRevoked(
+                clearance_id=clearance_id,
+                customer_id=customer_id,
+                reason=reason,
+                notify=[customer_id],
+            ),
         )
     return [clearance_id for clearance_id, _ in found]
 
@@ -159,18 +163,16 @@ class Clearances:
                         for code, r in relied
                     ],
                 )
-            await events.emit(
+            await publish(
                 session,
-                events.CLEARANCE_ISSUED,
-                {
-                    "clearance_id": clearance_id,
-                    "customer_id": caller.user_id,
-                    "market": checklist.market,
-                    "hs_code": checklist.hs_code,
-                    "reports": sorted({r.id for _, r in relied}),
-                },
-                subject=clearance_id,
-                notify=[caller.user_id],
+                ClearanceIssued(
+                    clearance_id=clearance_id,
+                    customer_id=caller.user_id,
+                    market=checklist.market,
+                    hs_code=checklist.hs_code,
+                    reports=sorted({r.id for _, r in relied}),
+                    notify=[caller.user_id],
+                ),
             )
             return await self._view(session, await self._row(session, clearance_id))
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import quote
+from pydantic import ValidationError
 
+from clearway.contracts import rules
+from clearway.contracts.rules import checklist_path
 from clearway.kit.service import ServiceCallError, ServiceCalls
 from clearway.services.orders.domain import Checklist, NotFound, Requirement, Unavailable
 
@@ -14,9 +15,9 @@ class RulesClient:
         self._calls = calls
 
     async def checklist(self, checklist_id: str) -> Checklist:
-        path = f"/internal/rules/checklists/{quote(checklist_id, safe='')}"
         try:
-            document: dict[str, Any] = await self._calls.get_json("rules", path)
+            document = await self._calls.get_json("rules", checklist_path(checklist_id))
+            saved = rules.Checklist.model_validate(document)
         except ServiceCallError as exc:
             if exc.status in (404, 422):
                 raise NotFound("checklist-not-found", "No such checklist.") from exc
@@ -25,27 +26,26 @@ class RulesClient:
             ) from exc
         except KeyError as exc:  # the rules service is not hosted here
             raise Unavailable("rules-unavailable", "The rule base is not available.") from exc
-        try:
-            return Checklist(
-                id=str(document["id"]),
-                owner_id=str(document["owner_id"]),
-                market=str(document["market"]),
-                # A checklist made from a category alone has no HS code; its category then
-                # names the product, so reports still match only that product.
-                hs_code=str(document["hs_code"] or f"category:{document['category']}"),
-                requirements=tuple(
-                    Requirement(
-                        code=str(r["code"]),
-                        title=str(r.get("title") or r["code"]),
-                        evidence_type=str(r.get("evidence_type") or ""),
-                        mandatory=bool(r.get("mandatory")),
-                        applies=bool(r.get("applies")),
-                    )
-                    for r in document["requirements"]
-                ),
-            )
-        except (KeyError, TypeError) as exc:
+        except ValidationError as exc:
             raise Unavailable("rules-unavailable", "The rule base answered unexpectedly.") from exc
+        return Checklist(
+            id=saved.id,
+            owner_id=saved.owner_id,
+            market=saved.market,
+            # A checklist made from a category alone has no HS code; its category then
+            # names the product, so reports still match only that product.
+            hs_code=saved.hs_code or f"category:{saved.category}",
+            requirements=tuple(
+                Requirement(
+                    code=r.code,
+                    title=r.title or r.code,
+                    evidence_type=r.evidence_type or "",
+                    mandatory=r.mandatory,
+                    applies=r.applies,
+                )
+                for r in saved.requirements
+            ),
+        )
 
     async def owned_checklist(self, checklist_id: str, customer_id: str) -> Checklist:
         """A checklist the customer saved; someone else's is as unknown as a missing one."""

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from clearway.contracts.rules import CHECKLIST_ROUTE, REQUIREMENTS_ROUTE
+from clearway.contracts.rules import Checklist as SavedChecklist
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.services.rules import domain
@@ -442,7 +444,7 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
 
     # --- internal (other services; not in the gateway's route table) -----------------------
 
-    @router.get("/internal/rules/requirements", tags=["internal"])
+    @router.get(REQUIREMENTS_ROUTE, tags=["internal"])
     async def internal_requirements(
         market: Market, hs_code: HsCode = None, category: CategoryId = None
     ) -> Response:
@@ -470,7 +472,7 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
             }
         )
 
-    @router.get("/internal/rules/checklists/{checklist_id}", tags=["internal"])
+    @router.get(CHECKLIST_ROUTE, tags=["internal"], response_model=SavedChecklist)
     async def internal_checklist(checklist_id: str) -> Response:
         checklist = await checklists.get(checklist_id)
         keys = ("code", "title", "evidence_type", "mandatory", "applies", "reason")
