@@ -88,9 +88,7 @@ def test_every_event_is_declared_once_with_its_attributes() -> None:
 def test_the_contract_enums_are_the_services_own() -> None:
     assert set(get_args(orders.OrderState)) == {s.value for s in orders_domain.State}
     assert set(get_args(orders.Party)) == {p.value for p in orders_domain.Party}
-    assert set(get_args(orders.ProviderStatus)) == {
-        s.value for s in orders_domain.ProviderStatus
-    }
+    assert set(get_args(orders.ProviderStatus)) == {s.value for s in orders_domain.ProviderStatus}
     assert set(get_args(identity.AccountStatus)) == {s.value for s in identity_domain.Status}
     assert set(get_args(contracts.identity.Role)) == {r.value for r in identity_domain.Role}
     assert set(orders_domain.EVENT_OF.values()) == {
