@@ -12,13 +12,16 @@ import re
 from pathlib import Path
 from typing import get_args
 
+from click.testing import CliRunner
+
 from clearway import contracts
-from clearway.contracts import common, identity, orders
+from clearway.cli import main
+from clearway.contracts import catalogue, common, identity, orders
 from clearway.kit.bus.events import BATCH_SUFFIX
 from clearway.runtime.platform import Platform
 from clearway.services.identity import domain as identity_domain
 from clearway.services.orders import domain as orders_domain
-from tests.conftest import test_settings
+from tests.conftest import Api, test_settings
 
 SRC = Path(__file__).parent.parent / "src" / "clearway"
 CONTRACTS = SRC / "contracts"
@@ -59,7 +62,7 @@ def test_the_literal_check_would_see_one() -> None:
 
 def test_contracts_import_only_the_event_base_pydantic_and_the_standard_library() -> None:
     allowed = ("clearway.contracts", "clearway.kit.bus.contract", "pydantic")
-    stdlib = {"__future__", "datetime", "typing", "urllib.parse", "enum"}
+    stdlib = {"__future__", "collections.abc", "datetime", "typing", "urllib.parse", "enum"}
     wrong = []
     for path in sorted(CONTRACTS.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -104,3 +107,71 @@ def test_the_catalogue_of_subscribers_is_what_the_services_subscribe(tmp_path: P
         assert subscribed | batched == set(contracts.SUBSCRIBERS[name]), name
     # The runtime itself consumes key rotations for every service it hosts.
     assert contracts.SUBSCRIBERS["runtime"] == (common.KeyRotated,)
+
+
+# --- the generated catalogue ---------------------------------------------------------------
+
+ROOT = SRC.parent.parent
+
+
+def test_the_committed_event_documents_are_current() -> None:
+    wanted = catalogue.documents(lambda name: (ROOT / name).read_text(encoding="utf-8"))
+    stale = [n for n, text in wanted.items() if (ROOT / n).read_text(encoding="utf-8") != text]
+    assert stale == [], "run `clearway docs events` and commit the result"
+
+
+def test_the_docs_command_rewrites_stale_documents_and_checks(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    architecture = (ROOT / catalogue.ARCHITECTURE_DOC).read_text(encoding="utf-8")
+    stale_picture = architecture.replace('"| monitor', '"| nobody')
+    assert stale_picture != architecture
+    (tmp_path / catalogue.ARCHITECTURE_DOC).write_text(stale_picture, encoding="utf-8")
+    runner = CliRunner()
+
+    checked = runner.invoke(main, ["docs", "events", "--root", str(tmp_path), "--check"])
+    assert checked.exit_code != 0
+    assert "docs/events.md" in checked.output and "docs/architecture.md" in checked.output
+
+    written = runner.invoke(main, ["docs", "events", "--root", str(tmp_path)])
+    assert written.exit_code == 0, written.output
+    assert (tmp_path / catalogue.ARCHITECTURE_DOC).read_text(encoding="utf-8") == architecture
+    events = (tmp_path / catalogue.EVENTS_DOC).read_text(encoding="utf-8")
+    assert events == (ROOT / catalogue.EVENTS_DOC).read_text(encoding="utf-8")
+    assert (
+        runner.invoke(main, ["docs", "events", "--root", str(tmp_path), "--check"]).exit_code == 0
+    )
+
+
+def test_the_picture_shows_every_publisher_and_subscriber() -> None:
+    picture = catalogue.flows_mermaid()
+    standing = "<br/>".join(e.TYPE for e in contracts.ACCOUNT_STANDING)
+    assert f'identity -->|"{standing}"| orders' in picture
+    assert 'common -->|"mail.requested"| common' in picture
+    assert 'gateway -->|"gateway.request"| monitor' in picture
+
+
+async def test_the_asyncapi_document_is_public_and_describes_every_event(api: Api) -> None:
+    response = await api.client.get("/api/asyncapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["asyncapi"].startswith("3.")
+    channels = document["channels"]
+    assert {c["address"] for c in channels.values()} == {e.TYPE for e in contracts.EVENTS}
+    created = channels["order-created"]
+    message = document["components"]["messages"]["OrderCreated"]
+    assert created["messages"]["OrderCreated"] == {"$ref": "#/components/messages/OrderCreated"}
+    assert message["payload"] == {"$ref": "#/components/schemas/OrderCreated"}
+    schema = document["components"]["schemas"]["OrderCreated"]
+    assert {"order_id", "customer_id", "provider_id", "notify"} <= set(schema["required"])
+    operations = document["operations"]
+    assert operations["orders-sends-order-created"]["action"] == "send"
+    assert operations["common-receives-order-created"]["action"] == "receive"
+    assert operations["monitor-receives-order-created"]["channel"] == {
+        "$ref": "#/channels/order-created"
+    }
+    # Every reference resolves inside the document.
+    for ref in re.findall(r'"\$ref":\s*"#/([^"]+)"', response.text):
+        node: object = document
+        for part in ref.split("/"):
+            assert isinstance(node, dict) and part in node, ref
+            node = node[part]

@@ -18,7 +18,7 @@ import orjson
 from starlette.types import Message, Receive, Scope, Send
 
 from clearway.gateway.auth import InvalidToken, TokenVerifier
-from clearway.gateway.docs import DOCS_CSP, SWAGGER_UI
+from clearway.gateway.docs import ASYNCAPI_PATH, DOCS_CSP, SWAGGER_UI, asyncapi_document
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
@@ -96,7 +96,7 @@ class Gateway:
         try:
             path: str = scope["path"]
             method: str = scope["method"]
-            if path in ("/healthz", "/readyz", "/api/openapi.json", "/api/docs"):
+            if path in ("/healthz", "/readyz", "/api/openapi.json", ASYNCAPI_PATH, "/api/docs"):
                 template = path
                 await self._local(path, outcome)
                 return
@@ -235,6 +235,8 @@ class Gateway:
             await outcome.json(200 if report["ready"] else 503, report)
         elif path == "/api/openapi.json":
             await outcome.json(200, self.local.openapi())
+        elif path == ASYNCAPI_PATH:
+            await outcome.json(200, asyncapi_document())
         else:
             await outcome.html(SWAGGER_UI, DOCS_CSP)
 

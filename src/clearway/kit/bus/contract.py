@@ -34,7 +34,7 @@ class Event(BaseModel):
     SUBJECT: ClassVar[str | None] = None
     """The payload field whose value is the envelope's subject (what the event is about)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
 
     _envelope: CloudEvent | None = PrivateAttr(default=None)
 
