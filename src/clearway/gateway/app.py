@@ -101,12 +101,11 @@ class Gateway:
                 await self._local(path, outcome)
                 return
             route = self.routes.match(method, path)
-            if route == 404:
+            if route is None:
+                if allow := self.routes.methods_for(path):
+                    headers = {"allow": ", ".join(allow)}
+                    raise Problem(405, detail="Method not allowed here.", headers=headers)
                 raise Problem(404, detail="No such route.")
-            if route == 405:
-                allow = ", ".join(self.routes.methods_for(path))
-                raise Problem(405, detail="Method not allowed here.", headers={"allow": allow})
-            assert not isinstance(route, int)
             template = route.path
             caller = await self._authenticate(scope)
             if caller.role not in route.allow:
