@@ -100,8 +100,3 @@ def subscribe(
     if not kinds:
         raise ValueError("subscribe to at least one event class")
     return Subscription(kinds, handler)
-
-
-def types_of(events: Sequence[type[Event]]) -> tuple[str, ...]:
-    """The CloudEvents types of some event classes (for topics of a batch subscription)."""
-    return tuple(event.TYPE for event in events)

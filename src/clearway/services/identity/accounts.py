@@ -36,7 +36,7 @@ from clearway.kit.bus import publish
 from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import BlindIndex, FieldCipher, Sealer
-from clearway.kit.db import Database
+from clearway.kit.db import Database, page
 from clearway.services.identity import domain, events
 from clearway.services.identity.domain import (
     INVALID_CREDENTIALS,
@@ -628,18 +628,8 @@ class Accounts:
         if email:
             conditions.append(users.c.email_index == self.email_index(email))
         async with self.db.read() as session:
-            total = (
-                await session.execute(select(func.count()).select_from(users).where(*conditions))
-            ).scalar_one()
-            rows = (
-                await session.execute(
-                    select(users)
-                    .where(*conditions)
-                    .order_by(users.c.created_at, users.c.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
+            order = [users.c.created_at, users.c.id]
+            rows, total = await page(session, users, conditions, order, limit, offset)
             return [await self._profile(session, row) for row in rows], total
 
     async def get_user(self, user_id: str) -> Profile:

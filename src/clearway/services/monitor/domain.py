@@ -126,13 +126,6 @@ class RequestStats:
 # --- searches -------------------------------------------------------------------------------
 
 SearchDimension = Literal["product", "category", "chapter", "heading", "market"]
-SEARCH_DIMENSIONS: tuple[SearchDimension, ...] = (
-    "product",
-    "category",
-    "chapter",
-    "heading",
-    "market",
-)
 
 
 def search_keys(data: Mapping[str, Any]) -> dict[SearchDimension, str]:

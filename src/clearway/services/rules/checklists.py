@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 
-from clearway.kit.db import Database
+from clearway.kit.db import Database, page
 from clearway.services.rules import tables as t
 from clearway.services.rules.domain import Invalid, NotFound
 from clearway.services.rules.domain.hs import dotted
@@ -237,17 +237,9 @@ class Checklists:
     ) -> tuple[list[dict[str, Any]], int]:
         mine = t.checklists.c.owner_id == owner_id
         async with self.db.read() as session:
-            total = await session.scalar(select(func.count()).select_from(t.checklists).where(mine))
-            rows = (
-                await session.execute(
-                    select(t.checklists)
-                    .where(mine)
-                    .order_by(t.checklists.c.created_at.desc())
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
-        return [_checklist(r, self.store.questions) for r in rows], int(total or 0)
+            order = [t.checklists.c.created_at.desc()]
+            rows, total = await page(session, t.checklists, [mine], order, limit, offset)
+        return [_checklist(r, self.store.questions) for r in rows], total
 
     async def answer(
         self, checklist_id: str, owner_id: str, answers: Mapping[str, bool]
