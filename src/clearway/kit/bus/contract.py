@@ -41,7 +41,8 @@ class Event(BaseModel):
     def payload(self) -> dict[str, Any]:
         """The payload as JSON values, with the fields that were given (so optional fields
         left out stay out of the wire format)."""
-        return self.model_dump(mode="json", exclude_unset=True)
+        everything = len(self.model_fields_set) == len(type(self).model_fields)
+        return self.model_dump(mode="json", exclude_unset=not everything)  # the former is faster
 
     def to_cloudevent(self) -> CloudEvent:
         subject = getattr(self, self.SUBJECT) if self.SUBJECT else None
