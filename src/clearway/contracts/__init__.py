@@ -29,6 +29,12 @@ TELEMETRY: tuple[type[Event], ...] = (gateway.GatewayRequest, rules.SearchPerfor
 
 DOMAIN_EVENTS: tuple[type[Event], ...] = tuple(e for e in EVENTS if e not in TELEMETRY)
 
+MONITORED: tuple[type[Event], ...] = tuple(
+    e for e in DOMAIN_EVENTS if not issubclass(e, orders.ReportEvent)
+)
+"""The domain events the monitor records (activity, audit, order funnel): all but the report
+events, which it has never taken."""
+
 ACCOUNT_STANDING: tuple[type[identity.AccountChange], ...] = (
     identity.UserVerified,
     identity.UserSuspended,
@@ -56,9 +62,9 @@ SUBSCRIBERS: dict[str, tuple[type[Event], ...]] = {
     "rules": (rules.RulePublished, rules.RuleRetired),
     "orders": (*ACCOUNT_STANDING, common.KeyRotated),
     "common": (*ACCOUNT_MAIL, *ORDER_UPDATES, common.MailRequested),
-    "monitor": EVENTS,
+    "monitor": (*MONITORED, *TELEMETRY),
 }
-"""What each component consumes (monitor: the domain events one by one, telemetry in batches)."""
+"""What each component consumes (monitor: domain events one by one, telemetry in batches)."""
 
 
 def subscribers_of(event: type[Event]) -> list[str]:

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clearway.contracts import DOMAIN_EVENTS, TELEMETRY
+from clearway.contracts import MONITORED, TELEMETRY
 from clearway.kit.bus import subscribe
 from clearway.kit.service import (
     BatchSubscription,
@@ -57,7 +57,7 @@ def create(context: ServiceContext) -> Service:
         name="monitor",
         api=api,
         migrations=MIGRATIONS,
-        subscriptions=[subscribe(DOMAIN_EVENTS, ingest.domain_event)],
+        subscriptions=[subscribe(MONITORED, ingest.domain_event)],
         batch_subscriptions=[BatchSubscription(TELEMETRY, ingest.batch, MAX_ENVELOPES)],
         jobs=[
             Job("monitor-fold", FOLD_SECONDS, stats.fold),
