@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from clearway.kit.bus import CloudEvent
+from clearway.contracts import TELEMETRY
+from clearway.kit.bus import CloudEvent, Event
 from clearway.kit.bus.events import batch
 from clearway.runtime.platform import Platform
-from clearway.services.monitor.ingest import STREAMS
 from tests.conftest import query_sql
 
 
@@ -19,6 +19,29 @@ def event(
     type: str, time: datetime, data: dict[str, Any], subject: str | None = None
 ) -> CloudEvent:
     return CloudEvent(uuid.uuid4().hex, "/tests", type, time, data, subject)
+
+
+# What a domain event says beyond the fields a test cares about.
+FILLER: dict[str, Any] = {
+    "customer_id": "c0",
+    "provider_id": "p0",
+    "market": "DE",
+    "hs_code": "850440",
+    "requirements": [],
+    "state": "submitted",
+    "from_state": "submitted",
+    "party": "provider",
+    "version": 2,
+    "notify": [],
+    "client": None,
+}
+
+
+def domain_event(kind: type[Event], time: datetime, **fields: Any) -> CloudEvent:
+    """A whole event of `kind` (it must pass the contract), as its publisher sends it."""
+    filler = {k: v for k, v in FILLER.items() if k in kind.model_fields}
+    sent = kind(**(filler | fields)).to_cloudevent()
+    return CloudEvent(sent.id, sent.source, sent.type, time, sent.data, sent.subject)
 
 
 def request(
@@ -51,7 +74,7 @@ async def publish(platform: Platform, events: list[CloudEvent]) -> None:
     streams: dict[str, list[CloudEvent]] = {}
     singles = []
     for e in events:
-        if e.type in STREAMS:
+        if e.type in {kind.TYPE for kind in TELEMETRY}:
             streams.setdefault(e.type, []).append(e)
         else:
             singles.append(e)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from clearway.contracts.identity import Lockout
+from clearway.contracts.orders import OrderCreated
 from tests.conftest import Api, bearer
-from tests.monitor.conftest import event, ingested, job, publish, query, request
+from tests.monitor.conftest import domain_event, event, ingested, job, publish, query, request
 
 ROUTE = "/api/test/retention"
 
@@ -31,9 +33,9 @@ async def test_retention_removes_exactly_what_it_should(api: Api) -> None:
             event("search.performed", ancient, search),
             event("search.performed", old, search),
             event("search.performed", recent, search),
-            event("order.created", ancient, {"order_id": "o-ancient", "customer_id": "u-ancient"}),
-            event("order.created", old, {"order_id": "o-old", "customer_id": "u-old"}),
-            event("security.lockout", ancient, {"user_id": "u-ancient", "scope": "account"}),
+            domain_event(OrderCreated, ancient, order_id="o-ancient", customer_id="u-ancient"),
+            domain_event(OrderCreated, old, order_id="o-old", customer_id="u-old"),
+            domain_event(Lockout, ancient, user_id="u-ancient", scope="account-address"),
         ],
     )
     await ingested(platform, "requests", 6, f"route = '{ROUTE}'")

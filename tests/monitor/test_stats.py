@@ -7,8 +7,9 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from clearway.contracts.orders import OrderAccepted, OrderCompleted, OrderCreated, OrderDeclined
 from tests.conftest import Api, bearer
-from tests.monitor.conftest import event, eventually, publish, request
+from tests.monitor.conftest import domain_event, event, eventually, publish, request
 
 T0 = datetime(2026, 1, 1, 10, 0, 5, tzinfo=UTC)
 DAY = {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
@@ -161,15 +162,12 @@ async def test_searches_users_funnel_and_activity(api: Api) -> None:
             event("search.performed", T0, {**s, "query": "secret", "role": "customer"})
             for s in searches
         ],
-        *[
-            event("order.created", T0, {"order_id": f"o{i}", "customer_id": "c1"})
-            for i in range(1, 5)
-        ],
-        *[event("order.accepted", T0, {"order_id": f"o{i}"}) for i in (1, 2, 3)],
-        event("order.completed", T0, {"order_id": "o1"}),
-        event("order.declined", T0, {"order_id": "o4"}),
-        event("order.created", T0 - timedelta(days=3), {"order_id": "o5"}),
-        event("order.accepted", T0, {"order_id": "o5"}),
+        *[domain_event(OrderCreated, T0, order_id=f"o{i}", customer_id="c1") for i in range(1, 5)],
+        *[domain_event(OrderAccepted, T0, order_id=f"o{i}") for i in (1, 2, 3)],
+        domain_event(OrderCompleted, T0, order_id="o1"),
+        domain_event(OrderDeclined, T0, order_id="o4"),
+        domain_event(OrderCreated, T0 - timedelta(days=3), order_id="o5"),
+        domain_event(OrderAccepted, T0, order_id="o5"),
         request(T0, "/api/test/a", user_id="c1"),
         request(day2, "/api/test/a", user_id="c1"),
         request(T0, "/api/test/a", role="provider", user_id="p1"),

@@ -21,6 +21,7 @@ def _checklist(hs_code: str | None, category: str | None) -> dict[str, Any]:
         "market": "EU",
         "hs_code": hs_code,
         "category": category,
+        "created_at": "2026-01-05T10:00:00Z",
         "requirements": [],
     }
 

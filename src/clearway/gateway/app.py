@@ -18,7 +18,7 @@ import orjson
 from starlette.types import Message, Receive, Scope, Send
 
 from clearway.gateway.auth import InvalidToken, TokenVerifier
-from clearway.gateway.docs import DOCS_CSP, SWAGGER_UI
+from clearway.gateway.docs import ASYNCAPI_PATH, DOCS_CSP, SWAGGER_UI, asyncapi_document
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
@@ -103,17 +103,16 @@ class Gateway:
         try:
             path: str = scope["path"]
             method: str = scope["method"]
-            if path in ("/healthz", "/readyz", "/api/openapi.json", "/api/docs"):
+            if path in ("/healthz", "/readyz", "/api/openapi.json", ASYNCAPI_PATH, "/api/docs"):
                 template = path
                 await self._local(path, outcome)
                 return
             route = self.routes.match(method, path)
-            if route == 404:
+            if route is None:
+                if allow := self.routes.methods_for(path):
+                    headers = {"allow": ", ".join(allow)}
+                    raise Problem(405, detail="Method not allowed here.", headers=headers)
                 raise Problem(404, detail="No such route.")
-            if route == 405:
-                allow = ", ".join(self.routes.methods_for(path))
-                raise Problem(405, detail="Method not allowed here.", headers={"allow": allow})
-            assert not isinstance(route, int)
             template = route.path
             caller = await self._authenticate(scope)
             if caller.role not in route.allow:
@@ -245,6 +244,8 @@ class Gateway:
             await outcome.json(200 if report["ready"] else 503, report)
         elif path == "/api/openapi.json":
             await outcome.json(200, self.local.openapi())
+        elif path == ASYNCAPI_PATH:
+            await outcome.json(200, asyncapi_document())
         else:
             await outcome.html(SWAGGER_UI, DOCS_CSP)
 

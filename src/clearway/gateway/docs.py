@@ -1,12 +1,15 @@
-"""One OpenAPI document for the whole external API, merged from the services' own documents.
+"""One OpenAPI document for the whole external API, merged from the services' own documents,
+and the AsyncAPI document of every event, generated from the contracts.
 
 Only routes in the route table appear: whatever a service serves internally stays invisible.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from clearway.contracts.catalogue import asyncapi
 from clearway.gateway.routes import ADMIN, PUBLIC, SIGNED_IN, Route
 
 SWAGGER_UI = """<!doctype html>
@@ -21,6 +24,15 @@ DOCS_CSP = (
     "style-src https://cdn.jsdelivr.net; img-src data: https:; connect-src 'self'; "
     "frame-ancestors 'none'"
 )
+
+
+ASYNCAPI_PATH = "/api/asyncapi.json"
+
+
+@cache
+def asyncapi_document() -> dict[str, Any]:
+    """The event catalogue; built once, it changes only with the code."""
+    return asyncapi()
 
 
 def _who(route: Route) -> str:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from clearway.kit.bus import CloudEvent, Publisher
+from clearway.contracts.gateway import GatewayRequest
+from clearway.kit.bus import Publisher
 from clearway.kit.bus.telemetry import Telemetry
-
-SOURCE = "/clearway/gateway"
 
 
 class RequestRecorder(Telemetry):
@@ -18,4 +17,4 @@ class RequestRecorder(Telemetry):
         super().__init__(bus, "gateway-requests")
 
     def record(self, data: dict[str, Any]) -> None:
-        self.add(CloudEvent.new(SOURCE, "gateway.request", data))
+        self.add(GatewayRequest(**data))

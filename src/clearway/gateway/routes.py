@@ -148,28 +148,25 @@ class RouteTable:
     def __init__(self, routes: tuple[Route, ...] = ROUTES) -> None:
         self.routes = routes
         self._fixed: dict[tuple[str, str], Route] = {}
-        self._fixed_paths: set[str] = set()
         self._templated: list[Route] = []
         for r in routes:
             if r.pattern is None:
                 self._fixed[(r.method, r.path)] = r
-                self._fixed_paths.add(r.path)
             else:
                 self._templated.append(r)
 
-    def match(self, method: str, path: str) -> Route | Literal[404, 405]:
+    def match(self, method: str, path: str) -> Route | None:
+        """The route serving `method` on `path`, if any (`methods_for` tells 405 from 404)."""
         found = self._fixed.get((method, path))
         if found is not None:
             return found
-        path_exists = path in self._fixed_paths
         for r in self._templated:
-            if r.pattern is not None and r.pattern.match(path):
-                if r.method == method:
-                    return r
-                path_exists = True
-        return 405 if path_exists else 404
+            if r.method == method and r.pattern is not None and r.pattern.match(path):
+                return r
+        return None
 
     def methods_for(self, path: str) -> list[str]:
+        """The methods some route serves on `path` (none: the path does not exist)."""
         return sorted(
             {
                 r.method

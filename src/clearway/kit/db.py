@@ -8,13 +8,25 @@ and fail with SQLITE_BUSY), while reads use their own pool and never wait for th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Dialect, TypeDecorator, event
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Dialect,
+    Row,
+    Table,
+    TypeDecorator,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -146,3 +158,38 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def dialect_insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say what to do on a conflict (`on_conflict_do_nothing` or
+    `_do_update`), in the dialect of the session: SQLite or PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no INSERT … ON CONFLICT for {dialect}")
+
+
+def insert_ignoring(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT … ON CONFLICT DO NOTHING: a row already there is skipped, without aborting a
+    PostgreSQL transaction (add `.returning(...)` to learn which rows were new)."""
+    return dialect_insert(session, table).on_conflict_do_nothing()
+
+
+async def page(
+    session: AsyncSession,
+    table: Table,
+    where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[ColumnElement[Any]],
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[Row[Any]], int]:
+    """One page of the rows of `table` that match `where`, and how many match in all."""
+    total = await session.scalar(select(func.count()).select_from(table).where(*where))
+    rows = (
+        await session.execute(
+            select(table).where(*where).order_by(*order_by).limit(limit).offset(offset)
+        )
+    ).all()
+    return rows, int(total or 0)

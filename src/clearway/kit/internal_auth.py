@@ -20,7 +20,6 @@ from clearway.kit.problems import problem_bytes
 
 INTERNAL_HEADER = b"x-clearway-internal"
 CALLER_HEADER = b"x-clearway-caller"
-REQUEST_ID_HEADER = b"x-request-id"
 AUDIENCE = "clearway-internal"
 ALGORITHM = "Ed25519"
 LIFETIME_SECONDS = 60

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -25,16 +23,6 @@ _STANDARD = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
 )
 PLAIN_FORMAT = "%(levelname)s %(name)s %(message)s"
-
-
-@contextmanager
-def bound_request_id(request_id: str) -> Iterator[None]:
-    """Tag every record logged inside the block with `request_id`."""
-    token = request_id_var.set(request_id)
-    try:
-        yield
-    finally:
-        request_id_var.reset(token)
 
 
 class RequestIdFilter(logging.Filter):

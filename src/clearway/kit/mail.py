@@ -1,20 +1,20 @@
 """Mail: templates, one message shape, and interchangeable delivery backends.
 
-Notifications are rendered from templates into a `MailMessage`, then handed to a `Mailer`.
-The embedded default stores mail in a local mailbox the UI shows (`MailboxMailer` adapts the
-store), a deployment relays it over SMTP (`SmtpMailer`); callers never know which.
+Notifications are rendered from templates into a `MailMessage`. The embedded default keeps
+mail in the common service's local mailbox the UI shows; a deployment relays it over SMTP
+(`SmtpMailer`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiosmtplib
 import jinja2
@@ -173,12 +173,6 @@ class MailDeliveryError(Exception):
         self.permanent = permanent
 
 
-class Mailer(Protocol):
-    """Delivers a message or raises MailDeliveryError."""
-
-    async def send(self, message: MailMessage) -> None: ...
-
-
 def _is_permanent(exc: Exception) -> bool:
     if isinstance(exc, aiosmtplib.SMTPNotSupported):
         return True  # e.g. a UTF-8 address and a relay without SMTPUTF8: retrying cannot help
@@ -251,22 +245,3 @@ class SmtpMailer:
                 f"{type(exc).__name__}" + (f" {code}" if code else ""),
                 permanent=_is_permanent(exc),
             ) from exc
-
-
-MailStore = Callable[[MailMessage], Awaitable[None]]
-
-
-class MailboxMailer:
-    """Adapts the local mailbox's store function to the Mailer protocol."""
-
-    def __init__(self, store: MailStore) -> None:
-        self._store = store
-
-    async def send(self, message: MailMessage) -> None:
-        try:
-            await self._store(message)
-        except MailDeliveryError:
-            raise
-        except Exception as exc:
-            # Callers handle exactly one error type whichever backend is configured.
-            raise MailDeliveryError(f"mailbox store failed: {type(exc).__name__}") from exc

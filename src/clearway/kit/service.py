@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
 from clearway.kit.bus import CloudEvent
+from clearway.kit.bus.contract import Event, Subscription
+from clearway.kit.bus.events import BATCH_SUFFIX
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
@@ -26,23 +27,22 @@ from clearway.kit.internal_auth import InternalCredentials, RequireInternalCrede
 from clearway.kit.problems import install_problem_handlers
 from clearway.settings import Settings
 
-EventHandler = Callable[[CloudEvent, AsyncSession], Awaitable[None]]
 BatchHandler = Callable[[Sequence[CloudEvent]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Subscription:
-    """React to events whose type matches one of `topics` (exact, `order.*` or `*`)."""
-
-    topics: tuple[str, ...]
-    handler: EventHandler
-
-
-@dataclass(frozen=True)
 class BatchSubscription:
-    topics: tuple[str, ...]
+    """High-volume events of `events`, one by one or in telemetry envelopes, handed over raw
+    in batches (the handler reads each record itself, so one bad record cannot sink the rest)."""
+
+    events: tuple[type[Event], ...]
     handler: BatchHandler
     max_batch: int = 500
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        types = tuple(event.TYPE for event in self.events)
+        return (*types, *(kind + BATCH_SUFFIX for kind in types))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Send
 
+from clearway.contracts.common import KeyRotated
+from clearway.contracts.identity import JWKS_ROUTE, Revocations, revocations_path
 from clearway.gateway.app import Gateway, LocalEndpoints, Upstreams
 from clearway.gateway.auth import RevocationList, TokenVerifier
 from clearway.gateway.cors import ProblemCORSMiddleware
@@ -30,7 +32,15 @@ from clearway.gateway.docs import merge
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
-from clearway.kit.bus import CloudEvent, OutboxRelay, idempotent, matches, open_bus, prune_inbox
+from clearway.kit.bus import (
+    CloudEvent,
+    OutboxRelay,
+    Subscription,
+    idempotent,
+    open_bus,
+    prune_inbox,
+    subscribe,
+)
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.cache_bus import cache_bus_from_settings
 from clearway.kit.crypto import BlindIndex, DataKeyCache, FieldCipher, LocalKeyStore, Sealer
@@ -38,7 +48,7 @@ from clearway.kit.db import Database
 from clearway.kit.files import LocalFileStore
 from clearway.kit.internal_auth import InternalCredentials
 from clearway.kit.migrations import migrate
-from clearway.kit.service import Job, Service, ServiceCalls, ServiceContext, Subscription
+from clearway.kit.service import Job, Service, ServiceCalls, ServiceContext
 from clearway.runtime.jobs import JobRunner
 from clearway.runtime.metrics import MetricsEndpoint, MetricsServer
 from clearway.services import common, identity, monitor, orders, rules
@@ -150,20 +160,20 @@ class ServiceHost:
         """One durable queue per service; its handlers share one transaction per event."""
         name, base = self.name, self.base
 
-        async def key_rotated(event: CloudEvent, session: AsyncSession) -> None:
+        async def key_rotated(event: KeyRotated, session: AsyncSession) -> None:
             # The event reaches one process of the service (its queue's consumers compete);
             # every process must wrap new data keys under the new version from now on.
             await base.cache.publish(KEYS_CHANNEL, ROTATED)
 
         subscriptions: Sequence[Subscription] = [
             *self.service.subscriptions,
-            Subscription(("key.rotated",), key_rotated),
+            subscribe(KeyRotated, key_rotated),
         ]
 
         async def dispatch(event: CloudEvent, session: AsyncSession) -> None:
             for subscription in subscriptions:
-                if any(matches(topic, event.type) for topic in subscription.topics):
-                    await subscription.handler(event, session)
+                if subscription.accepts(event.type):
+                    await subscription.handle(event, session)
 
         topics = sorted({t for s in subscriptions for t in s.topics})
         base.bus.subscribe(name, topics, idempotent(self.context.db, name, dispatch))
@@ -217,7 +227,7 @@ class GatewayHost:
         self.verifier = TokenVerifier(
             settings.jwt_issuer,
             settings.jwt_audience,
-            lambda: upstreams.get_json("identity", "/.well-known/jwks.json"),
+            lambda: upstreams.get_json("identity", JWKS_ROUTE),
             self.revocations,
         )
         self.recorder = RequestRecorder(base.bus)
@@ -289,12 +299,12 @@ class GatewayHost:
         await self.limiter.store.close()
 
     async def poll_revocations(self) -> None:
-        document = await self.upstreams.get_json(
-            "identity", f"/internal/identity/revocations?after={self.revocations.cursor}"
+        document = Revocations.model_validate(
+            await self.upstreams.get_json("identity", revocations_path(self.revocations.cursor))
         )
-        for item in document["items"]:
-            self.revocations.add(item["session_id"], item["until"])
-        self.revocations.cursor = document["cursor"]
+        for item in document.items:
+            self.revocations.add(item.session_id, item.until)
+        self.revocations.cursor = document.cursor
 
     def openapi(self) -> dict[str, Any]:
         if self._openapi is None:

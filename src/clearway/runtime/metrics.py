@@ -13,12 +13,12 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
+from clearway.contracts.monitor import METRICS_ROUTE
 from clearway.gateway.app import Upstreams
 from clearway.kit.caller import Caller
 from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
 from clearway.kit.problems import problem_bytes
 
-METRICS_PATH = "/internal/monitor/metrics"
 _NOT_FOUND = problem_bytes(404, detail="Only /metrics is served here.")
 
 
@@ -36,8 +36,8 @@ class MetricsEndpoint:
             await send({"type": "http.response.body", "body": _NOT_FOUND})
             return
         inner = dict(scope)
-        inner["path"] = METRICS_PATH
-        inner["raw_path"] = METRICS_PATH.encode()
+        inner["path"] = METRICS_ROUTE
+        inner["raw_path"] = METRICS_ROUTE.encode()
         inner["headers"] = [
             (INTERNAL_HEADER, self.credentials.token().encode()),
             (CALLER_HEADER, Caller("service").header().encode()),

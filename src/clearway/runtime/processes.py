@@ -33,7 +33,6 @@ from clearway.settings import SERVICES, Settings
 
 log = logging.getLogger("clearway.processes")
 
-CHOICES = ("gateway", *SERVICES)
 READY_PATH = "/_clearway/ready"
 OPENAPI_PATH = "/_clearway/openapi.json"
 # Services start in waves: a service's subscriptions are recorded on the bus when it starts, so

@@ -8,9 +8,6 @@ import jinja2
 import pytest
 
 from clearway.kit.mail import (
-    MailboxMailer,
-    MailDeliveryError,
-    Mailer,
     MailMessage,
     MailTemplates,
 )
@@ -125,39 +122,3 @@ def test_message_needs_one_bare_address(to: str) -> None:
 def test_message_refuses_header_injection(subject: str, headers: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         MailMessage(to="a@example.com", subject=subject, text="t", headers=headers)
-
-
-async def test_mailbox_mailer_hands_the_message_to_the_store() -> None:
-    stored: list[MailMessage] = []
-
-    async def store(message: MailMessage) -> None:
-        stored.append(message)
-
-    mailer: Mailer = MailboxMailer(store)
-    message = MailMessage(to="a@example.com", subject="s", text="t")
-    await mailer.send(message)
-
-    assert stored == [message]
-
-
-async def test_mailbox_mailer_raises_delivery_error_when_the_store_fails() -> None:
-    async def store(message: MailMessage) -> None:
-        raise RuntimeError("database is locked")
-
-    mailer = MailboxMailer(store)
-
-    with pytest.raises(MailDeliveryError) as caught:
-        await mailer.send(MailMessage(to="a@example.com", subject="s", text="t"))
-    assert isinstance(caught.value.__cause__, RuntimeError)
-    assert not caught.value.permanent
-
-
-async def test_mailbox_mailer_passes_delivery_errors_through() -> None:
-    error = MailDeliveryError("full", permanent=True)
-
-    async def store(message: MailMessage) -> None:
-        raise error
-
-    with pytest.raises(MailDeliveryError) as caught:
-        await MailboxMailer(store).send(MailMessage(to="a@example.com", subject="s", text="t"))
-    assert caught.value is error

@@ -1,12 +1,23 @@
 """Events: CloudEvents through a transactional outbox to a bus, applied once through an inbox.
 
-A service writes events with `publish(session, event)` inside its own transaction; an
+Events are typed (`Event` subclasses, the contracts in `clearway.contracts`). A service writes
+them with `publish(session, OrderCreated(...))` inside its own transaction and reacts to them
+with `subscribe(OrderCreated, handler)`; an
 `OutboxRelay` moves them to the `Bus`, which fans them out to one durable queue per subscriber;
 handlers wrapped in `idempotent` apply each event once however often it is delivered.
 """
 
-from clearway.kit.bus.bus import BatchHandler, Bus, DeadLetter, Handler, Publisher, matches
+from clearway.kit.bus.bus import (
+    BatchHandler,
+    Bus,
+    DeadLetter,
+    Handler,
+    Publisher,
+    Undeliverable,
+    matches,
+)
 from clearway.kit.bus.consumer import idempotent, idempotent_batch
+from clearway.kit.bus.contract import Event, Subscription, subscribe
 from clearway.kit.bus.embedded import EmbeddedBus
 from clearway.kit.bus.events import CloudEvent
 from clearway.kit.bus.factory import open_bus
@@ -20,14 +31,18 @@ __all__ = [
     "CloudEvent",
     "DeadLetter",
     "EmbeddedBus",
+    "Event",
     "Handler",
     "NatsBus",
     "OutboxRelay",
     "Publisher",
+    "Subscription",
+    "Undeliverable",
     "idempotent",
     "idempotent_batch",
     "matches",
     "open_bus",
     "prune_inbox",
     "publish",
+    "subscribe",
 ]

@@ -27,6 +27,16 @@ BatchHandler = Callable[[Sequence[CloudEvent]], Awaitable[None]]
 """Applies a batch of events at once; raises to have the whole batch retried."""
 
 
+class Undeliverable(Exception):
+    """An event its consumer can never apply (its payload does not fit the contract): it goes
+    to the dead letters at once, with this as the reason, instead of being retried."""
+
+
+def gives_up(error: BaseException, attempts: int, max_attempts: int) -> bool:
+    """Whether a failed delivery becomes a dead letter now rather than being retried."""
+    return isinstance(error, Undeliverable) or attempts >= max_attempts
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     """A message that failed `max_attempts` times and waits for an operator to replay it."""

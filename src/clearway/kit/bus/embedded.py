@@ -28,6 +28,7 @@ from clearway.kit.bus.bus import (
     QueueSubscription,
     Subscribing,
     describe_error,
+    gives_up,
     matching_queues,
     retry_delay,
 )
@@ -93,7 +94,8 @@ class _Pending:
 @dataclass(slots=True)
 class _Outcome:
     done: list[int] = field(default_factory=list)
-    failed: list[tuple[int, int, str]] = field(default_factory=list)  # id, attempts, error
+    # id, attempts, error, whether it is dead (no retry left, or never deliverable)
+    failed: list[tuple[int, int, str, bool]] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
 
 
@@ -210,7 +212,7 @@ class EmbeddedBus(Subscribing):
             try:
                 events.append((message_id, attempts, CloudEvent.from_json(payload)))
             except ValueError as error:
-                outcome.failed.append((message_id, attempts, describe_error(error)))
+                outcome.failed.append(self._failure(message_id, attempts, error))
         if subscription.batch_handler is not None:
             if events:
                 try:
@@ -219,7 +221,7 @@ class EmbeddedBus(Subscribing):
                 except Exception as error:
                     log.warning("batch handler of %s failed", subscription.queue, exc_info=True)
                     outcome.failed.extend(
-                        (i, attempts, describe_error(error)) for i, attempts, _ in events
+                        self._failure(i, attempts, error) for i, attempts, _ in events
                     )
             return outcome
         assert subscription.handler is not None
@@ -234,8 +236,14 @@ class EmbeddedBus(Subscribing):
                 log.warning(
                     "handler of %s failed on %s", subscription.queue, event.id, exc_info=True
                 )
-                outcome.failed.append((message_id, attempts, describe_error(error)))
+                outcome.failed.append(self._failure(message_id, attempts, error))
         return outcome
+
+    def _failure(
+        self, message_id: int, attempts: int, error: BaseException
+    ) -> tuple[int, int, str, bool]:
+        dead = gives_up(error, attempts, self.max_attempts)
+        return message_id, attempts, describe_error(error), dead
 
     # Publishing and administration
 
@@ -389,8 +397,8 @@ class EmbeddedBus(Subscribing):
         now = time.time()
         dead = []
         retry = []
-        for message_id, attempts, error in outcome.failed:
-            if attempts >= self.max_attempts:
+        for message_id, attempts, error, gone in outcome.failed:
+            if gone:
                 dead.append((error, now, message_id, lease))
             else:
                 delay = retry_delay(self.retry_base_seconds, attempts)

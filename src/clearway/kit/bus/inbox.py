@@ -11,11 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Column, CursorResult, DateTime, String, Table, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
 
-from clearway.kit.db import Database
+from clearway.kit.db import Database, insert_ignoring
 from clearway.kit.tables import metadata
 
 inbox = Table(
@@ -35,18 +33,12 @@ async def record(session: AsyncSession, consumer: str, event_ids: Iterable[str])
     ]
     if not rows:
         return set()
-    result = await session.execute(_insert_new(session.get_bind().dialect.name), rows)
+    # One statement on both engines says which ids were new, without aborting a PostgreSQL
+    # transaction on a duplicate: INSERT … ON CONFLICT DO NOTHING RETURNING.
+    result = await session.execute(
+        insert_ignoring(session, inbox).returning(inbox.c.event_id), rows
+    )
     return set(result.scalars())
-
-
-def _insert_new(dialect: str) -> ReturningInsert[str]:
-    # Both engines Clearway runs on say in one statement, without aborting a PostgreSQL
-    # transaction on a duplicate, which ids were new: INSERT … ON CONFLICT DO NOTHING RETURNING.
-    if dialect == "sqlite":
-        return sqlite.insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
-    if dialect == "postgresql":
-        return postgresql.insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
-    raise NotImplementedError(f"the inbox does not support {dialect}")
 
 
 async def prune(db: Database, older_than: timedelta) -> int:

@@ -55,6 +55,7 @@ from clearway.kit.bus.bus import (
     QueueSubscription,
     Subscribing,
     describe_error,
+    gives_up,
     matches,
     retry_delay,
 )
@@ -280,7 +281,7 @@ class NatsBus(Subscribing):
                 except Exception as error:
                     log.warning("handler of %s failed", subscription.queue, exc_info=True)
                     for delivery in group:
-                        await self._failed(subscription.queue, delivery, describe_error(error))
+                        await self._failed(subscription.queue, delivery, error)
                 else:
                     for delivery in group:
                         await delivery.msg.ack()
@@ -327,9 +328,9 @@ class NatsBus(Subscribing):
             return None
         return _Delivery(msg, attempt, event)
 
-    async def _failed(self, queue: str, delivery: _Delivery, error: str) -> None:
-        if delivery.attempt >= self.max_attempts:
-            await self._dead_letter(queue, delivery.msg, delivery.attempt, error)
+    async def _failed(self, queue: str, delivery: _Delivery, error: BaseException) -> None:
+        if gives_up(error, delivery.attempt, self.max_attempts):
+            await self._dead_letter(queue, delivery.msg, delivery.attempt, describe_error(error))
         else:
             await delivery.msg.nak(delay=retry_delay(self.retry_base_seconds, delivery.attempt))
 

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from clearway.kit.bus.bus import Publisher
+from clearway.kit.bus.contract import Event
 from clearway.kit.bus.events import CloudEvent
 from clearway.kit.db import Database
 from clearway.kit.tables import metadata
@@ -54,8 +55,10 @@ _PUBLISHED = "clearway.outbox.published"
 _relays: dict[Engine, set[OutboxRelay]] = {}
 
 
-async def publish(session: AsyncSession, event: CloudEvent) -> None:
+async def publish(session: AsyncSession, event: Event | CloudEvent) -> None:
     """Add the event to the caller's transaction; it reaches the bus only if that commits."""
+    if isinstance(event, Event):
+        event = event.to_cloudevent()
     await session.execute(
         insert(outbox).values(
             event_id=event.id,

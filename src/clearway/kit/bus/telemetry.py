@@ -14,6 +14,7 @@ import contextlib
 import logging
 
 from clearway.kit.bus.bus import Publisher
+from clearway.kit.bus.contract import Event
 from clearway.kit.bus.events import CloudEvent, batch
 
 log = logging.getLogger("clearway.telemetry")
@@ -32,11 +33,11 @@ class Telemetry:
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
-    def add(self, event: CloudEvent) -> None:
+    def add(self, event: Event) -> None:
         if len(self._buffer) >= MAX_BUFFER:
             self.dropped += 1  # the bus is down for long: shed telemetry, not requests
             return
-        self._buffer.append(event)
+        self._buffer.append(event.to_cloudevent())
 
     def start(self) -> None:
         if self._task is None:

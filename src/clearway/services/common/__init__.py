@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clearway.contracts.common import MailRequested
+from clearway.contracts.identity import UserDeleted
+from clearway.kit.bus import subscribe
 from clearway.kit.mail import MailTemplates, SmtpMailer
-from clearway.kit.service import Service, ServiceContext, Subscription, service_api
+from clearway.kit.service import Service, ServiceContext, service_api
 from clearway.services.common.api import build_router
 from clearway.services.common.inapp import InAppNotifications, build_inapp_router
 from clearway.services.common.mailbox import Mailbox
-from clearway.services.common.notifications import (
-    MAIL_REQUESTED,
-    SUBJECT_VALUES,
-    TEMPLATES,
-    Notifier,
-)
+from clearway.services.common.notifications import SUBJECT_VALUES, TEMPLATES, Notifier
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -53,8 +51,8 @@ def create(context: ServiceContext) -> Service:
         api=api,
         migrations=MIGRATIONS,
         subscriptions=[
-            Subscription(tuple(TEMPLATES), notifier.on_event),
-            Subscription((MAIL_REQUESTED,), notifier.on_mail_requested),
-            Subscription(("user.deleted",), notifier.on_user_deleted),
+            subscribe(tuple(TEMPLATES), notifier.on_event),
+            subscribe(MailRequested, notifier.on_mail_requested),
+            subscribe(UserDeleted, notifier.on_user_deleted),
         ],
     )

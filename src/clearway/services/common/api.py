@@ -9,14 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, EmailStr
 
-from clearway.kit.bus import CloudEvent, publish
+from clearway.contracts.common import KeyRotated
+from clearway.kit.bus import publish
 from clearway.kit.caller import Admin
 from clearway.kit.crypto import LocalKeyStore
 from clearway.kit.db import Database
 from clearway.kit.problems import Problem
 from clearway.services.common.mailbox import Mailbox
-
-SOURCE = "/clearway/common"
 
 
 class MailOut(BaseModel):
@@ -97,7 +96,5 @@ def build_router(mailbox: Mailbox, keystore: LocalKeyStore, db: Database) -> API
 async def rotate_master_key(keystore: LocalKeyStore, db: Database, by: str | None) -> int:
     version = keystore.rotate()
     async with db.transaction() as session:
-        await publish(
-            session, CloudEvent.new(SOURCE, "key.rotated", {"version": version, "by": by})
-        )
+        await publish(session, KeyRotated(version=version, by=by))
     return version

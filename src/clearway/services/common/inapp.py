@@ -9,11 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.caller import SignedIn
-from clearway.kit.db import Database
+from clearway.kit.db import Database, insert_ignoring, page
 from clearway.kit.problems import Problem
 from clearway.services.common.tables import notifications
 
@@ -50,10 +49,8 @@ class InAppNotifications:
         link: str | None,
     ) -> None:
         """Store one notification; the same event twice for a user is kept once."""
-        dialect = session.get_bind().dialect.name
-        insert = (postgresql if dialect == "postgresql" else sqlite).insert(notifications)
         await session.execute(
-            insert.values(
+            insert_ignoring(session, notifications).values(
                 id=uuid.uuid4().hex,
                 user_id=user_id,
                 event_id=event_id,
@@ -61,7 +58,7 @@ class InAppNotifications:
                 title=title[:300],
                 link=link,
                 created_at=datetime.now(UTC),
-            ).on_conflict_do_nothing()
+            )
         )
 
     async def erase(self, session: AsyncSession, user_id: str) -> None:
@@ -73,11 +70,8 @@ class InAppNotifications:
         mine = notifications.c.user_id == user_id
         conditions = [mine, notifications.c.read_at.is_(None)] if unread_only else [mine]
         async with self.db.read() as session:
-            total = (
-                await session.execute(
-                    select(func.count()).select_from(notifications).where(*conditions)
-                )
-            ).scalar_one()
+            order = [notifications.c.created_at.desc(), notifications.c.id]
+            rows, total = await page(session, notifications, conditions, order, limit, offset)
             unread = (
                 await session.execute(
                     select(func.count())
@@ -85,15 +79,6 @@ class InAppNotifications:
                     .where(mine, notifications.c.read_at.is_(None))
                 )
             ).scalar_one()
-            rows = (
-                await session.execute(
-                    select(notifications)
-                    .where(*conditions)
-                    .order_by(notifications.c.created_at.desc(), notifications.c.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
         return {
             "items": [
                 {

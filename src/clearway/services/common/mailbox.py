@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.crypto import BlindIndex, FieldCipher, ShreddedError
-from clearway.kit.db import Database
+from clearway.kit.db import Database, page
 from clearway.kit.mail import MailMessage
 from clearway.services.common.tables import mailbox
 
@@ -92,18 +92,8 @@ class Mailbox:
         if recipient:
             conditions.append(mailbox.c.recipient_index == self._index(recipient))
         async with self.db.read() as session:
-            total = (
-                await session.execute(select(func.count()).select_from(mailbox).where(*conditions))
-            ).scalar_one()
-            rows = (
-                await session.execute(
-                    select(mailbox)
-                    .where(*conditions)
-                    .order_by(mailbox.c.created_at.desc(), mailbox.c.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
+            order = [mailbox.c.created_at.desc(), mailbox.c.id]
+            rows, total = await page(session, mailbox, conditions, order, limit, offset)
             return [await self._open(session, row) for row in rows], total
 
     async def get(self, mail_id: str) -> StoredMail | None:

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent
-from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
-from clearway.services.identity import domain, events
+from clearway.contracts.common import KeyRotated
+from clearway.contracts.identity import SigningKeyRotated
+from clearway.kit.bus import publish, subscribe
+from clearway.kit.service import Job, Service, ServiceContext, service_api
+from clearway.services.identity import domain
 from clearway.services.identity.accounts import PROFILE_KEY, Accounts
 from clearway.services.identity.api import build_router
 from clearway.services.identity.browser import BrowserSessions
@@ -54,10 +56,10 @@ def create(context: ServiceContext) -> Service:
             await issuer.load(session)
         await _first_start(accounts, context)
 
-    async def on_key_rotated(event: CloudEvent, session: AsyncSession) -> None:
+    async def on_key_rotated(event: KeyRotated, session: AsyncSession) -> None:
         # A platform key rotation also rotates the token signing key; old tokens stay valid.
         kid = await issuer.rotate(session)
-        await events.emit(session, events.SIGNING_KEY_ROTATED, {"kid": kid})
+        await publish(session, SigningKeyRotated(kid=kid))
 
     async def reload_signing_keys() -> None:
         async with context.db.read() as session:
@@ -67,7 +69,7 @@ def create(context: ServiceContext) -> Service:
         name="identity",
         api=api,
         migrations=Path(__file__).parent / "migrations",
-        subscriptions=[Subscription(("key.rotated",), on_key_rotated)],
+        subscriptions=[subscribe(KeyRotated, on_key_rotated)],
         jobs=[
             Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys, every_process=True),
             Job("identity-prune-throttle", 3600, accounts.prune_throttle),

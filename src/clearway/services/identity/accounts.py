@@ -15,10 +15,27 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearway.contracts.identity import (
+    AccountChange,
+    Lockout,
+    LoginFailed,
+    PasswordChanged,
+    PasswordResetRequested,
+    RefreshTokenReused,
+    UserDeleted,
+    UserRegistered,
+    UserRegistrationRepeated,
+    UserReinstated,
+    UserSuspended,
+    UserUpdated,
+    UserVerified,
+    recipient_context,
+)
+from clearway.kit.bus import publish
 from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import BlindIndex, FieldCipher, Sealer
-from clearway.kit.db import Database
+from clearway.kit.db import Database, page
 from clearway.services.identity import domain, events
 from clearway.services.identity.domain import (
     INVALID_CREDENTIALS,
@@ -237,16 +254,14 @@ class Accounts:
                 if not await self._repeat_notice_due(session, existing.id):
                     return
                 known_name = await self._decrypt(session, existing.id, "name", existing.name_enc)
-                await events.emit(
+                await publish(
                     session,
-                    events.USER_REGISTRATION_REPEATED,
-                    {
-                        "user_id": existing.id,
-                        "recipient": events.sealed_recipient(
+                    UserRegistrationRepeated(
+                        user_id=existing.id,
+                        recipient=events.sealed_recipient(
                             self.sealer, existing.id, email, known_name or ""
                         ),
-                    },
-                    subject=existing.id,
+                    ),
                 )
                 return
             user_id = await self.create_user(
@@ -260,17 +275,15 @@ class Accounts:
                 phone=phone,
                 country=country,
             )
-            await events.emit(
+            await publish(
                 session,
-                events.USER_REGISTERED,
-                {
-                    "user_id": user_id,
-                    "role": role.value,
-                    "status": status.value,
-                    "country": country,
-                    "recipient": events.sealed_recipient(self.sealer, user_id, email, name),
-                },
-                subject=user_id,
+                UserRegistered(
+                    user_id=user_id,
+                    role=role.value,
+                    status=status.value,
+                    country=country,
+                    recipient=events.sealed_recipient(self.sealer, user_id, email, name),
+                ),
             )
 
     async def _repeat_notice_due(self, session: AsyncSession, user_id: str) -> bool:
@@ -380,16 +393,15 @@ class Accounts:
             by_address = await self._throttle(session, address_key)
             address_locked = by_address.record_failure(now, ADDRESS_POLICY)
             await self._save_throttle(session, address_key, by_address)
-            await events.emit(session, events.LOGIN_FAILED, {"user_id": user_id, "client": address})
+            await publish(session, LoginFailed(user_id=user_id, client=address))
             if locked or address_locked:
-                await events.emit(
+                await publish(
                     session,
-                    events.LOCKOUT,
-                    {
-                        "user_id": user_id,
-                        "client": address,
-                        "scope": "account-address" if locked else "address",
-                    },
+                    Lockout(
+                        user_id=user_id,
+                        client=address,
+                        scope="account-address" if locked else "address",
+                    ),
                 )
 
     async def _start_session(
@@ -436,10 +448,9 @@ class Accounts:
             verdict = domain.judge_refresh(token, now)
             if verdict is domain.RefreshVerdict.REUSED:
                 await self._revoke_families(session, [row.family_id], now)
-                await events.emit(
+                await publish(
                     session,
-                    events.REFRESH_REUSE,
-                    {"user_id": row.user_id, "session_id": row.family_id},
+                    RefreshTokenReused(user_id=row.user_id, session_id=row.family_id),
                 )
         # Raised outside the block so the family's revocation commits.
         if verdict is domain.RefreshVerdict.REUSED:
@@ -557,18 +568,14 @@ class Accounts:
             )
             name = await self._decrypt(session, row.id, "name", row.name_enc)
             link = f"{self.settings.public_url}/reset-password?token={secret}"
-            await events.emit(
+            await publish(
                 session,
-                events.PASSWORD_RESET_REQUESTED,
-                {
-                    "user_id": row.id,
-                    "recipient": events.sealed_recipient(self.sealer, row.id, email, name or ""),
-                    "link": self.sealer.seal_text(link, events.recipient_context(row.id)),
-                    "expires_at": (
-                        now + timedelta(seconds=self.settings.password_reset_ttl_seconds)
-                    ).isoformat(),
-                },
-                subject=row.id,
+                PasswordResetRequested(
+                    user_id=row.id,
+                    recipient=events.sealed_recipient(self.sealer, row.id, email, name or ""),
+                    link=self.sealer.seal_text(link, recipient_context(row.id)),
+                    expires_at=(now + timedelta(seconds=self.settings.password_reset_ttl_seconds)),
+                ),
             )
 
     async def reset_password(self, token: str, new_password: str) -> None:
@@ -615,7 +622,7 @@ class Accounts:
             .values(password_hash=await self.hashing.hash(password), updated_at=now)
         )
         await self._revoke_user_sessions(session, user_id, now, keep=keep)
-        await events.emit(session, events.PASSWORD_CHANGED, {"user_id": user_id}, subject=user_id)
+        await publish(session, PasswordChanged(user_id=user_id))
 
     async def change_password(self, caller: Caller, current: str, new: str) -> None:
         assert caller.user_id is not None
@@ -673,12 +680,7 @@ class Accounts:
             if "country" in changes:
                 values["country"] = changes["country"]
             await session.execute(update(users).where(users.c.id == user_id).values(**values))
-            await events.emit(
-                session,
-                events.USER_UPDATED,
-                {"user_id": user_id, "fields": sorted(changes)},
-                subject=user_id,
-            )
+            await publish(session, UserUpdated(user_id=user_id, fields=sorted(changes)))
             profile = await self._profile(session, await self._user(session, user_id))
         await self._profile_changed(user_id)
         return profile
@@ -705,18 +707,8 @@ class Accounts:
         if email:
             conditions.append(users.c.email_index == self.email_index(email))
         async with self.db.read() as session:
-            total = (
-                await session.execute(select(func.count()).select_from(users).where(*conditions))
-            ).scalar_one()
-            rows = (
-                await session.execute(
-                    select(users)
-                    .where(*conditions)
-                    .order_by(users.c.created_at, users.c.id)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
+            order = [users.c.created_at, users.c.id]
+            rows, total = await page(session, users, conditions, order, limit, offset)
             return [await self._profile(session, row) for row in rows], total
 
     async def get_user(self, user_id: str) -> Profile:
@@ -724,7 +716,7 @@ class Accounts:
             return await self._profile(session, await self._user(session, user_id))
 
     async def _change_status(
-        self, admin: Caller, user_id: str, decide: Any, event_type: str
+        self, admin: Caller, user_id: str, decide: Any, event_type: type[AccountChange]
     ) -> Profile:
         now = datetime.now(UTC)
         async with self.db.transaction() as session:
@@ -737,27 +729,21 @@ class Accounts:
             )
             if new_status is Status.SUSPENDED:
                 await self._revoke_user_sessions(session, user_id, now)
-            await events.emit(
-                session,
-                event_type,
-                # `notify`: the owner is told (mail and in-app) by common.
-                {"user_id": user_id, "role": row.role, "by": admin.user_id, "notify": [user_id]},
-                subject=user_id,
-            )
+            await publish(session, event_type(user_id=user_id, role=row.role, by=admin.user_id))
             profile = await self._profile(session, await self._user(session, user_id))
         await self._profile_changed(user_id)
         return profile
 
     async def verify(self, admin: Caller, user_id: str) -> Profile:
-        return await self._change_status(admin, user_id, domain.verify, events.USER_VERIFIED)
+        return await self._change_status(admin, user_id, domain.verify, UserVerified)
 
     async def suspend(self, admin: Caller, user_id: str) -> Profile:
         if admin.user_id == user_id:
             raise domain.Conflict("self-suspension", "Administrators cannot suspend themselves.")
-        return await self._change_status(admin, user_id, domain.suspend, events.USER_SUSPENDED)
+        return await self._change_status(admin, user_id, domain.suspend, UserSuspended)
 
     async def reinstate(self, admin: Caller, user_id: str) -> Profile:
-        return await self._change_status(admin, user_id, domain.reinstate, events.USER_REINSTATED)
+        return await self._change_status(admin, user_id, domain.reinstate, UserReinstated)
 
     async def delete(self, admin: Caller, user_id: str) -> None:
         """Crypto-shred: the user's data key is destroyed, so every copy of their data is noise."""
@@ -789,12 +775,7 @@ class Accounts:
                 registration_notices.delete().where(registration_notices.c.user_id == user_id)
             )
             await self._revoke_user_sessions(session, user_id, now)
-            await events.emit(
-                session,
-                events.USER_DELETED,
-                {"user_id": user_id, "role": row.role, "by": admin.user_id},
-                subject=user_id,
-            )
+            await publish(session, UserDeleted(user_id=user_id, role=row.role, by=admin.user_id))
         await self._profile_changed(user_id)
 
     # --- first start ---------------------------------------------------------------------
@@ -823,16 +804,14 @@ class Accounts:
                 country=country,
             )
             if role is not Role.ADMIN:
-                await events.emit(
+                await publish(
                     session,
-                    events.USER_VERIFIED if role is Role.PROVIDER else events.USER_REGISTERED,
-                    {
-                        "user_id": user_id,
-                        "role": role.value,
-                        "status": Status.ACTIVE.value,
-                        "country": country,
-                    },
-                    subject=user_id,
+                    (UserVerified if role is Role.PROVIDER else UserRegistered)(
+                        user_id=user_id,
+                        role=role.value,
+                        status=Status.ACTIVE.value,
+                        country=country,
+                    ),
                 )
             return True
 

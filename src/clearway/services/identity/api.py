@@ -9,6 +9,13 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import TypeAdapter
 from starlette.responses import JSONResponse
 
+from clearway.contracts.identity import (
+    CONTACT_ROUTE,
+    JWKS_ROUTE,
+    REVOCATIONS_ROUTE,
+    Contact,
+    Revocations,
+)
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.kit.problems import Problem
 from clearway.services.identity import domain
@@ -18,7 +25,6 @@ from clearway.services.identity.schemas import (
     Accepted,
     ChangePassword,
     CodeConfirmation,
-    Contact,
     Credentials,
     ForgotPassword,
     KeySet,
@@ -29,7 +35,6 @@ from clearway.services.identity.schemas import (
     RefreshRequest,
     Registration,
     ResetPassword,
-    Revocations,
     SecondFactorEnrolment,
     SecondFactorRemoval,
     SecondFactorStatus,
@@ -66,7 +71,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         return Tokens(access_token=pair.access_token, expires_in=pair.expires_in)
 
     @router.get(
-        "/.well-known/jwks.json",
+        JWKS_ROUTE,
         tags=["identity"],
         summary="Public keys of access tokens",
         response_model=KeySet,
@@ -258,7 +263,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         await accounts.delete(admin, user_id)
         return Response(status_code=204)
 
-    @router.get("/internal/identity/users/{user_id}/contact", response_model=Contact)
+    @router.get(CONTACT_ROUTE, response_model=Contact)
     async def contact(user_id: str, caller: AnyCaller) -> Any:
         """For other services (mail): whom to write to. Never routed from outside."""
         if caller.role != "service":
@@ -266,7 +271,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         profile = await accounts.me(user_id)
         return {"email": profile.email, "name": profile.name, "role": profile.role}
 
-    @router.get("/internal/identity/revocations", response_model=Revocations)
+    @router.get(REVOCATIONS_ROUTE, response_model=Revocations)
     async def revoked(after: Annotated[int, Query(ge=0)] = 0) -> Any:
         """For the gateway: sessions ended early whose access tokens may still be presented."""
         items, cursor = await accounts.revocations_after(after)

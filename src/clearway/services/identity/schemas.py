@@ -161,22 +161,6 @@ class UserPage(BaseModel):
     offset: int
 
 
-class Contact(BaseModel):
-    email: str
-    name: str
-    role: str
-
-
-class Revocation(BaseModel):
-    session_id: str
-    until: float
-
-
-class Revocations(BaseModel):
-    items: list[Revocation]
-    cursor: int
-
-
 class SecondFactorStatus(BaseModel):
     enabled: bool
     recovery_codes_left: int

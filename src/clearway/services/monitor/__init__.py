@@ -6,17 +6,18 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clearway.contracts import MONITORED, TELEMETRY
+from clearway.kit.bus import subscribe
 from clearway.kit.service import (
     BatchSubscription,
     Job,
     Service,
     ServiceContext,
-    Subscription,
     service_api,
 )
 from clearway.services.monitor.api import build_router
 from clearway.services.monitor.audit import AuditTrail, audit_mac, client_pseudonym
-from clearway.services.monitor.ingest import BATCH_TOPICS, DOMAIN_TOPICS, Ingest
+from clearway.services.monitor.ingest import Ingest
 from clearway.services.monitor.metrics import MonitorMetrics
 from clearway.services.monitor.stats import Statistics
 
@@ -56,8 +57,8 @@ def create(context: ServiceContext) -> Service:
         name="monitor",
         api=api,
         migrations=MIGRATIONS,
-        subscriptions=[Subscription(DOMAIN_TOPICS, ingest.domain_event)],
-        batch_subscriptions=[BatchSubscription(BATCH_TOPICS, ingest.batch, MAX_ENVELOPES)],
+        subscriptions=[subscribe(MONITORED, ingest.domain_event)],
+        batch_subscriptions=[BatchSubscription(TELEMETRY, ingest.batch, MAX_ENVELOPES)],
         jobs=[
             Job("monitor-fold", FOLD_SECONDS, stats.fold),
             Job("monitor-audit-checkpoint", CHECKPOINT_SECONDS, audit.checkpoint),

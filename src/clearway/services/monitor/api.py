@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from clearway.contracts.monitor import METRICS_ROUTE
 from clearway.kit.caller import Admin
 from clearway.kit.problems import Problem
 from clearway.services.monitor import domain
@@ -197,7 +198,7 @@ def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) 
         metrics.audit_ok.set(1 if verdict.ok else 0)
         return verdict.as_dict()
 
-    @router.get("/internal/monitor/metrics", include_in_schema=False)
+    @router.get(METRICS_ROUTE, include_in_schema=False)
     async def prometheus() -> Response:
         """Prometheus text format; internal only (never in the gateway's route table)."""
         return Response(metrics.exposition(), media_type=CONTENT_TYPE)

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.crypto import BlindIndex
-from clearway.kit.db import Database
+from clearway.kit.db import Database, page
 from clearway.services.monitor import domain
 from clearway.services.monitor.tables import audit_checkpoints, audit_head, audit_log
 
@@ -141,18 +141,7 @@ class AuditTrail:
     ) -> tuple[list[domain.AuditEntry], int]:
         where = (audit_log.c.time >= start) & (audit_log.c.time < end)
         async with self.db.read() as session:
-            total = (
-                await session.execute(select(func.count()).select_from(audit_log).where(where))
-            ).scalar_one()
-            rows = (
-                await session.execute(
-                    select(audit_log)
-                    .where(where)
-                    .order_by(audit_log.c.seq)
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
+            rows, total = await page(session, audit_log, [where], [audit_log.c.seq], limit, offset)
         return [
             domain.AuditEntry(
                 r.seq, r.time, r.actor, r.action, r.details, r.prev_hash, r.hash, r.mac

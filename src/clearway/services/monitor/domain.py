@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import orjson
 
+from clearway.contracts.identity import LoginFailed
+
 # --- time buckets ---------------------------------------------------------------------------
 
 Granularity = Literal["minute", "hour", "day"]
@@ -124,13 +126,6 @@ class RequestStats:
 # --- searches -------------------------------------------------------------------------------
 
 SearchDimension = Literal["product", "category", "chapter", "heading", "market"]
-SEARCH_DIMENSIONS: tuple[SearchDimension, ...] = (
-    "product",
-    "category",
-    "chapter",
-    "heading",
-    "market",
-)
 
 
 def search_keys(data: Mapping[str, Any]) -> dict[SearchDimension, str]:
@@ -213,7 +208,7 @@ def audit_actor(event_type: str, data: Mapping[str, Any]) -> str:
     if event_type.startswith("key."):
         return "operator"  # rotated from the command line, outside any account
     user_id = data.get("user_id")
-    return str(user_id) if user_id and event_type != "security.login_failed" else "anonymous"
+    return str(user_id) if user_id and event_type != LoginFailed.TYPE else "anonymous"
 
 
 # --- the hash chain -------------------------------------------------------------------------

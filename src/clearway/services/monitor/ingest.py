@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent, inbox
-from clearway.kit.bus.events import BATCH_SUFFIX, expand
-from clearway.kit.db import Database
+from clearway.contracts.gateway import GatewayRequest
+from clearway.contracts.rules import SearchPerformed
+from clearway.kit.bus import CloudEvent, Event, inbox
+from clearway.kit.bus.events import expand
+from clearway.kit.db import Database, dialect_insert, insert_ignoring
 from clearway.services.monitor import domain
 from clearway.services.monitor.audit import AuditTrail
 from clearway.services.monitor.metrics import MonitorMetrics
@@ -36,20 +37,6 @@ from clearway.services.monitor.tables import (
 
 log = logging.getLogger("clearway.monitor.ingest")
 
-DOMAIN_TOPICS = (
-    "user.*",
-    "security.*",
-    "key.*",
-    "order.*",
-    "clearance.*",
-    "rule.*",
-    "mail.*",
-    "provider.*",
-)
-"""Everything but the high-volume streams, which arrive on the batch queue."""
-STREAMS = ("gateway.request", "search.performed")
-# The streams come in envelopes (`kit.bus.telemetry`); single events are taken too.
-BATCH_TOPICS = (*STREAMS, *(stream + BATCH_SUFFIX for stream in STREAMS))
 # Rows per statement: each statement is built on the event loop, so a long batch is cut into
 # pieces that keep requests waiting a few milliseconds at most (in `clearway up`'s one process;
 # with workers, ingest has the background process to itself).
@@ -58,12 +45,6 @@ CHUNK = 250
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DENIED = frozenset({401, 403})
 USER_FIELDS = ("user_id", "by", "customer_id", "provider_id")
-
-
-def _dialect_insert(session: AsyncSession, table: Table) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def _text(data: dict[str, Any], name: str) -> str | None:
@@ -109,8 +90,8 @@ class Ingest:
         for envelope in delivered:
             events.extend(expand(envelope))
             await asyncio.sleep(0)  # a turn for requests between envelopes (see CHUNK)
-        records = [e for e in events if e.type == "gateway.request"]
-        searched = [e for e in events if e.type == "search.performed"]
+        records = [e for e in events if e.type == GatewayRequest.TYPE]
+        searched = [e for e in events if e.type == SearchPerformed.TYPE]
         async with self.db.transaction() as session:
             for i in range(0, len(records), CHUNK):
                 await self.requests(records[i : i + CHUNK], session)
@@ -125,7 +106,7 @@ class Ingest:
         rows = [row for row in map(_request_row, events) if row is not None]
         if rows:
             # Only the records not seen before count (the bus delivers at least once).
-            statement = _dialect_insert(session, requests).on_conflict_do_nothing()
+            statement = insert_ignoring(session, requests)
             result = await session.execute(statement.returning(requests.c.event_id), rows)
             new = set(result.scalars())
             rows = [row for row in rows if row["event_id"] in new]
@@ -134,7 +115,7 @@ class Ingest:
         }
         if users:
             await session.execute(
-                _dialect_insert(session, active_users).on_conflict_do_nothing(),
+                insert_ignoring(session, active_users),
                 [{"day": day, "role": role, "user_id": user} for day, role, user in users],
             )
         audited = [record for row in rows if (record := self._request_audit(row))]
@@ -166,7 +147,9 @@ class Ingest:
             details["client_ref"] = self.pseudonym(row["client"])
         return domain.AuditRecord(row["time"], row["user_id"] or "anonymous", action, details)
 
-    async def domain_event(self, event: CloudEvent, session: AsyncSession) -> None:
+    async def domain_event(self, typed: Event, session: AsyncSession) -> None:
+        # The audit keeps what the event said, as it travelled: its envelope and raw payload.
+        event = typed.envelope
         data = event.data
         if domain.is_audited(event.type, data):
             record = domain.AuditRecord(
@@ -214,7 +197,7 @@ class Ingest:
             counts.update((hour, dimension, key) for dimension, key in keys.items())
         await session.execute(insert(searches), rows)
         if counts:
-            statement = _dialect_insert(session, search_rollups)
+            statement = dialect_insert(session, search_rollups)
             statement = statement.on_conflict_do_update(
                 index_elements=["hour", "dimension", "key"],
                 set_={"count": search_rollups.c.count + statement.excluded.count},
@@ -234,7 +217,7 @@ class Ingest:
             log.warning("order event %s names no order", event.id)
             return
         await session.execute(
-            _dialect_insert(session, order_stages).on_conflict_do_nothing(),
+            insert_ignoring(session, order_stages),
             [
                 {
                     "order_id": str(order_id)[:64],

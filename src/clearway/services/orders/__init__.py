@@ -9,8 +9,12 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent
-from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
+from clearway.contracts import ACCOUNT_STANDING
+from clearway.contracts.common import KeyRotated
+from clearway.contracts.identity import UserDeleted, UserVerified
+from clearway.contracts.rules import ChecklistAnswered
+from clearway.kit.bus import subscribe
+from clearway.kit.service import Job, Service, ServiceContext, service_api
 from clearway.services.orders.accounts import AccountsClient
 from clearway.services.orders.api import build_router
 from clearway.services.orders.attachments import Scanner, SignatureScanner
@@ -23,7 +27,6 @@ from clearway.services.orders.providers import Directory
 from clearway.services.orders.rules import RulesClient
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-ACCOUNT_EVENTS = ("user.verified", "user.suspended", "user.reinstated", "user.deleted")
 
 
 def jobs(orders: Orders, clearances: Clearances) -> dict[str, Callable[[], Awaitable[int]]]:
@@ -67,7 +70,7 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         async with context.db.transaction() as session:
             await signer.load(session)
 
-    async def on_key_rotated(event: CloudEvent, session: AsyncSession) -> None:
+    async def on_key_rotated(event: KeyRotated, session: AsyncSession) -> None:
         # A platform key rotation also rotates the certificate key; old certificates verify.
         await signer.rotate(session)
 
@@ -77,17 +80,12 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         api=api,
         migrations=MIGRATIONS,
         subscriptions=[
-            Subscription(ACCOUNT_EVENTS, directory.on_account_event),
-            Subscription(("user.deleted",), Erasure(context.cipher, context.files).on_user_deleted),
-            Subscription(("key.rotated",), on_key_rotated),
-            Subscription(("checklist.answered",), clearances.on_checklist_answered),
+            subscribe(ACCOUNT_STANDING, directory.on_account_event),
+            subscribe(UserDeleted, Erasure(context.cipher, context.files).on_user_deleted),
+            subscribe(KeyRotated, on_key_rotated),
+            subscribe(ChecklistAnswered, clearances.on_checklist_answered),
             *(
-                [
-                    Subscription(
-                        ("user.verified",),
-                        DemoSeed(directory, rules, accounts).on_provider_verified,
-                    )
-                ]
+                [subscribe(UserVerified, DemoSeed(directory, rules, accounts).on_provider_verified)]
                 if settings.demo
                 else []
             ),

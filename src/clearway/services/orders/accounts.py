@@ -3,29 +3,21 @@ needed, never kept here)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote
+from pydantic import ValidationError
 
+from clearway.contracts.identity import Contact, contact_path
 from clearway.kit.service import ServiceCallError, ServiceCalls
 from clearway.services.orders.domain import Unavailable
-
-
-@dataclass(frozen=True)
-class Account:
-    role: str
-    email: str
 
 
 class AccountsClient:
     def __init__(self, calls: ServiceCalls) -> None:
         self._calls = calls
 
-    async def find(self, user_id: str) -> Account | None:
+    async def find(self, user_id: str) -> Contact | None:
         """The account, or None when there is no such (or a deleted) account."""
-        path = f"/internal/identity/users/{quote(user_id, safe='')}/contact"
         try:
-            contact: dict[str, Any] = await self._calls.get_json("identity", path)
+            document = await self._calls.get_json("identity", contact_path(user_id))
         except ServiceCallError as exc:
             if exc.status == 404:
                 return None
@@ -34,4 +26,7 @@ class AccountsClient:
             ) from exc
         except KeyError as exc:  # identity is not hosted here
             raise Unavailable("identity-unavailable", "Accounts are not available.") from exc
-        return Account(role=str(contact.get("role", "")), email=str(contact.get("email", "")))
+        try:
+            return Contact.model_validate(document)
+        except ValidationError as exc:
+            raise Unavailable("identity-unavailable", "Identity answered unexpectedly.") from exc

@@ -6,21 +6,19 @@ keys stay published, since a certificate must verify for as long as it is valid.
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.crypto import FieldCipher
+from clearway.kit.crypto.signing import ALGORITHM, SigningKeyRing, public_key
 from clearway.services.orders.tables import signing_keys
 
-ALGORITHM = "Ed25519"
 TYPE = "clearance+jws"
 KEY_SUBJECT = "service:clearance-keys"
 
@@ -31,62 +29,31 @@ class InvalidCertificate(Exception):
 
 class CertificateSigner:
     def __init__(self, cipher: FieldCipher) -> None:
-        self._cipher = cipher
-        self._kid: str | None = None
-        self._key: OKPKey | None = None
+        self._keys = SigningKeyRing(cipher, signing_keys, KEY_SUBJECT)
         self._public: dict[str, OKPKey] = {}
 
     async def load(self, session: AsyncSession) -> None:
         """Load the active key (creating the first one) and every public key."""
-        rows = (
-            await session.execute(select(signing_keys).order_by(signing_keys.c.created_at))
-        ).all()
-        if not rows:
-            await self.rotate(session)
-            return
-        self._public = {r.kid: OKPKey.import_key(orjson.loads(r.public_jwk)) for r in rows}
-        active = next((r for r in reversed(rows) if r.retired_at is None), rows[-1])
-        private = await self._cipher.decrypt(
-            session, "signing_keys", "private_enc", active.kid, active.private_enc
-        )
-        self._kid, self._key = active.kid, OKPKey.import_key(orjson.loads(private))
+        rows = await self._keys.load(session)
+        self._public = {r.kid: public_key(r.public_jwk) for r in rows}
 
     async def rotate(self, session: AsyncSession) -> str:
-        kid = secrets.token_urlsafe(12)
-        key = OKPKey.generate_key(
-            "Ed25519", parameters={"kid": kid, "use": "sig", "alg": ALGORITHM}
-        )
-        private = orjson.dumps(key.as_dict(private=True)).decode()
-        now = datetime.now(UTC)
-        await session.execute(
-            update(signing_keys).where(signing_keys.c.retired_at.is_(None)).values(retired_at=now)
-        )
-        await session.execute(
-            signing_keys.insert().values(
-                kid=kid,
-                private_enc=await self._cipher.encrypt(
-                    session, KEY_SUBJECT, "signing_keys", "private_enc", kid, private
-                ),
-                public_jwk=orjson.dumps(key.as_dict(private=False)).decode(),
-                created_at=now,
-            )
-        )
+        kid = await self._keys.rotate(session)
         await self.load(session)
         return kid
 
     @property
     def kid(self) -> str:
-        assert self._kid is not None, "load() first"
-        return self._kid
+        return self._keys.active.kid
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [k.as_dict(private=False) for k in self._public.values()]}
 
     def sign(self, claims: dict[str, Any]) -> str:
-        assert self._key is not None, "load() first"
-        header = {"alg": ALGORITHM, "kid": self.kid, "typ": TYPE}
+        active = self._keys.active
+        header = {"alg": ALGORITHM, "kid": active.kid, "typ": TYPE}
         return jws.serialize_compact(
-            header, orjson.dumps(claims, option=orjson.OPT_SORT_KEYS), self._key, [ALGORITHM]
+            header, orjson.dumps(claims, option=orjson.OPT_SORT_KEYS), active.key, [ALGORITHM]
         )
 
     async def verify(self, session: AsyncSession, token: str) -> dict[str, Any]:
@@ -119,6 +86,6 @@ class CertificateSigner:
         ).first()
         if row is None:
             return None
-        key = OKPKey.import_key(orjson.loads(row.public_jwk))
+        key = public_key(row.public_jwk)
         self._public[kid] = key
         return key

@@ -13,10 +13,12 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent
+from clearway.contracts.orders import ClearanceIssued, ClearanceRevoked
+from clearway.contracts.rules import ChecklistAnswered
+from clearway.kit.bus import publish
 from clearway.kit.caller import Caller
 from clearway.kit.db import Database
-from clearway.services.orders import domain, events
+from clearway.services.orders import domain
 from clearway.services.orders.certificates import CertificateSigner, InvalidCertificate
 from clearway.services.orders.rules import RulesClient
 from clearway.services.orders.tables import clearance_reports, clearances, orders, reports
@@ -54,12 +56,11 @@ async def revoke(session: AsyncSession, clearance_id: str, reason: str, now: dat
     customer_id = result.scalar_one_or_none()
     if customer_id is None:
         return  # revoked already
-    await events.emit(
+    await publish(
         session,
-        events.CLEARANCE_REVOKED,
-        {"clearance_id": clearance_id, "customer_id": customer_id, "reason": reason},
-        subject=clearance_id,
-        notify=[customer_id],
+        ClearanceRevoked(
+            clearance_id=clearance_id, customer_id=customer_id, reason=reason, notify=[customer_id]
+        ),
     )
 
 
@@ -191,18 +192,16 @@ class Clearances:
                         for code, r in relied
                     ],
                 )
-            await events.emit(
+            await publish(
                 session,
-                events.CLEARANCE_ISSUED,
-                {
-                    "clearance_id": clearance_id,
-                    "customer_id": caller.user_id,
-                    "market": checklist.market,
-                    "hs_code": checklist.hs_code,
-                    "reports": sorted({r.id for _, r in relied}),
-                },
-                subject=clearance_id,
-                notify=[caller.user_id],
+                ClearanceIssued(
+                    clearance_id=clearance_id,
+                    customer_id=caller.user_id,
+                    market=checklist.market,
+                    hs_code=checklist.hs_code,
+                    reports=sorted({r.id for _, r in relied}),
+                    notify=[caller.user_id],
+                ),
             )
             return await self._view(session, await self._row(session, clearance_id))
 
@@ -309,13 +308,11 @@ class Clearances:
             view = await self._view(session, row, public=True)
             return {"signature_valid": True, "claims": claims, **view}
 
-    async def on_checklist_answered(self, event: CloudEvent, session: AsyncSession) -> None:
+    async def on_checklist_answered(self, event: ChecklistAnswered, session: AsyncSession) -> None:
         """New answers can make a requirement apply that a clearance has no report for: the
         clearance no longer stands. The checklist is read as it is now, so late or repeated
         events decide on the current answers."""
-        checklist_id = event.data.get("checklist_id")
-        if not isinstance(checklist_id, str):
-            return
+        checklist_id = event.checklist_id
         standing = (
             await session.scalars(
                 select(clearances.c.id).where(

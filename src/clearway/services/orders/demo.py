@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent
+from clearway.contracts.identity import UserVerified
 from clearway.services.orders.accounts import AccountsClient
 from clearway.services.orders.providers import Directory
 from clearway.services.orders.rules import RulesClient
@@ -21,10 +21,10 @@ class DemoSeed:
         self.rules = rules
         self.accounts = accounts
 
-    async def on_provider_verified(self, event: CloudEvent, session: AsyncSession) -> None:
+    async def on_provider_verified(self, event: UserVerified, session: AsyncSession) -> None:
         """Runs after the directory listed the provider (same event, same transaction)."""
-        user_id = event.data.get("user_id")
-        if event.data.get("role") != "provider" or not isinstance(user_id, str):
+        user_id = event.user_id
+        if event.role != "provider":
             return
         account = await self.accounts.find(user_id)
         if account is None or account.email != DEMO_PROVIDER_EMAIL:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from clearway.contracts import orders as events
 from clearway.kit.errors import (
     Conflict,
     DomainError,
@@ -116,15 +117,15 @@ TRANSITIONS: dict[Action, Transition] = {
 }
 
 # The event each transition publishes.
-EVENT_OF: dict[Action, str] = {
-    Action.QUOTE: "order.quoted",
-    Action.ACCEPT: "order.accepted",
-    Action.DECLINE: "order.declined",
-    Action.START: "order.started",
-    Action.DELIVER: "order.report_delivered",
-    Action.COMPLETE: "order.completed",
-    Action.CANCEL: "order.cancelled",
-    Action.EXPIRE: "order.expired",
+EVENT_OF: dict[Action, type[events.OrderTransitioned]] = {
+    Action.QUOTE: events.OrderQuoted,
+    Action.ACCEPT: events.OrderAccepted,
+    Action.DECLINE: events.OrderDeclined,
+    Action.START: events.OrderStarted,
+    Action.DELIVER: events.OrderReportDelivered,
+    Action.COMPLETE: events.OrderCompleted,
+    Action.CANCEL: events.OrderCancelled,
+    Action.EXPIRE: events.OrderExpired,
 }
 
 

@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent
+from clearway.contracts.identity import UserDeleted
 from clearway.kit.crypto import FieldCipher, ShreddedError
 from clearway.kit.files import FileStore
 from clearway.services.orders.tables import attachments, orders
@@ -51,10 +51,8 @@ class Erasure:
         self.cipher = cipher
         self.files = files
 
-    async def on_user_deleted(self, event: CloudEvent, session: AsyncSession) -> None:
-        user_id = event.data.get("user_id")
-        if not isinstance(user_id, str):
-            return
+    async def on_user_deleted(self, event: UserDeleted, session: AsyncSession) -> None:
+        user_id = event.user_id
         order_ids = (
             await session.scalars(
                 select(orders.c.id).where(

@@ -18,11 +18,21 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearway.contracts.orders import (
+    AttachmentAdded,
+    MessagePosted,
+    OrderAnswerReminder,
+    OrderCreated,
+    ReportExpiring,
+    ReportIssued,
+    ReportWithdrawn,
+)
+from clearway.kit.bus import publish
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import FieldCipher
 from clearway.kit.db import Database
 from clearway.kit.files import FileNotFound, FileStore
-from clearway.services.orders import domain, events
+from clearway.services.orders import domain
 from clearway.services.orders.attachments import Scanner, check_upload
 from clearway.services.orders.clearances import revoke_for_order, revoke_relying_on
 from clearway.services.orders.domain import Action, Party, State
@@ -303,20 +313,18 @@ class Orders:
                 await self._insert_message(
                     session, order_id, customer_id, Party.CUSTOMER, body["note"], now
                 )
-            await events.emit(
+            await publish(
                 session,
-                events.ORDER_CREATED,
-                {
-                    "order_id": order_id,
-                    "customer_id": customer_id,
-                    "provider_id": provider_id,
-                    "market": checklist.market,
-                    "hs_code": checklist.hs_code,
-                    "requirements": codes,
-                    "state": State.SUBMITTED.value,
-                },
-                subject=order_id,
-                notify=[provider_id],
+                OrderCreated(
+                    order_id=order_id,
+                    customer_id=customer_id,
+                    provider_id=provider_id,
+                    market=checklist.market,
+                    hs_code=checklist.hs_code,
+                    requirements=codes,
+                    state=State.SUBMITTED.value,
+                    notify=[provider_id],
+                ),
             )
             row = (await session.execute(select(orders).where(orders.c.id == order_id))).one()
             return await self._view(session, row), False
@@ -401,20 +409,18 @@ class Orders:
         await self._record(
             session, row.id, action.value, State(row.state), target, party, actor_id, reason, now
         )
-        await events.emit(
+        await publish(
             session,
-            domain.EVENT_OF[action],
-            {
-                "order_id": row.id,
-                "customer_id": row.customer_id,
-                "provider_id": row.provider_id,
-                "from_state": row.state,
-                "state": target.value,
-                "party": party.value,
-                "version": row.version + 1,
-            },
-            subject=row.id,
-            notify=domain.other_party(party, row.customer_id, row.provider_id),
+            domain.EVENT_OF[action](
+                order_id=row.id,
+                customer_id=row.customer_id,
+                provider_id=row.provider_id,
+                from_state=row.state,
+                state=target.value,
+                party=party.value,
+                version=row.version + 1,
+                notify=domain.other_party(party, row.customer_id, row.provider_id),
+            ),
         )
 
     async def _check_all_reported(self, session: AsyncSession, row: Any) -> None:
@@ -476,18 +482,16 @@ class Orders:
                 await session.execute(
                     update(orders).where(orders.c.id == row.id).values(reminded_at=now)
                 )
-                await events.emit(
+                await publish(
                     session,
-                    events.ORDER_REMINDER,
-                    {
-                        "order_id": row.id,
-                        "customer_id": row.customer_id,
-                        "provider_id": row.provider_id,
-                        "state": row.state,
-                        "answer_by": row.answer_by,
-                    },
-                    subject=row.id,
-                    notify=[row.provider_id],
+                    OrderAnswerReminder(
+                        order_id=row.id,
+                        customer_id=row.customer_id,
+                        provider_id=row.provider_id,
+                        state=row.state,
+                        answer_by=row.answer_by,
+                        notify=[row.provider_id],
+                    ),
                 )
             return len(rows)
 
@@ -539,12 +543,14 @@ class Orders:
             self._require_side(party)
             check_open(row.state, "messages")
             message = await self._insert_message(session, row.id, caller.user_id, party, text, now)
-            await events.emit(
+            await publish(
                 session,
-                events.MESSAGE_POSTED,
-                {"order_id": row.id, "message_id": message["id"], "party": party.value},
-                subject=row.id,
-                notify=domain.other_party(party, row.customer_id, row.provider_id),
+                MessagePosted(
+                    order_id=row.id,
+                    message_id=message["id"],
+                    party=party.value,
+                    notify=domain.other_party(party, row.customer_id, row.provider_id),
+                ),
             )
             return message
 
@@ -621,12 +627,14 @@ class Orders:
                         created_at=now,
                     )
                 )
-                await events.emit(
+                await publish(
                     session,
-                    events.ATTACHMENT_ADDED,
-                    {"order_id": row.id, "attachment_id": attachment_id, "party": party.value},
-                    subject=row.id,
-                    notify=domain.other_party(party, row.customer_id, row.provider_id),
+                    AttachmentAdded(
+                        order_id=row.id,
+                        attachment_id=attachment_id,
+                        party=party.value,
+                        notify=domain.other_party(party, row.customer_id, row.provider_id),
+                    ),
                 )
         except BaseException:
             with contextlib.suppress(Exception):
@@ -752,19 +760,17 @@ class Orders:
                     created_at=now,
                 )
             )
-            await events.emit(
+            await publish(
                 session,
-                events.REPORT_ISSUED,
-                {
-                    "order_id": row.id,
-                    "report_id": report_id,
-                    "provider_id": row.provider_id,
-                    "customer_id": row.customer_id,
-                    "requirements": codes,
-                    "expires_on": body["expires_on"].isoformat(),
-                },
-                subject=report_id,
-                notify=[row.customer_id],
+                ReportIssued(
+                    order_id=row.id,
+                    report_id=report_id,
+                    provider_id=row.provider_id,
+                    customer_id=row.customer_id,
+                    requirements=codes,
+                    expires_on=body["expires_on"],
+                    notify=[row.customer_id],
+                ),
             )
             return await self._report(session, await self._report_row(session, report_id))
 
@@ -854,17 +860,15 @@ class Orders:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise domain.CONCURRENT_CHANGE
-            await events.emit(
+            await publish(
                 session,
-                events.REPORT_WITHDRAWN,
-                {
-                    "order_id": r.order_id,
-                    "report_id": r.id,
-                    "provider_id": r.provider_id,
-                    "customer_id": r.customer_id,
-                },
-                subject=r.id,
-                notify=[r.customer_id],
+                ReportWithdrawn(
+                    order_id=r.order_id,
+                    report_id=r.id,
+                    provider_id=r.provider_id,
+                    customer_id=r.customer_id,
+                    notify=[r.customer_id],
+                ),
             )
             await revoke_relying_on(session, [r.id], f"report {r.id} was withdrawn", now)
             return await self._report(session, await self._report_row(session, r.id))
@@ -888,18 +892,16 @@ class Orders:
                 await session.execute(
                     update(reports).where(reports.c.id == r.id).values(expiry_warned_at=now)
                 )
-                await events.emit(
+                await publish(
                     session,
-                    events.REPORT_EXPIRING,
-                    {
-                        "order_id": r.order_id,
-                        "report_id": r.id,
-                        "customer_id": r.customer_id,
-                        "provider_id": r.provider_id,
-                        "expires_on": r.expires_on.isoformat(),
-                    },
-                    subject=r.id,
-                    notify=[r.customer_id],
+                    ReportExpiring(
+                        order_id=r.order_id,
+                        report_id=r.id,
+                        customer_id=r.customer_id,
+                        provider_id=r.provider_id,
+                        expires_on=r.expires_on,
+                        notify=[r.customer_id],
+                    ),
                 )
             return len(due)
 

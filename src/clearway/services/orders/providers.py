@@ -10,11 +10,19 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent
+from clearway.contracts.identity import (
+    AccountChange,
+    UserDeleted,
+    UserReinstated,
+    UserSuspended,
+    UserVerified,
+)
+from clearway.contracts.orders import ProviderListed, ProviderSuspended, ProviderUpdated
+from clearway.kit.bus import publish
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import FieldCipher
 from clearway.kit.db import Database
-from clearway.services.orders import domain, events
+from clearway.services.orders import domain
 from clearway.services.orders.accounts import AccountsClient
 from clearway.services.orders.domain import ProviderStatus
 from clearway.services.orders.rules import RulesClient
@@ -118,26 +126,25 @@ class Directory:
 
     # --- what the directory hears from identity -------------------------------------------
 
-    async def on_account_event(self, event: CloudEvent, session: AsyncSession) -> None:
+    async def on_account_event(self, event: AccountChange, session: AsyncSession) -> None:
         """Listed once verified; follows the account's suspension, reinstatement, deletion."""
-        data = event.data
-        if data.get("role") != "provider" or not isinstance(data.get("user_id"), str):
+        if event.role != "provider":
             return
-        user_id: str = data["user_id"]
+        user_id = event.user_id
         row = await self._row(session, user_id)
         if row is None:
-            if event.type != "user.verified":
+            if not isinstance(event, UserVerified):
                 return
             await self._insert(session, user_id)
             row = await self._row(session, user_id)
         changes: dict[str, Any] = {}
-        if event.type == "user.verified":
+        if isinstance(event, UserVerified):
             changes["verified"] = 1
-        elif event.type == "user.suspended":
+        elif isinstance(event, UserSuspended):
             changes["suspended"] = 1
-        elif event.type == "user.reinstated":
+        elif isinstance(event, UserReinstated):
             changes["suspended"] = 0
-        elif event.type == "user.deleted":
+        elif isinstance(event, UserDeleted):
             changes = {"removed": 1, "contact_email_enc": None, "contact_phone_enc": None}
             await self.cipher.shred(session, _subject(user_id))
         await self._save(session, row, changes, by=None)
@@ -171,17 +178,12 @@ class Directory:
         )
         if status.value != row.status:
             kind = {
-                ProviderStatus.LISTED: events.PROVIDER_LISTED,
-                ProviderStatus.SUSPENDED: events.PROVIDER_SUSPENDED,
-            }.get(status, events.PROVIDER_UPDATED)
+                ProviderStatus.LISTED: ProviderListed,
+                ProviderStatus.SUSPENDED: ProviderSuspended,
+            }.get(status, ProviderUpdated)
         else:
-            kind = events.PROVIDER_UPDATED
-        await events.emit(
-            session,
-            kind,
-            {"provider_id": row.user_id, "status": status.value, "by": by},
-            subject=row.user_id,
-        )
+            kind = ProviderUpdated
+        await publish(session, kind(provider_id=row.user_id, status=status.value, by=by))
 
     # --- profiles --------------------------------------------------------------------------
 

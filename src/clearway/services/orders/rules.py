@@ -4,8 +4,11 @@ terms of the rule base a provider's profile may name."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
+from pydantic import ValidationError
+
+from clearway.contracts import rules
+from clearway.contracts.rules import VOCABULARY_ROUTE, checklist_path
 from clearway.kit.service import ServiceCallError, ServiceCalls
 from clearway.services.orders.domain import Checklist, NotFound, Requirement, Unavailable
 from clearway.services.orders.vocabulary import Vocabulary
@@ -30,31 +33,31 @@ class RulesClient:
             raise Unavailable("rules-unavailable", "The rule base is not available.") from exc
 
     async def checklist(self, checklist_id: str) -> Checklist:
-        document: dict[str, Any] = await self._get(
-            f"/internal/rules/checklists/{quote(checklist_id, safe='')}",
-            NotFound("checklist-not-found", "No such checklist."),
+        document = await self._get(
+            checklist_path(checklist_id), NotFound("checklist-not-found", "No such checklist.")
         )
         try:
-            return Checklist(
-                id=str(document["id"]),
-                owner_id=str(document["owner_id"]),
-                market=str(document["market"]),
-                # A checklist made from a category alone has no HS code; its category then
-                # names the product, so reports still match only that product.
-                hs_code=str(document["hs_code"] or f"category:{document['category']}"),
-                requirements=tuple(
-                    Requirement(
-                        code=str(r["code"]),
-                        title=str(r.get("title") or r["code"]),
-                        evidence_type=str(r.get("evidence_type") or ""),
-                        mandatory=bool(r.get("mandatory")),
-                        applies=bool(r.get("applies")),
-                    )
-                    for r in document["requirements"]
-                ),
-            )
-        except (KeyError, TypeError) as exc:
+            saved = rules.Checklist.model_validate(document)
+        except ValidationError as exc:
             raise UNEXPECTED from exc
+        return Checklist(
+            id=saved.id,
+            owner_id=saved.owner_id,
+            market=saved.market,
+            # A checklist made from a category alone has no HS code; its category then
+            # names the product, so reports still match only that product.
+            hs_code=saved.hs_code or f"category:{saved.category}",
+            requirements=tuple(
+                Requirement(
+                    code=r.code,
+                    title=r.title or r.code,
+                    evidence_type=r.evidence_type or "",
+                    mandatory=r.mandatory,
+                    applies=r.applies,
+                )
+                for r in saved.requirements
+            ),
+        )
 
     async def owned_checklist(self, checklist_id: str, customer_id: str) -> Checklist:
         """A checklist the customer saved; someone else's is as unknown as a missing one."""
@@ -64,13 +67,13 @@ class RulesClient:
         return checklist
 
     async def vocabulary(self) -> Vocabulary:
-        document: dict[str, Any] = await self._get("/internal/rules/vocabulary")
         try:
-            return Vocabulary(
-                requirement_codes=frozenset(map(str, document["requirement_codes"])),
-                evidence_types=frozenset(map(str, document["evidence_types"])),
-                unions=frozenset(map(str, document["unions"])),
-                markets_with_rules=frozenset(map(str, document["markets_with_rules"])),
-            )
-        except (KeyError, TypeError) as exc:
+            terms = rules.Vocabulary.model_validate(await self._get(VOCABULARY_ROUTE))
+        except ValidationError as exc:
             raise UNEXPECTED from exc
+        return Vocabulary(
+            requirement_codes=frozenset(terms.requirement_codes),
+            evidence_types=frozenset(terms.evidence_types),
+            unions=frozenset(terms.unions),
+            markets_with_rules=frozenset(terms.markets_with_rules),
+        )

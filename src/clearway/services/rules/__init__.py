@@ -8,13 +8,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent
-from clearway.kit.service import Job, Service, ServiceContext, Subscription, service_api
+from clearway.contracts.rules import RulePublished, RuleRetired, RuleVersionEvent
+from clearway.kit.bus import subscribe
+from clearway.kit.service import Job, Service, ServiceContext, service_api
 from clearway.services.rules.api import build_router
 from clearway.services.rules.checklists import Checklists
 from clearway.services.rules.domain.files import read_rule_files
 from clearway.services.rules.domain.model import SYSTEM
-from clearway.services.rules.store import RULE_PUBLISHED, RULE_RETIRED, RuleStore, rule_files
+from clearway.services.rules.store import RuleStore, rule_files
 
 log = logging.getLogger("clearway.rules")
 
@@ -40,7 +41,7 @@ def create(context: ServiceContext) -> Service:
         if await store.is_empty():
             await load_shipped(store)
 
-    async def on_rules_changed(event: CloudEvent, session: AsyncSession) -> None:
+    async def on_rules_changed(event: RuleVersionEvent, session: AsyncSession) -> None:
         # Published here or in another process (the CLI, another worker): rebuild the snapshot,
         # and have every other rules process rebuild theirs (each event reaches only one).
         store.invalidate()
@@ -55,7 +56,7 @@ def create(context: ServiceContext) -> Service:
         name="rules",
         api=api,
         migrations=MIGRATIONS,
-        subscriptions=[Subscription((RULE_PUBLISHED, RULE_RETIRED), on_rules_changed)],
+        subscriptions=[subscribe((RulePublished, RuleRetired), on_rules_changed)],
         # Competing consumers of one queue each see only some events: a cheap check catches up.
         jobs=[Job("rules-refresh-snapshot", REFRESH_SECONDS, refresh, every_process=True)],
         on_start=[start],

@@ -11,6 +11,13 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from clearway.contracts.rules import (
+    CHECKLIST_ROUTE,
+    REQUIREMENTS_ROUTE,
+    VOCABULARY_ROUTE,
+    Vocabulary,
+)
+from clearway.contracts.rules import Checklist as SavedChecklist
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.services.rules import domain
@@ -442,7 +449,7 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
 
     # --- internal (other services; not in the gateway's route table) -----------------------
 
-    @router.get("/internal/rules/requirements", tags=["internal"])
+    @router.get(REQUIREMENTS_ROUTE, tags=["internal"])
     async def internal_requirements(
         market: Market, hs_code: HsCode = None, category: CategoryId = None
     ) -> Response:
@@ -470,21 +477,18 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
             }
         )
 
-    @router.get("/internal/rules/vocabulary", tags=["internal"])
-    async def internal_vocabulary() -> Response:
-        """What other services may name: published requirement codes, evidence types, unions
-        (any ISO 3166 country is a market too), and the markets that have rules."""
+    @router.get(VOCABULARY_ROUTE, tags=["internal"])
+    async def internal_vocabulary() -> Vocabulary:
+        """What other services may name (see `contracts.rules.Vocabulary`)."""
         versions = [v for vs in store.base.versions.values() for v in vs]
-        return json(
-            {
-                "requirement_codes": sorted(store.base.versions),
-                "evidence_types": list(EVIDENCE_TYPES),
-                "unions": sorted(store.markets.unions),
-                "markets_with_rules": sorted({v.content.market for v in versions}),
-            }
+        return Vocabulary(
+            requirement_codes=sorted(store.base.versions),
+            evidence_types=list(EVIDENCE_TYPES),
+            unions=sorted(store.markets.unions),
+            markets_with_rules=sorted({v.content.market for v in versions}),
         )
 
-    @router.get("/internal/rules/checklists/{checklist_id}", tags=["internal"])
+    @router.get(CHECKLIST_ROUTE, tags=["internal"], response_model=SavedChecklist)
     async def internal_checklist(checklist_id: str) -> Response:
         checklist = await checklists.get(checklist_id)
         keys = ("code", "title", "evidence_type", "mandatory", "applies", "reason")

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 
+from clearway.contracts.rules import ChecklistAnswered
 from clearway.kit.bus import publish
-from clearway.kit.db import Database
-from clearway.services.rules import events
+from clearway.kit.db import Database, page
 from clearway.services.rules import tables as t
 from clearway.services.rules.domain import Invalid, NotFound
 from clearway.services.rules.domain.hs import dotted
@@ -239,17 +239,9 @@ class Checklists:
     ) -> tuple[list[dict[str, Any]], int]:
         mine = t.checklists.c.owner_id == owner_id
         async with self.db.read() as session:
-            total = await session.scalar(select(func.count()).select_from(t.checklists).where(mine))
-            rows = (
-                await session.execute(
-                    select(t.checklists)
-                    .where(mine)
-                    .order_by(t.checklists.c.created_at.desc())
-                    .limit(limit)
-                    .offset(offset)
-                )
-            ).all()
-        return [_checklist(r, self.store.questions) for r in rows], int(total or 0)
+            order = [t.checklists.c.created_at.desc()]
+            rows, total = await page(session, t.checklists, [mine], order, limit, offset)
+        return [_checklist(r, self.store.questions) for r in rows], total
 
     async def answer(
         self, checklist_id: str, owner_id: str, answers: Mapping[str, bool]
@@ -275,7 +267,7 @@ class Checklists:
                     updated_at=datetime.now(UTC),
                 )
             )
-            await publish(session, events.checklist_answered(checklist_id))
+            await publish(session, ChecklistAnswered(checklist_id=checklist_id))
         return await self.get(checklist_id, owner_id)
 
     async def delete(self, checklist_id: str, owner_id: str) -> None:

@@ -20,7 +20,8 @@ import yaml  # type: ignore[import-untyped]
 from sqlalchemy import Row, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.bus import CloudEvent, publish
+from clearway.contracts.rules import RulePublished, RuleRetired, RuleVersionEvent
+from clearway.kit.bus import publish
 from clearway.kit.db import Database
 from clearway.services.rules import tables as t
 from clearway.services.rules.answers import Answers
@@ -55,9 +56,6 @@ from clearway.services.rules.domain.model import (
 
 log = logging.getLogger("clearway.rules")
 
-SOURCE = "/clearway/rules"
-RULE_PUBLISHED = "rule.published"
-RULE_RETIRED = "rule.retired"
 DATA = Path(__file__).parent / "data"
 
 
@@ -388,7 +386,7 @@ class RuleStore:
             ),
             source,
         )
-        await _event(session, RULE_PUBLISHED, published)
+        await _event(session, RulePublished, published)
         return published
 
     async def retire(self, actor: str, code: str, at: datetime | None) -> list[RuleVersion]:
@@ -413,7 +411,7 @@ class RuleStore:
         now = datetime.now(UTC)
         for ending in retirement(versions, at or now, now):
             await self._end(session, actor, versions, ending, now, source, "retire")
-        await _event(session, RULE_RETIRED, versions[-1], at=(at or now).isoformat())
+        await _event(session, RuleRetired, versions[-1], at=at or now)
 
     async def _end(
         self,
@@ -666,16 +664,20 @@ async def _record(
     )
 
 
-async def _event(session: AsyncSession, type: str, version: RuleVersion, **extra: Any) -> None:
-    data = {
-        "code": version.code,
-        "version": version.version,
-        "market": version.content.market,
-        "effective_from": _iso(version.effective_from),
-        "effective_to": _iso(version.effective_to),
-        **extra,
-    }
-    await publish(session, CloudEvent.new(SOURCE, type, data, subject=version.code))
+async def _event(
+    session: AsyncSession, kind: type[RuleVersionEvent], version: RuleVersion, **extra: Any
+) -> None:
+    await publish(
+        session,
+        kind(
+            code=version.code,
+            version=version.version,
+            market=version.content.market,
+            effective_from=version.effective_from,
+            effective_to=version.effective_to,
+            **extra,
+        ),
+    )
 
 
 def rule_files(directory: Path) -> Iterable[Path]:

@@ -314,15 +314,6 @@ class Catalogs:
     questions: Mapping[str, Question]
 
 
-def categories_of(hs_code: str, categories: Mapping[str, Category]) -> list[Category]:
-    """Categories whose HS codes contain `hs_code` or lie within it."""
-    return [
-        c
-        for c in categories.values()
-        if any(hs_code.startswith(h) or h.startswith(hs_code) for h in c.hs_codes)
-    ]
-
-
 @dataclass(frozen=True)
 class Found:
     """The answer to a lookup: how the product was understood and the rules that apply."""
