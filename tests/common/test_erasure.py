@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from clearway.kit.bus import CloudEvent
+from clearway.contracts.orders import OrderCancelled
 from tests.conftest import Api, bearer, query_sql
 from tests.support import eventually, mails
 
@@ -82,9 +82,16 @@ async def test_mail_that_arrives_after_the_erasure_is_not_kept(api: Api) -> None
 
     await eventually(erased, within=10)
     # An order event naming the user, handled only now: no notification, no mail for them.
-    late = CloudEvent.new(
-        "/clearway/orders", "order.cancelled", {"order_id": "0" * 32, "notify": [user_id]}
-    )
+    late = OrderCancelled(
+        order_id="0" * 32,
+        customer_id=user_id,
+        provider_id="1" * 32,
+        from_state="submitted",
+        state="cancelled",
+        party="customer",
+        version=2,
+        notify=[user_id],
+    ).to_cloudevent()
     await api.platform.bus.publish_many([late])
 
     async def handled() -> bool:
