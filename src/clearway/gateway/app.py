@@ -126,10 +126,12 @@ class Gateway:
         except Problem as problem:
             await outcome.problem(problem, scope["path"])
         except BodyTooLarge:
-            await outcome.problem(Problem(413, detail="The request body is too large."), "")
+            too_large = Problem(413, detail="The request body is too large.")
+            await outcome.problem(too_large, scope["path"])
         except Exception:
             log.exception("gateway error on %s", scope.get("path"))
-            await outcome.problem(Problem(502, detail="The service failed to answer."), "")
+            failed = Problem(502, detail="The service failed to answer.")
+            await outcome.problem(failed, scope["path"])
         finally:
             request_id_var.reset(bound)
             self.recorder.record(
