@@ -65,6 +65,19 @@ class Settings(BaseSettings):
     service_port_base: int = 8100
 
     body_limit_bytes: int = 1_048_576
+    # The edge (docs/security.md): what one connection may cost the server, whatever the client.
+    # A request head (request line and headers) larger than this, or with more header lines, is
+    # refused with 431; a head not complete within the header timeout, or a body not complete
+    # within the body timeout, with 408. Beyond max_connections a new connection is refused
+    # with 503 (per process).
+    edge_max_header_bytes: int = Field(default=32_768, ge=1024)
+    edge_max_headers: int = Field(default=100, ge=8)
+    edge_header_timeout_seconds: float = Field(default=20.0, gt=0)
+    edge_body_timeout_seconds: float = Field(default=60.0, gt=0)
+    edge_max_connections: int = Field(default=1000, ge=1)
+    # Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or networks,
+    # `*` for any). Empty: no proxy is trusted, the client is the peer of the connection.
+    forwarded_allow_ips: str = ""
     upstream_timeout_seconds: float = 10.0
     cors_origins: list[str] = []
 

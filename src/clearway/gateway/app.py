@@ -19,6 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from clearway.gateway.auth import InvalidToken, TokenVerifier
 from clearway.gateway.docs import DOCS_CSP, SWAGGER_UI
+from clearway.gateway.edge import BodyTimeout, EdgeLimits, body_deadline, slow_body_problem
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
@@ -74,6 +75,7 @@ class Gateway:
         local: LocalEndpoints,
         body_limit: int,
         upstream_timeout: float,
+        edge: EdgeLimits,
     ) -> None:
         self.routes = routes
         self.verifier = verifier
@@ -84,6 +86,7 @@ class Gateway:
         self.local = local
         self.body_limit = body_limit
         self.upstream_timeout = upstream_timeout
+        self.edge = edge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
@@ -96,6 +99,11 @@ class Gateway:
         try:
             path: str = scope["path"]
             method: str = scope["method"]
+            target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            refused = self.edge.head_problem(target, scope["headers"])
+            if refused is not None:
+                raise refused
+            receive = body_deadline(receive, self.edge.body_timeout, outcome.mute)
             if path in ("/healthz", "/readyz", "/api/openapi.json", "/api/docs"):
                 template = path
                 await self._local(path, outcome)
@@ -123,12 +131,19 @@ class Gateway:
                 )
             receive = await self._limited_body(scope, receive)
             await self._forward(route.service, scope, receive, outcome, caller, request_id)
+            if outcome.muted:  # the service gave up on the body in its own way
+                raise BodyTimeout
         except Problem as problem:
             await outcome.problem(problem, scope["path"])
+        except BodyTimeout:
+            await outcome.problem(slow_body_problem(), scope["path"])
         except BodyTooLarge:
             too_large = Problem(413, detail="The request body is too large.")
             await outcome.problem(too_large, scope["path"])
         except Exception:
+            if outcome.muted:
+                await outcome.problem(slow_body_problem(), scope["path"])
+                return
             log.exception("gateway error on %s", scope.get("path"))
             failed = Problem(502, detail="The service failed to answer.")
             await outcome.problem(failed, scope["path"])
@@ -252,8 +267,15 @@ class _Outcome:
         self._request_id = request_id.encode("latin-1")
         self.status = 0
         self.started = False
+        # Set when the body timed out: whatever the service answers then is replaced by a 408.
+        self.muted = False
+
+    def mute(self) -> None:
+        self.muted = True
 
     async def send(self, message: Message) -> None:
+        if self.muted:
+            return
         if message["type"] == "http.response.start":
             self.started = True
             self.status = message["status"]
@@ -271,6 +293,7 @@ class _Outcome:
     async def problem(self, problem: Problem, instance: str) -> None:
         if self.started:
             return  # too late to change the answer; the connection is closed by the server
+        self.muted = False
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in problem.headers.items()]
         await self._body(
             problem.status,

@@ -27,6 +27,7 @@ from clearway.gateway.app import Gateway, LocalEndpoints, Upstreams
 from clearway.gateway.auth import RevocationList, TokenVerifier
 from clearway.gateway.cors import ProblemCORSMiddleware
 from clearway.gateway.docs import merge
+from clearway.gateway.edge import EdgeLimits
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
@@ -232,6 +233,7 @@ class GatewayHost:
             local=LocalEndpoints(ready=ready, openapi=self.openapi),
             body_limit=settings.body_limit_bytes,
             upstream_timeout=settings.upstream_timeout_seconds,
+            edge=EdgeLimits.from_settings(settings),
         )
         self.app: ASGIApp = self.gateway
         if settings.cors_origins:

@@ -1,0 +1,88 @@
+"""What one request may cost: the limits on its head and on how long its body may take.
+
+The server Clearway runs on enforces them while it reads a connection
+(`clearway.runtime.server`); the gateway enforces them again on what reaches it, so they hold
+under whatever server runs the ASGI app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.types import Message, Receive
+
+from clearway.kit.problems import Problem
+from clearway.settings import Settings
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    max_header_bytes: int
+    max_headers: int
+    header_timeout: float
+    body_timeout: float
+    max_connections: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EdgeLimits:
+        return cls(
+            max_header_bytes=settings.edge_max_header_bytes,
+            max_headers=settings.edge_max_headers,
+            header_timeout=settings.edge_header_timeout_seconds,
+            body_timeout=settings.edge_body_timeout_seconds,
+            max_connections=settings.edge_max_connections,
+        )
+
+    def head_problem(self, target_bytes: int, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+        """A 431 for a head with too many header lines or too many bytes, else None."""
+        if len(headers) > self.max_headers:
+            return header_problem(f"More than {self.max_headers} header lines.")
+        size = target_bytes + sum(len(name) + len(value) + 4 for name, value in headers)
+        if size > self.max_header_bytes:
+            return header_problem(f"The request head is larger than {self.max_header_bytes} bytes.")
+        return None
+
+
+def header_problem(detail: str) -> Problem:
+    return Problem(431, detail=detail, headers={"connection": "close"})
+
+
+def slow_head_problem() -> Problem:
+    return Problem(408, detail="The request head took too long to arrive.")
+
+
+def slow_body_problem() -> Problem:
+    return Problem(
+        408, detail="The request body took too long to arrive.", headers={"connection": "close"}
+    )
+
+
+class BodyTimeout(Exception):
+    """The client did not finish sending the body within the body timeout."""
+
+
+def body_deadline(receive: Receive, seconds: float, on_timeout: Callable[[], None]) -> Receive:
+    """`receive`, with one deadline for the whole body (not per read: a byte a second is slow).
+
+    Past it, `on_timeout` runs and the read raises `BodyTimeout`, wherever it was awaited.
+    """
+    deadline = asyncio.get_running_loop().time() + seconds
+    done = False
+
+    async def bounded() -> Message:
+        nonlocal done
+        if done:
+            return await receive()  # after the body: only a disconnect is left to wait for
+        try:
+            async with asyncio.timeout_at(deadline):
+                message = await receive()
+        except TimeoutError as exc:
+            on_timeout()
+            raise BodyTimeout from exc
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            done = True
+        return message
+
+    return bounded
