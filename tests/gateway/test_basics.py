@@ -135,8 +135,21 @@ async def test_docs_page_is_html(api: Api) -> None:
     response = await api.client.get("/api/docs")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert "/api/openapi.json" in response.text
-    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    # Nothing from elsewhere, no inline script: every script is a file the gateway serves.
+    assert "http" not in response.text
+    scripts = re.findall(r"<script([^>]*)>", response.text)
+    assert scripts and all('src="/api/docs/' in attributes for attributes in scripts)
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert script_src.split() == ["script-src", "'self'"]
+    for asset in re.findall(r'(?:src|href)="(/api/docs/[^"]+)"', response.text):
+        served = await api.client.get(asset)
+        assert served.status_code == 200, asset
+        assert served.headers["content-type"].startswith(("text/javascript", "text/css"))
+        assert served.content
+    init = await api.client.get("/api/docs/init.js")
+    assert "/api/openapi.json" in init.text
 
 
 async def test_cors_follows_the_settings(tmp_path: Path, seeded_data_dir: Path) -> None:

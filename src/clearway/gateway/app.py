@@ -18,7 +18,7 @@ import orjson
 from starlette.types import Message, Receive, Scope, Send
 
 from clearway.gateway.auth import InvalidToken, TokenVerifier
-from clearway.gateway.docs import DOCS_CSP, SWAGGER_UI
+from clearway.gateway.docs import DOCS_CSP, DOCS_PAGE, DOCS_PATHS, docs_asset
 from clearway.gateway.edge import BodyTimeout, EdgeLimits, body_deadline, slow_body_problem
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
@@ -104,7 +104,7 @@ class Gateway:
             if refused is not None:
                 raise refused
             receive = body_deadline(receive, self.edge.body_timeout, outcome.mute)
-            if path in ("/healthz", "/readyz", "/api/openapi.json", "/api/docs"):
+            if path in ("/healthz", "/readyz", "/api/openapi.json") or path in DOCS_PATHS:
                 template = path
                 await self._local(path, outcome)
                 return
@@ -252,8 +252,10 @@ class Gateway:
             await outcome.json(200 if report["ready"] else 503, report)
         elif path == "/api/openapi.json":
             await outcome.json(200, self.local.openapi())
+        elif path == "/api/docs":
+            await outcome.html(DOCS_PAGE, DOCS_CSP)
         else:
-            await outcome.html(SWAGGER_UI, DOCS_CSP)
+            await outcome.asset(*docs_asset(path))
 
 
 _BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="clearway"'}
@@ -308,6 +310,11 @@ class _Outcome:
     async def html(self, body: str, csp: str) -> None:
         headers = [(b"content-security-policy", csp.encode())]
         await self._body(200, body.encode(), b"text/html; charset=utf-8", headers)
+
+    async def asset(self, body: bytes, media_type: str) -> None:
+        """A static file of the gateway's own (the docs page's); the same for everyone."""
+        cache = (b"cache-control", b"public, max-age=86400")
+        await self._body(200, body, media_type.encode(), [cache])
 
     async def _body(
         self, status: int, body: bytes, content_type: bytes, headers: list[tuple[bytes, bytes]]

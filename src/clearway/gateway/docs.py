@@ -5,22 +5,40 @@ Only routes in the route table appear: whatever a service serves internally stay
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from clearway.gateway.routes import ADMIN, PUBLIC, SIGNED_IN, Route
 
-SWAGGER_UI = """<!doctype html>
+# The interactive docs: Swagger UI from the swagger-ui-py package (pinned by its version),
+# served by the gateway itself; no code from elsewhere, and no inline script to allow.
+DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Clearway API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+<link rel="stylesheet" href="/api/docs/swagger-ui.css">
 </head><body><div id="ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#ui"});</script>
+<script src="/api/docs/swagger-ui-bundle.js"></script>
+<script src="/api/docs/init.js"></script>
 </body></html>"""
+DOCS_INIT = b'SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#ui"});\n'
 DOCS_CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src https://cdn.jsdelivr.net; img-src data: https:; connect-src 'self'; "
-    "frame-ancestors 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
+_ASSETS = {
+    "/api/docs/swagger-ui-bundle.js": ("swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+    "/api/docs/swagger-ui.css": ("swagger-ui.css", "text/css; charset=utf-8"),
+}
+DOCS_PATHS = frozenset({"/api/docs", "/api/docs/init.js", *_ASSETS})
+
+
+@cache
+def docs_asset(path: str) -> tuple[bytes, str]:
+    """The body and media type of one of the docs page's files."""
+    if path == "/api/docs/init.js":
+        return DOCS_INIT, "text/javascript; charset=utf-8"
+    name, media_type = _ASSETS[path]
+    return (files("swagger_ui") / "static" / name).read_bytes(), media_type
 
 
 def _who(route: Route) -> str:
