@@ -1,0 +1,178 @@
+"""The OpenAPI tells the truth: schemathesis against a real `clearway up`, as every role.
+
+Every operation of `/api/openapi.json`, with data that fits the schema and data that does
+not, as anonymous, customer, provider and administrator; every answer must be no server
+error, a documented status, a documented content type, and a body of the documented shape.
+Bounded and reproducible: a fixed number of examples per operation, derandomized (the same
+examples on every run), no shrinking.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD
+from tests.e2e.support import COMMAND, clearway_env, free_ports, wait_until_ready
+
+pytestmark = pytest.mark.slow
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+EXAMPLES_PER_OPERATION = 6  # per generation mode
+ROLES = ("anonymous", "customer", "provider", "admin")
+
+
+@dataclass
+class Live:
+    base: str
+    tokens: dict[str, str]
+    schema: schemathesis.BaseSchema
+
+
+@dataclass
+class Figures:
+    operations: int = 0
+    cases: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+
+def _sign_up(client: httpx.Client) -> dict[str, str]:
+    """A customer, a verified provider and the administrator, signed in."""
+
+    def login(email: str, password: str = PASSWORD) -> str:
+        response = client.post("/api/identity/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    for email, role in (
+        ("fuzz-customer@example.com", "customer"),
+        ("fuzz-lab@example.com", "provider"),
+    ):
+        body = {"email": email, "password": PASSWORD, "role": role, "name": f"Fuzz {role}"}
+        assert client.post("/api/identity/register", json=body).status_code == 201
+    admin = login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    users = client.get(
+        "/api/identity/users",
+        params={"email": "fuzz-lab@example.com"},
+        headers={"authorization": f"Bearer {admin}"},
+    )
+    lab_id = users.json()["items"][0]["id"]
+    verified = client.post(
+        f"/api/identity/users/{lab_id}/verify", headers={"authorization": f"Bearer {admin}"}
+    )
+    assert verified.status_code == 200, verified.text
+    return {
+        "customer": login("fuzz-customer@example.com"),
+        "provider": login("fuzz-lab@example.com"),
+        "admin": admin,
+    }
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    (port,) = free_ports(1)
+    env = {
+        **clearway_env(tmp_path_factory.mktemp("fuzz") / "data", port),
+        # The fuzzer is one client sending thousands of requests: not what limits are for.
+        "CLEARWAY_RATELIMIT_USER_PER_SECOND": "100000",
+        "CLEARWAY_RATELIMIT_USER_BURST": "100000",
+        "CLEARWAY_RATELIMIT_ADDRESS_PER_SECOND": "100000",
+        "CLEARWAY_RATELIMIT_ADDRESS_BURST": "100000",
+        "CLEARWAY_RATELIMIT_AUTH_PER_SECOND": "100000",
+        "CLEARWAY_RATELIMIT_AUTH_BURST": "100000",
+        # Access tokens must outlive the run.
+        "CLEARWAY_ACCESS_TOKEN_TTL_SECONDS": "900",
+    }
+    process = subprocess.Popen([*COMMAND, "up"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(f"{base}/readyz", process, 90.0)
+        with httpx.Client(base_url=base, timeout=60) as client:
+            tokens = _sign_up(client)
+        schema = schemathesis.openapi.from_url(f"{base}/api/openapi.json")
+        yield Live(base, tokens, schema)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _describe(error: BaseException) -> list[str]:
+    if isinstance(error, FailureGroup):
+        return [line for failure in error.exceptions for line in _describe(failure)]
+    if isinstance(error, Failure):
+        return [f"{type(error).__name__}: {error.title}"]
+    return [f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"]
+
+
+def fuzz(live: Live, role: str) -> Figures:
+    figures = Figures()
+    headers = {"authorization": f"Bearer {live.tokens[role]}"} if role in live.tokens else {}
+    for result in live.schema.get_all_operations():
+        operation = result.ok()
+        figures.operations += 1
+        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=EXAMPLES_PER_OPERATION,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case: schemathesis.Case) -> None:
+                response = case.call(base_url=live.base, headers=headers, timeout=60)
+                figures.cases += 1
+                figures.statuses[response.status_code] += 1
+                try:
+                    case.validate_response(response, checks=CHECKS, headers=headers)
+                except (Failure, FailureGroup) as error:
+                    where = f"{operation.method.upper()} {operation.path} [{mode.value}]"
+                    for line in _describe(error):
+                        failure = f"{where} -> {response.status_code}: {line}"
+                        if failure not in figures.failures:
+                            figures.failures.append(failure)
+
+            try:
+                run()
+            except Unsatisfiable:
+                assert mode is schemathesis.GenerationMode.NEGATIVE  # nothing to get wrong
+    return figures
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_answers_as_documented(live: Live, role: str) -> None:
+    figures = fuzz(live, role)
+    print(
+        f"\nschemathesis as {role}: {figures.operations} operations, {figures.cases} cases, "
+        f"{len(figures.failures)} failures; statuses {dict(sorted(figures.statuses.items()))}"
+    )
+    assert figures.operations >= 80
+    assert not figures.failures, "\n".join(figures.failures)
