@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from clearway.kit.owner_only import owner_only_directory
 
 SERVICES = ("identity", "rules", "orders", "monitor", "common")
 
@@ -26,9 +29,12 @@ class Settings(BaseSettings):
     # N > 1) a background process runs the jobs and ingests telemetry. One per core.
     workers: int = Field(default=1, ge=1, description="Serving processes for `clearway up`.")
 
-    # Root secret that encrypts the master private key at rest. When unset, one is generated on
-    # first start and kept in `<data_dir>/root.secret` (readable by the owner only).
+    # Root secret that encrypts the master private key at rest. When unset, it is read from
+    # root_secret_file, generated there on first start (owner-only): outside the data
+    # directory, so a copy of the data does not carry the key that opens it.
     root_secret: SecretStr | None = None
+    # Default: $XDG_CONFIG_HOME/clearway/root.secret, else ~/.config/clearway/root.secret.
+    root_secret_file: Path | None = None
 
     # First administrator. When the password is unset, one is generated and printed once.
     admin_email: str = "admin@clearway.example"
@@ -137,8 +143,14 @@ class Settings(BaseSettings):
 
     @cached_property
     def resolved_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return self.data_dir.resolve()
+        return owner_only_directory(self.data_dir).resolve()
+
+    @cached_property
+    def resolved_root_secret_file(self) -> Path:
+        if self.root_secret_file is not None:
+            return self.root_secret_file.expanduser().resolve()
+        config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+        return Path(config) / "clearway" / "root.secret"
 
     def service_url(self, service: str) -> str:
         if service in self.service_urls:

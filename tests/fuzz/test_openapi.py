@@ -46,8 +46,20 @@ ROLES = ("anonymous", "customer", "provider", "admin")
 @dataclass
 class Live:
     base: str
-    tokens: dict[str, str]
+    credentials: dict[str, tuple[str, str]]
     schema: schemathesis.BaseSchema
+
+    def sign_in(self, role: str) -> dict[str, str]:
+        """Headers for `role`, with a fresh session (the fuzzer may sign the last one out)."""
+        if role not in self.credentials:
+            return {}
+        email, password = self.credentials[role]
+        with httpx.Client(base_url=self.base, timeout=60) as client:
+            response = client.post(
+                "/api/identity/login", json={"email": email, "password": password}
+            )
+        assert response.status_code == 200, response.text
+        return {"authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @dataclass
@@ -58,35 +70,23 @@ class Figures:
     failures: list[str] = field(default_factory=list)
 
 
-def _sign_up(client: httpx.Client) -> dict[str, str]:
-    """A customer, a verified provider and the administrator, signed in."""
-
-    def login(email: str, password: str = PASSWORD) -> str:
-        response = client.post("/api/identity/login", json={"email": email, "password": password})
-        assert response.status_code == 200, response.text
-        return str(response.json()["access_token"])
-
-    for email, role in (
-        ("fuzz-customer@example.com", "customer"),
-        ("fuzz-lab@example.com", "provider"),
-    ):
+def _sign_up(client: httpx.Client) -> dict[str, tuple[str, str]]:
+    """A customer, a verified provider and the administrator."""
+    customer, lab = "fuzz-customer@example.com", "fuzz-lab@example.com"
+    for email, role in ((customer, "customer"), (lab, "provider")):
         body = {"email": email, "password": PASSWORD, "role": role, "name": f"Fuzz {role}"}
         assert client.post("/api/identity/register", json=body).status_code == 201
-    admin = login(ADMIN_EMAIL, ADMIN_PASSWORD)
-    users = client.get(
-        "/api/identity/users",
-        params={"email": "fuzz-lab@example.com"},
-        headers={"authorization": f"Bearer {admin}"},
-    )
+    login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    token = client.post("/api/identity/login", json=login).json()["access_token"]
+    admin = {"authorization": f"Bearer {token}"}
+    users = client.get("/api/identity/users", params={"email": lab}, headers=admin)
     lab_id = users.json()["items"][0]["id"]
-    verified = client.post(
-        f"/api/identity/users/{lab_id}/verify", headers={"authorization": f"Bearer {admin}"}
-    )
+    verified = client.post(f"/api/identity/users/{lab_id}/verify", headers=admin)
     assert verified.status_code == 200, verified.text
     return {
-        "customer": login("fuzz-customer@example.com"),
-        "provider": login("fuzz-lab@example.com"),
-        "admin": admin,
+        "customer": (customer, PASSWORD),
+        "provider": (lab, PASSWORD),
+        "admin": (ADMIN_EMAIL, ADMIN_PASSWORD),
     }
 
 
@@ -102,17 +102,15 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         "CLEARWAY_RATELIMIT_ADDRESS_BURST": "100000",
         "CLEARWAY_RATELIMIT_AUTH_PER_SECOND": "100000",
         "CLEARWAY_RATELIMIT_AUTH_BURST": "100000",
-        # Access tokens must outlive the run.
-        "CLEARWAY_ACCESS_TOKEN_TTL_SECONDS": "900",
     }
     process = subprocess.Popen([*COMMAND, "up"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(f"{base}/readyz", process, 90.0)
         with httpx.Client(base_url=base, timeout=60) as client:
-            tokens = _sign_up(client)
+            credentials = _sign_up(client)
         schema = schemathesis.openapi.from_url(f"{base}/api/openapi.json")
-        yield Live(base, tokens, schema)
+        yield Live(base, credentials, schema)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -130,40 +128,50 @@ def _describe(error: BaseException) -> list[str]:
     return [f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"]
 
 
+def fuzz_operation(
+    live: Live,
+    operation: schemathesis.APIOperation,
+    mode: schemathesis.GenerationMode,
+    headers: dict[str, str],
+    figures: Figures,
+) -> None:
+    where = f"{operation.method.upper()} {operation.path} [{mode.value}]"
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: schemathesis.Case) -> None:
+        response = case.call(base_url=live.base, headers=headers, timeout=60)
+        figures.cases += 1
+        figures.statuses[response.status_code] += 1
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except (Failure, FailureGroup) as error:
+            for line in _describe(error):
+                failure = f"{where} -> {response.status_code}: {line}"
+                if failure not in figures.failures:
+                    figures.failures.append(failure)
+
+    try:
+        run()
+    except Unsatisfiable:
+        assert mode is schemathesis.GenerationMode.NEGATIVE  # nothing to get wrong
+
+
 def fuzz(live: Live, role: str) -> Figures:
     figures = Figures()
-    headers = {"authorization": f"Bearer {live.tokens[role]}"} if role in live.tokens else {}
     for result in live.schema.get_all_operations():
         operation = result.ok()
         figures.operations += 1
+        headers = live.sign_in(role)
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=EXAMPLES_PER_OPERATION,
-                derandomize=True,
-                database=None,
-                deadline=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-            def run(case: schemathesis.Case) -> None:
-                response = case.call(base_url=live.base, headers=headers, timeout=60)
-                figures.cases += 1
-                figures.statuses[response.status_code] += 1
-                try:
-                    case.validate_response(response, checks=CHECKS, headers=headers)
-                except (Failure, FailureGroup) as error:
-                    where = f"{operation.method.upper()} {operation.path} [{mode.value}]"
-                    for line in _describe(error):
-                        failure = f"{where} -> {response.status_code}: {line}"
-                        if failure not in figures.failures:
-                            figures.failures.append(failure)
-
-            try:
-                run()
-            except Unsatisfiable:
-                assert mode is schemathesis.GenerationMode.NEGATIVE  # nothing to get wrong
+            fuzz_operation(live, operation, mode, headers, figures)
     return figures
 
 

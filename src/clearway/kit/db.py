@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from clearway.kit.owner_only import owner_only_file
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -101,8 +103,8 @@ class Database:
         self.schema = str(schema) if schema else None
         if self.is_sqlite:
             path = make_url(url).database
-            if path:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if path and path != ":memory:":
+                owner_only_file(Path(path))
             self.writer = _sqlite_engine(url, writer=True)
             self.reader = _sqlite_engine(url, writer=False)
         else:

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from clearway.kit.owner_only import owner_only_directory
+
 # Names become file names: an allowlist rules out traversal ("..", "/", absolute paths),
 # control characters and hidden files (temp files start with "."), and the length leaves room
 # for the blob suffix within the usual 255-byte file name limit.
@@ -157,7 +159,7 @@ class LocalFileStore:
     def _put(self, directory: Path, stored: StoredFile, content: bytes) -> None:
         sealed = self._sealing.seal(content, _context(stored.namespace, stored.key))
         if not directory.is_dir():
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            owner_only_directory(directory)
             _fsync_directory(directory.parent)
         blob = f"{stored.key}.{uuid.uuid4().hex}.blob"
         _write_atomic(directory / blob, sealed)

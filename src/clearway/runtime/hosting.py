@@ -14,9 +14,11 @@ import gc
 import logging
 import os
 import secrets
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import text
@@ -39,6 +41,7 @@ from clearway.kit.db import Database
 from clearway.kit.files import LocalFileStore
 from clearway.kit.internal_auth import InternalCredentials
 from clearway.kit.migrations import migrate
+from clearway.kit.owner_only import owner_only_directory
 from clearway.kit.service import Job, Service, ServiceCalls, ServiceContext, Subscription
 from clearway.runtime.jobs import JobRunner
 from clearway.runtime.metrics import MetricsEndpoint, MetricsServer
@@ -62,16 +65,39 @@ PRUNE_INTERVAL_SECONDS = 24 * 3600.0
 
 
 def root_secret(settings: Settings) -> bytes:
-    """The secret that opens the key store: from settings, else generated once on disk."""
+    """The secret that opens the key store: from settings, else from its file (made once)."""
     if settings.root_secret is not None:
         return settings.root_secret.get_secret_value().encode()
-    path = settings.resolved_data_dir / "root.secret"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(32))
+    path = settings.resolved_root_secret_file
+    legacy = settings.resolved_data_dir / "root.secret"
+    if settings.root_secret_file is None and legacy.exists():
+        log.warning(
+            "the root secret is inside the data directory (%s), so a copy of the data carries "
+            "its key: move it to %s (or set CLEARWAY_ROOT_SECRET_FILE)",
+            legacy,
+            path,
+        )
+        path = legacy
+    elif not path.exists() and _create_secret_file(path):
         log.warning("generated a root secret in %s; keep it safe and backed up", path)
     return path.read_text().strip().encode()
+
+
+def _create_secret_file(path: Path) -> bool:
+    """Write a new secret to `path` unless it exists; whole or not at all, whoever races."""
+    owner_only_directory(path.parent)
+    fd, temp = tempfile.mkstemp(prefix=".root.secret.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(temp, path)  # fails if another process made one first: theirs stands
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(temp)
 
 
 def open_keystore(settings: Settings) -> LocalKeyStore:

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from clearway.kit.crypto.errors import DecryptionError, KeyStoreError
+from clearway.kit.owner_only import owner_only_file
 
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 VERSION_BYTES = 4
@@ -175,9 +176,7 @@ class LocalKeyStore:
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         if write and not self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.touch(mode=0o600)
-            self.path.chmod(0o600)  # touch's mode is filtered by the umask
+            owner_only_file(self.path)
         elif not self.path.exists():
             raise KeyStoreError(f"no key store at {self.path}")
         try:
