@@ -21,7 +21,7 @@ from clearway.gateway.auth import InvalidToken, TokenVerifier
 from clearway.gateway.docs import DOCS_CSP, DOCS_PAGE, DOCS_PATHS, docs_asset
 from clearway.gateway.edge import BodyTimeout, EdgeLimits, body_deadline, slow_body_problem
 from clearway.gateway.ratelimit import RateLimiter
-from clearway.gateway.records import RequestRecorder
+from clearway.gateway.records import WRITES, RequestRecorder
 from clearway.gateway.routes import RouteTable
 from clearway.kit.caller import ANONYMOUS, Caller
 from clearway.kit.ids import new_id
@@ -129,6 +129,8 @@ class Gateway:
                 raise Problem(
                     429, detail="Too many requests; slow down.", headers={"retry-after": str(wait)}
                 )
+            if caller.role == "admin" and method in WRITES:
+                await self._audit_ahead(template, method, caller, request_id, address)
             receive = await self._limited_body(scope, receive)
             await self._forward(route.service, scope, receive, outcome, caller, request_id)
             if outcome.muted:  # the service gave up on the body in its own way
@@ -173,6 +175,28 @@ class Gateway:
                 except InvalidToken as exc:
                     raise Problem(401, detail=str(exc), headers=_BEARER_CHALLENGE) from exc
         return ANONYMOUS
+
+    async def _audit_ahead(
+        self, route: str, method: str, caller: Caller, request_id: str, address: str
+    ) -> None:
+        """An administrator's change is audited before it is made, or not made at all."""
+        try:
+            await self.recorder.admin_action(
+                {
+                    "by": caller.user_id,
+                    "route": route,
+                    "method": method,
+                    "request_id": request_id,
+                    "client": address,
+                }
+            )
+        except Exception as exc:
+            log.exception("could not audit an administrator's %s %s", method, route)
+            raise Problem(
+                503,
+                detail="The change could not be audited, so it was not made; try again shortly.",
+                headers={"retry-after": "5"},
+            ) from exc
 
     async def _limited_body(self, scope: Scope, receive: Receive) -> Receive:
         """Refuse bodies over the limit before any service reads a byte of them."""

@@ -1,6 +1,10 @@
-"""Every request through the gateway becomes a `gateway.request` event for the monitor.
+"""What the gateway tells the monitor about requests.
 
-Recording costs the request path one append; the kit's `Telemetry` publishes in batches.
+Every request becomes a `gateway.request` record: statistics, best-effort (the kit's
+`Telemetry` publishes in batches; a crash loses at most its last quarter second). An
+administrator's change is different: an `admin.request` event is published durably *before*
+the request reaches the service, so no change an administrator makes can go unaudited, even if
+the process dies the moment after.
 """
 
 from __future__ import annotations
@@ -11,11 +15,17 @@ from clearway.kit.bus import CloudEvent, Publisher
 from clearway.kit.bus.telemetry import Telemetry
 
 SOURCE = "/clearway/gateway"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class RequestRecorder(Telemetry):
     def __init__(self, bus: Publisher) -> None:
         super().__init__(bus, "gateway-requests")
+        self.bus = bus
 
     def record(self, data: dict[str, Any]) -> None:
         self.add(CloudEvent.new(SOURCE, "gateway.request", data))
+
+    async def admin_action(self, data: dict[str, Any]) -> None:
+        """Durably queued when this returns (raises when it cannot be)."""
+        await self.bus.publish_many([CloudEvent.new(SOURCE, "admin.request", data)])
