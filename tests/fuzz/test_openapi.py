@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from clearway.gateway.routes import ROUTES
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD
 from tests.e2e.support import COMMAND, clearway_env, free_ports, wait_until_ready
 
@@ -164,23 +165,47 @@ def fuzz_operation(
         assert mode is schemathesis.GenerationMode.NEGATIVE  # nothing to get wrong
 
 
-def fuzz(live: Live, role: str) -> Figures:
-    figures = Figures()
-    for result in live.schema.get_all_operations():
-        operation = result.ok()
-        figures.operations += 1
-        headers = live.sign_in(role)
-        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-            fuzz_operation(live, operation, mode, headers, figures)
-    return figures
+# Defects in other areas that the fuzzer finds today, each named; nothing else is excused.
+KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {}
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_operation_answers_as_documented(live: Live, role: str) -> None:
-    figures = fuzz(live, role)
-    print(
-        f"\nschemathesis as {role}: {figures.operations} operations, {figures.cases} cases, "
-        f"{len(figures.failures)} failures; statuses {dict(sorted(figures.statuses.items()))}"
-    )
-    assert figures.operations >= 80
-    assert not figures.failures, "\n".join(figures.failures)
+def _cases() -> list[object]:
+    cases = []
+    for role in ROLES:
+        for route in ROUTES:
+            defect = KNOWN_DEFECTS.get((role, route.method, route.path))
+            marks = [pytest.mark.xfail(reason=defect, strict=False)] if defect else []
+            name = f"{role}-{route.method}-{route.path}"
+            cases.append(pytest.param(role, route.method, route.path, marks=marks, id=name))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def tally() -> Iterator[dict[str, Figures]]:
+    """Per role, over the whole module: printed at the end (`pytest -s` shows it)."""
+    figures = {role: Figures() for role in ROLES}
+    yield figures
+    for role, f in figures.items():
+        print(
+            f"\nschemathesis as {role}: {f.operations} operations, {f.cases} cases, "
+            f"{len(f.failures)} failures; statuses {dict(sorted(f.statuses.items()))}"
+        )
+
+
+def test_the_document_has_every_route(live: Live) -> None:
+    operations = {(op.ok().method.upper(), op.ok().path) for op in live.schema.get_all_operations()}
+    assert operations == {(route.method, route.path) for route in ROUTES}
+
+
+@pytest.mark.parametrize(("role", "method", "path"), _cases())
+def test_the_operation_answers_as_documented(
+    live: Live, tally: dict[str, Figures], role: str, method: str, path: str
+) -> None:
+    figures = tally[role]
+    before = len(figures.failures)
+    operation = live.schema[path][method]
+    figures.operations += 1
+    headers = live.sign_in(role)
+    for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+        fuzz_operation(live, operation, mode, headers, figures)
+    assert figures.failures[before:] == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from clearway.gateway.routes import ROUTES
+from clearway.gateway.routes import PUBLIC, ROUTES
 from tests.conftest import Api, bearer
 from tests.support import assert_problem, platform_api
 
@@ -116,10 +116,9 @@ async def test_openapi_lists_every_external_route_and_nothing_internal(api: Api)
     assert response.status_code == 200
     document = response.json()
     paths = document["paths"]
-    # Every API route; pages for people (the public clearance check) are not API operations.
-    api_routes = [r for r in ROUTES if r.path.startswith(("/api/", "/.well-known/"))]
+    # Every route, the public verification page (HTML) too.
     missing = [
-        f"{r.method} {r.path}" for r in api_routes if r.method.lower() not in paths.get(r.path, {})
+        f"{r.method} {r.path}" for r in ROUTES if r.method.lower() not in paths.get(r.path, {})
     ]
     assert not missing, missing
     listed = {(m.upper(), p) for p, ops in paths.items() for m in ops}
@@ -129,6 +128,46 @@ async def test_openapi_lists_every_external_route_and_nothing_internal(api: Api)
             assert "429" in operation["responses"]
     assert not [p for p in paths if "/internal/" in p]
     assert "/internal/" not in response.text
+
+
+async def test_openapi_documents_every_error_as_the_one_problem_shape(api: Api) -> None:
+    document = (await api.client.get("/api/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert "Problem" in schemas
+    assert "HTTPValidationError" not in schemas  # FastAPI's 422 shape is never served
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for route in ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        responses = operation["responses"]
+        where = f"{route.method} {route.path}"
+        errors = {int(s) for s in responses if int(s) >= 400}
+        for status in errors:
+            if route.path.startswith("/verify/") and status == 404:
+                continue  # the page for people answers 404 in HTML
+            assert responses[str(status)]["content"] == problem, (where, status)
+        assert {401, 429} <= errors, where
+        assert (403 in errors) == (route.allow != PUBLIC), where
+        if "{" in route.path:
+            assert 404 in errors, where
+        if "requestBody" in operation:
+            assert {400, 413, 422} <= errors, where
+    create = document["paths"]["/api/orders/orders"]["post"]
+    (key,) = [p for p in create["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key["required"] is True and key["in"] == "header"
+    page = document["paths"]["/verify/{clearance_id}"]["get"]["responses"]
+    assert set(page["200"]["content"]) == {"text/html"}
+    assert set(page["404"]["content"]) == {"text/html"}
+
+
+async def test_an_order_without_an_idempotency_key_is_refused(api: Api) -> None:
+    token = await api.customer("no-key@example.com")
+    response = await api.client.post(
+        "/api/orders/orders",
+        json={"provider_id": "p", "checklist_id": "c", "requirement_codes": ["X"]},
+        headers=bearer(token),
+    )
+    body = assert_problem(response, 422)
+    assert [e["field"] for e in body["errors"]] == ["header.Idempotency-Key"]
 
 
 async def test_docs_page_is_html(api: Api) -> None:
