@@ -47,20 +47,22 @@ ROLES = ("anonymous", "customer", "provider", "admin")
 @dataclass
 class Live:
     base: str
-    credentials: dict[str, tuple[str, str]]
+    # Per role, sessions signed in before the fuzzing: its random sign-ins count as failures
+    # from this address and soon throttle it, so no role signs in again during the run.
+    sessions: dict[str, list[str]]
     schema: schemathesis.BaseSchema
 
     def sign_in(self, role: str) -> dict[str, str]:
-        """Headers for `role`, with a fresh session (the fuzzer may sign the last one out)."""
-        if role not in self.credentials:
-            return {}
-        email, password = self.credentials[role]
-        with httpx.Client(base_url=self.base, timeout=60) as client:
-            response = client.post(
-                "/api/identity/login", json={"email": email, "password": password}
-            )
-        assert response.status_code == 200, response.text
-        return {"authorization": f"Bearer {response.json()['access_token']}"}
+        """Headers for `role`: its session, or a spare when the fuzzer signed it out."""
+        spare = self.sessions.get(role)
+        while spare:
+            headers = {"authorization": f"Bearer {spare[0]}"}
+            with httpx.Client(base_url=self.base, timeout=60) as client:
+                if client.get("/api/identity/me", headers=headers).status_code == 200:
+                    return headers
+            spare.pop(0)
+        assert role not in self.sessions, f"no session of {role} is left"
+        return {}
 
 
 @dataclass
@@ -71,24 +73,33 @@ class Figures:
     failures: list[str] = field(default_factory=list)
 
 
-def _sign_up(client: httpx.Client) -> dict[str, tuple[str, str]]:
-    """A customer, a verified provider and the administrator."""
+SPARE_SESSIONS = 8
+
+
+def _sign_up(client: httpx.Client) -> dict[str, list[str]]:
+    """A customer, a verified provider and the administrator, each signed in a few times."""
     customer, lab = "fuzz-customer@example.com", "fuzz-lab@example.com"
     for email, role in ((customer, "customer"), (lab, "provider")):
         body = {"email": email, "password": PASSWORD, "role": role, "name": f"Fuzz {role}"}
         assert client.post("/api/identity/register", json=body).status_code == 201
-    login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-    token = client.post("/api/identity/login", json=login).json()["access_token"]
-    admin = {"authorization": f"Bearer {token}"}
-    users = client.get("/api/identity/users", params={"email": lab}, headers=admin)
+
+    def sessions(email: str, password: str = PASSWORD) -> list[str]:
+        tokens = []
+        for _ in range(SPARE_SESSIONS):
+            response = client.post(
+                "/api/identity/login", json={"email": email, "password": password}
+            )
+            assert response.status_code == 200, response.text
+            tokens.append(str(response.json()["access_token"]))
+        return tokens
+
+    admin = sessions(ADMIN_EMAIL, ADMIN_PASSWORD)
+    headers = {"authorization": f"Bearer {admin[0]}"}
+    users = client.get("/api/identity/users", params={"email": lab}, headers=headers)
     lab_id = users.json()["items"][0]["id"]
-    verified = client.post(f"/api/identity/users/{lab_id}/verify", headers=admin)
+    verified = client.post(f"/api/identity/users/{lab_id}/verify", headers=headers)
     assert verified.status_code == 200, verified.text
-    return {
-        "customer": (customer, PASSWORD),
-        "provider": (lab, PASSWORD),
-        "admin": (ADMIN_EMAIL, ADMIN_PASSWORD),
-    }
+    return {"customer": sessions(customer), "provider": sessions(lab), "admin": admin}
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +120,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     try:
         wait_until_ready(f"{base}/readyz", process, 90.0)
         with httpx.Client(base_url=base, timeout=60) as client:
-            credentials = _sign_up(client)
+            sessions = _sign_up(client)
         schema = schemathesis.openapi.from_url(f"{base}/api/openapi.json")
-        yield Live(base, credentials, schema)
+        yield Live(base, sessions, schema)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

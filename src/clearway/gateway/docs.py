@@ -95,7 +95,35 @@ WHY = {
 }
 # What the gateway cannot tell from a route's policy or parameters: statuses the service
 # behind it answers from its own rules.
-ANSWERS: dict[tuple[str, str], frozenset[int]] = {}
+ANSWERS: dict[tuple[str, str], frozenset[int]] = {
+    # identity: credentials, account states
+    ("POST", "/api/identity/login"): frozenset({403}),  # pending or suspended account
+    ("POST", "/api/identity/refresh"): frozenset({403}),
+    ("POST", "/api/identity/users/{user_id}/verify"): frozenset({409}),
+    ("POST", "/api/identity/users/{user_id}/suspend"): frozenset({409}),
+    ("POST", "/api/identity/users/{user_id}/reinstate"): frozenset({409}),
+    ("DELETE", "/api/identity/users/{user_id}"): frozenset({409}),
+    # orders: what a request names must exist, and an order moves through states
+    ("POST", "/api/orders/orders"): frozenset({404, 409}),
+    ("POST", "/api/orders/clearances"): frozenset({404, 409}),
+    ("POST", "/api/orders/providers"): frozenset({404, 409}),
+    ("GET", "/api/orders/providers/me"): frozenset({404}),
+    ("PUT", "/api/orders/providers/me"): frozenset({404, 409}),
+    ("PATCH", "/api/orders/providers/{provider_id}"): frozenset({409}),
+    ("POST", "/api/orders/providers/{provider_id}/suspend"): frozenset({409}),
+    ("POST", "/api/orders/providers/{provider_id}/reinstate"): frozenset({409}),
+    ("POST", "/api/orders/orders/{order_id}/transitions"): frozenset({409}),
+    ("POST", "/api/orders/orders/{order_id}/messages"): frozenset({409}),
+    ("POST", "/api/orders/orders/{order_id}/attachments"): frozenset({409, 415}),
+    ("POST", "/api/orders/orders/{order_id}/reports"): frozenset({409}),
+    ("POST", "/api/orders/reports/{report_id}/withdraw"): frozenset({409}),
+    # rules: a rule's life cycle, rule files
+    ("POST", "/api/rules/admin/rules"): frozenset({409}),
+    ("PATCH", "/api/rules/admin/rules/{code}"): frozenset({409}),
+    ("POST", "/api/rules/admin/rules/{code}/publish"): frozenset({409}),
+    ("POST", "/api/rules/admin/rules/{code}/retire"): frozenset({409}),
+    ("POST", "/api/rules/admin/import"): frozenset({415}),
+}
 
 
 def _statuses(route: Route, operation: dict[str, Any]) -> set[int]:
