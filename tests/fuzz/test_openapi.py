@@ -177,7 +177,16 @@ def fuzz_operation(
 
 
 # Defects in other areas that the fuzzer finds today, each named; nothing else is excused.
-KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {}
+NULL_LISTS = (
+    "orders defect (issue 11 item 1, being fixed in the orders service): a provider profile "
+    "sent with `markets`/`evidence_types`/`requirement_codes` null is saved and answered with "
+    "500, and from then on the directory answers 500 to every read of it"
+)
+KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {
+    ("provider", "PUT", "/api/orders/providers/me"): NULL_LISTS,
+    ("admin", "POST", "/api/orders/providers"): NULL_LISTS,
+    ("admin", "GET", "/api/orders/providers"): NULL_LISTS,  # the profile saved just before
+}
 
 
 def _cases() -> list[object]:
