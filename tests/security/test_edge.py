@@ -237,3 +237,13 @@ def test_forwarded_headers_are_believed_only_from_configured_proxies() -> None:
     trusted = server_config(app, proxies)  # type: ignore[arg-type]
     assert trusted.proxy_headers is True
     assert trusted.forwarded_allow_ips == ["10.0.0.1", "10.1.0.0/16"]
+
+
+def test_a_service_behind_the_gateway_has_room_for_the_headers_the_gateway_adds() -> None:
+    settings = test_settings(Path("/nonexistent"))
+    edge = server_config(object(), settings).http  # type: ignore[arg-type]
+    service = server_config(object(), settings, behind_gateway=True).http  # type: ignore[arg-type]
+    assert isinstance(edge, type) and isinstance(service, type)
+    assert edge.limits.max_headers == settings.edge_max_headers  # type: ignore[attr-defined]
+    assert service.limits.max_headers > edge.limits.max_headers  # type: ignore[attr-defined]
+    assert service.limits.max_header_bytes > edge.limits.max_header_bytes  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.types import Message, Receive
 
@@ -33,6 +33,13 @@ class EdgeLimits:
             header_timeout=settings.edge_header_timeout_seconds,
             body_timeout=settings.edge_body_timeout_seconds,
             max_connections=settings.edge_max_connections,
+        )
+
+    def behind_gateway(self) -> EdgeLimits:
+        """A service's limits in processes mode: room for the headers the gateway adds to a
+        request it let through (credentials, caller, request id)."""
+        return replace(
+            self, max_header_bytes=self.max_header_bytes + 8192, max_headers=self.max_headers + 8
         )
 
     def head_problem(self, target_bytes: int, headers: list[tuple[bytes, bytes]]) -> Problem | None:

@@ -153,7 +153,10 @@ def serve(settings: Settings, name: str, port: int | None = None) -> None:
         port = port or httpx.URL(settings.service_url(name)).port or 80
         app = service
         keep_alive = KEEP_ALIVE_SECONDS
-    uvicorn.Server(server_config(app, settings, port=port, keep_alive=keep_alive)).run()
+    config = server_config(
+        app, settings, port=port, keep_alive=keep_alive, behind_gateway=name != "gateway"
+    )
+    uvicorn.Server(config).run()
 
 
 class Supervisor:

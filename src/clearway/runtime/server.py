@@ -154,8 +154,16 @@ def bounded_protocol(limits: EdgeLimits) -> type[BoundedHttpTools]:
 
 
 def server_config(
-    app: ASGIApp, settings: Settings, *, port: int | None = None, keep_alive: int = 5
+    app: ASGIApp,
+    settings: Settings,
+    *,
+    port: int | None = None,
+    keep_alive: int = 5,
+    behind_gateway: bool = False,
 ) -> uvicorn.Config:
+    limits = EdgeLimits.from_settings(settings)
+    if behind_gateway:
+        limits = limits.behind_gateway()
     trusted = [p.strip() for p in settings.forwarded_allow_ips.split(",") if p.strip()]
     return uvicorn.Config(
         app,
@@ -165,7 +173,7 @@ def server_config(
         log_level=settings.log_level,
         access_log=False,
         loop="uvloop",
-        http=bounded_protocol(EdgeLimits.from_settings(settings)),
+        http=bounded_protocol(limits),
         # The client address is the connection's peer unless a trusted proxy says otherwise:
         # an X-Forwarded-For from anywhere else must not choose the address rate limits count.
         proxy_headers=bool(trusted),
