@@ -19,7 +19,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 from clearway.gateway.auth import InvalidToken, TokenVerifier
 from clearway.gateway.docs import DOCS_CSP, DOCS_PAGE, DOCS_PATHS, docs_asset
-from clearway.gateway.edge import BodyTimeout, EdgeLimits, body_deadline, slow_body_problem
+from clearway.gateway.edge import (
+    BodyTimeout,
+    EdgeLimits,
+    RequestBody,
+    has_body,
+    slow_body_problem,
+)
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import WRITES, RequestRecorder
 from clearway.gateway.routes import RouteTable
@@ -103,7 +109,10 @@ class Gateway:
             refused = self.edge.head_problem(target, scope["headers"])
             if refused is not None:
                 raise refused
-            receive = body_deadline(receive, self.edge.body_timeout, outcome.mute)
+            body = RequestBody(
+                receive, self.edge.body_timeout, outcome.mute, empty=not has_body(scope["headers"])
+            )
+            receive = body.receive
             if path in ("/healthz", "/readyz", "/api/openapi.json") or path in DOCS_PATHS:
                 template = path
                 await self._local(path, outcome)
@@ -132,7 +141,7 @@ class Gateway:
             if caller.role == "admin" and method in WRITES:
                 await self._audit_ahead(template, method, caller, request_id, address)
             receive = await self._limited_body(scope, receive)
-            await self._forward(route.service, scope, receive, outcome, caller, request_id)
+            await self._forward(route.service, scope, receive, outcome, caller, request_id, body)
             if outcome.muted:  # the service gave up on the body in its own way
                 raise BodyTimeout
         except Problem as problem:
@@ -249,6 +258,7 @@ class Gateway:
         outcome: _Outcome,
         caller: Caller,
         request_id: str,
+        body: RequestBody,
     ) -> None:
         headers = [
             (name, value)
@@ -260,8 +270,14 @@ class Gateway:
         headers.append((b"x-request-id", request_id.encode("latin-1")))
         inner = dict(scope)
         inner["headers"] = headers
+        # The service's time starts once the client has sent the whole body (until then the
+        # body's own deadline applies), so a slow upload is a 408, not the service's 504.
+        loop = asyncio.get_running_loop()
+        start = loop.time() if body.done else body.deadline
+        clock = asyncio.timeout_at(start + self.upstream_timeout)
+        body.on_done = lambda: clock.reschedule(loop.time() + self.upstream_timeout)
         try:
-            async with asyncio.timeout(self.upstream_timeout):
+            async with clock:
                 await self.upstreams.forward(service, inner, receive, outcome.send)
         except TimeoutError:
             if outcome.started:

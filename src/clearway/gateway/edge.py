@@ -70,26 +70,41 @@ class BodyTimeout(Exception):
     """The client did not finish sending the body within the body timeout."""
 
 
-def body_deadline(receive: Receive, seconds: float, on_timeout: Callable[[], None]) -> Receive:
-    """`receive`, with one deadline for the whole body (not per read: a byte a second is slow).
+class RequestBody:
+    """The request's body as the app reads it, with one deadline for all of it (not per read:
+    a byte a second is slow). Past it, `on_timeout` runs and the read raises `BodyTimeout`,
+    wherever it was awaited. `on_done` runs once the last part has arrived."""
 
-    Past it, `on_timeout` runs and the read raises `BodyTimeout`, wherever it was awaited.
-    """
-    deadline = asyncio.get_running_loop().time() + seconds
-    done = False
+    def __init__(
+        self, receive: Receive, seconds: float, on_timeout: Callable[[], None], *, empty: bool
+    ) -> None:
+        self._receive = receive
+        self._on_timeout = on_timeout
+        self.deadline = asyncio.get_running_loop().time() + seconds
+        self.done = empty
+        self.on_done: Callable[[], None] | None = None
 
-    async def bounded() -> Message:
-        nonlocal done
-        if done:
-            return await receive()  # after the body: only a disconnect is left to wait for
+    async def receive(self) -> Message:
+        if self.done:
+            return await self._receive()  # after the body: only a disconnect is left to wait for
         try:
-            async with asyncio.timeout_at(deadline):
-                message = await receive()
+            async with asyncio.timeout_at(self.deadline):
+                message = await self._receive()
         except TimeoutError as exc:
-            on_timeout()
+            self._on_timeout()
             raise BodyTimeout from exc
         if message["type"] != "http.request" or not message.get("more_body", False):
-            done = True
+            self.done = True
+            if self.on_done is not None:
+                self.on_done()
         return message
 
-    return bounded
+
+def has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether a request comes with a body (HTTP/1.1 framing: a length or chunked)."""
+    for name, value in headers:
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length":
+            return value.strip() != b"0"
+    return False
