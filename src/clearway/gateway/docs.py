@@ -12,8 +12,9 @@ from typing import Any
 from clearway.gateway.routes import ADMIN, PUBLIC, SIGNED_IN, Route
 from clearway.kit.problems import PROBLEM_JSON
 
-# The interactive docs: Swagger UI from the swagger-ui-py package (pinned by its version),
-# served by the gateway itself; no code from elsewhere, and no inline script to allow.
+# The interactive docs: Swagger UI as the swagger-ui-py package ships it (one version per
+# release of that package), served by the gateway itself: no code from elsewhere, no inline
+# script to allow.
 DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Clearway API</title>
 <link rel="stylesheet" href="/api/docs/swagger-ui.css">
