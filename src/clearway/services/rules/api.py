@@ -445,7 +445,7 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
             200: {
                 "description": "A rule file: YAML, or CSV with `format=csv`.",
                 "content": {
-                    "application/yaml": {"schema": {"type": "string"}},
+                    "application/yaml": {"schema": {"type": "object"}},  # a rule file
                     "text/csv": {"schema": {"type": "string"}},
                 },
             }
