@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     # prefix); files_backend "s3" (one bucket, SSE-KMS). aws_endpoint_url points the clients at
     # a stand-in (moto) for tests and local runs. The template names the resources, so a
     # deployed function never creates any (bus_topic_arn, files_bucket).
+    # On Lambda: the part this function runs ("gateway" or a service), and the function of each
+    # part it invokes (a JSON map of part to function name or ARN; default `clearway-<part>`).
+    lambda_part: str = ""
+    lambda_functions: dict[str, str] = {}
     aws_region: str = "eu-central-1"
     aws_endpoint_url: str | None = None
     bus_topic_arn: str = ""

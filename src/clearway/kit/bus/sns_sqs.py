@@ -39,6 +39,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import orjson
 
+from clearway.kit.aws import aws_client
 from clearway.kit.bus.bus import (
     DeadLetter,
     QueueSubscription,
@@ -66,15 +67,6 @@ MAX_VISIBILITY_SECONDS = 43_200
 REDRIVE_MARGIN = 2
 NOT_SETTLED = "received again after the last attempt (did the consumer crash?)"
 ATTEMPTS, ERROR, FAILED_AT = "clearway_attempts", "clearway_error", "clearway_failed_at"
-
-
-def aws_client(service: str, settings: Settings) -> Any:
-    """A boto3 client for `service` in the configured region (and stand-in, if any)."""
-    import boto3  # only where AWS is used: the embedded platform does not import it
-
-    return boto3.client(
-        service, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
-    )
 
 
 def filter_policy(topics: Sequence[str]) -> dict[str, Any] | None:

@@ -1,0 +1,94 @@
+"""The Lambda entry points; the template names them (`clearway.runtime.aws.handlers.<name>`).
+
+- `gateway`: API Gateway HTTP API (v2) events → the gateway (`lambda_part` "gateway");
+- `service`: the same events, invoked by the gateway → one service (`lambda_part` names it);
+- `worker`: one service's SQS batches (partial batch failures) and scheduled jobs;
+- `keys`: the key service: KMS Decrypt of a wrapped data key, for the functions that may not;
+- `migrate`: the deploy step: migrations and first start of every service, never on a cold
+  start.
+
+Each execution environment is built on its first invocation and kept for the next ones (one
+per thread, so a local harness may run several functions in one process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+from typing import Any
+
+from clearway.kit.aws import aws_client
+from clearway.kit.crypto.kms import kms_decrypt
+from clearway.runtime.aws.environment import Environment
+from clearway.runtime.hosting import Foundation
+from clearway.runtime.platform import host_services
+from clearway.settings import Settings
+
+_local = threading.local()
+
+
+def environment(settings: Settings | None = None) -> Environment:
+    """This execution environment, built once from the settings (`CLEARWAY_*` variables)."""
+    built: Environment | None = getattr(_local, "environment", None)
+    if built is None:
+        settings = settings or Settings()
+        built = Environment(settings, settings.lambda_part)
+        _local.environment = built
+    return built
+
+
+def gateway(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return environment().http(event, context)
+
+
+def service(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return environment().http(event, context)
+
+
+def worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS batches (`Records` from `aws:sqs`) or a scheduled job (`{"job": name}`)."""
+    if "Records" in event:
+        return environment().sqs(event)
+    return environment().job(event)
+
+
+def keys(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Decrypt one wrapped data key with a Clearway master key; nothing else.
+
+    Only this function's role may call KMS Decrypt (the key policy); IAM lets only Clearway's
+    functions invoke it. It returns the plaintext with its binding, which the caller checks
+    against the context only it knows.
+    """
+    settings = Settings()
+    key = event.get("key")
+    if not isinstance(key, str) or not key.startswith(settings.kms_alias_prefix.rstrip("/") + "/"):
+        raise ValueError("not a Clearway master key")
+    ciphertext = base64.b64decode(event["ciphertext"], validate=True)
+    plaintext = kms_decrypt(aws_client("kms", settings))(key, ciphertext)
+    return {"plaintext": base64.b64encode(plaintext).decode()}
+
+
+def migrate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Migrate every service's database and do the first start (administrator, shipped rule
+    base), publishing what that wrote. Run once per deploy: `aws lambda invoke` it."""
+    return asyncio.run(_migrate(Settings()))
+
+
+async def _migrate(settings: Settings) -> dict[str, Any]:
+    base = Foundation(settings)
+    upstreams, hosted = host_services(base)
+    try:
+        for host in hosted.values():
+            await host.migrate()
+        for host in hosted.values():
+            for hook in host.service.on_start:
+                await hook()
+        published = 0
+        for host in hosted.values():
+            published += await host.relay.flush()
+        return {"migrated": sorted(hosted), "published": published}
+    finally:
+        await upstreams.close()
+        for host in hosted.values():
+            await host.context.db.dispose()
