@@ -16,9 +16,9 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.bus import Bus, CloudEvent, EmbeddedBus, NatsBus
-from clearway.kit.bus.sns_sqs import SnsSqsBus
 from clearway.kit.bus.inbox import inbox
 from clearway.kit.bus.outbox import outbox
+from clearway.kit.bus.sns_sqs import SnsSqsBus
 from clearway.kit.db import Database
 from clearway.kit.ids import new_id
 

@@ -208,15 +208,21 @@ class SnsSqsBus(Subscribing):
         """Create what is missing (topic, queues, subscriptions), then consume."""
         if self._tasks:
             raise RuntimeError("the bus is already started")
-        self._check_open()
-        topic = await self._topic()
-        for subscription in self._subscriptions.values():
-            await self._call(self._declare, topic, subscription)
+        await self.declare()
         self._stopping = False
         self._tasks = [
             asyncio.create_task(self._consume(s), name=f"bus-consumer-{s.queue}")
             for s in self._subscriptions.values()
         ]
+
+    async def declare(self) -> None:
+        """Create the topic and the subscribed queues if missing, and set each subscription's
+        filter to what the code subscribes to, without consuming (the deploy step does this:
+        on Lambda, SQS triggers consume)."""
+        self._check_open()
+        topic = await self._topic()
+        for subscription in self._subscriptions.values():
+            await self._call(self._declare, topic, subscription)
 
     def _declare(self, topic: str, subscription: QueueSubscription) -> None:
         sns = self._sns_client()

@@ -19,8 +19,10 @@ import threading
 from typing import Any
 
 from clearway.kit.aws import aws_client
+from clearway.kit.bus.sns_sqs import SnsSqsBus
 from clearway.kit.crypto.kms import kms_decrypt
 from clearway.runtime.aws.environment import Environment
+from clearway.runtime.aws.invoke import Invoke
 from clearway.runtime.hosting import Foundation
 from clearway.runtime.platform import host_services
 from clearway.settings import Settings
@@ -28,12 +30,12 @@ from clearway.settings import Settings
 _local = threading.local()
 
 
-def environment(settings: Settings | None = None) -> Environment:
+def environment(settings: Settings | None = None, invoke: Invoke | None = None) -> Environment:
     """This execution environment, built once from the settings (`CLEARWAY_*` variables)."""
     built: Environment | None = getattr(_local, "environment", None)
     if built is None:
         settings = settings or Settings()
-        built = Environment(settings, settings.lambda_part)
+        built = Environment(settings, settings.lambda_part, invoke)
         _local.environment = built
     return built
 
@@ -70,8 +72,9 @@ def keys(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def migrate(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Migrate every service's database and do the first start (administrator, shipped rule
-    base), publishing what that wrote. Run once per deploy: `aws lambda invoke` it."""
+    """The deploy step: the bus's queues and filters as the code subscribes, every service's
+    migrations, the first start (administrator, shipped rule base), publishing what that
+    wrote. Run once per deploy (`aws lambda invoke`), never on a cold start."""
     return asyncio.run(_migrate(Settings()))
 
 
@@ -79,6 +82,11 @@ async def _migrate(settings: Settings) -> dict[str, Any]:
     base = Foundation(settings)
     upstreams, hosted = host_services(base)
     try:
+        for host in hosted.values():
+            host.wire()
+        if isinstance(base.bus, SnsSqsBus):
+            # Queues and filters as the code subscribes, before first-start events are sent.
+            await base.bus.declare()
         for host in hosted.values():
             await host.migrate()
         for host in hosted.values():
