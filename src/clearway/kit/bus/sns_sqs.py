@@ -41,6 +41,7 @@ import orjson
 
 from clearway.kit.aws import aws_client
 from clearway.kit.bus.bus import (
+    MAX_ERROR_CHARS,
     DeadLetter,
     QueueSubscription,
     Subscribing,
@@ -66,6 +67,7 @@ MAX_VISIBILITY_SECONDS = 43_200
 # message to the dead-letter queue after this many receives beyond Clearway's own attempts.
 REDRIVE_MARGIN = 2
 NOT_SETTLED = "received again after the last attempt (did the consumer crash?)"
+SOURCE, UNREADABLE = "/clearway/bus", "clearway.bus.unreadable"
 ATTEMPTS, ERROR, FAILED_AT = "clearway_attempts", "clearway_error", "clearway_failed_at"
 
 
@@ -544,10 +546,21 @@ class SnsSqsBus(Subscribing):
 
         failed_at = text(FAILED_AT)
         sent = datetime.fromtimestamp(int(system.get("SentTimestamp", "0")) / 1000, UTC)
+        try:
+            event = CloudEvent.from_json(message["Body"])
+        except ValueError:
+            # Not an event at all: shown to the operator as what it is, in an envelope.
+            event = CloudEvent(
+                id=message["MessageId"],
+                source=SOURCE,
+                type=UNREADABLE,
+                time=sent,
+                data={"body": message["Body"][:MAX_ERROR_CHARS]},
+            )
         return DeadLetter(
             id=letter_id(message["MessageId"]),
             queue=queue,
-            event=CloudEvent.from_json(message["Body"]),
+            event=event,
             attempts=int(text(ATTEMPTS) or system.get("ApproximateReceiveCount", 0)),
             last_error=text(ERROR) or NOT_SETTLED,
             failed_at=datetime.fromisoformat(failed_at) if failed_at else sent,

@@ -30,12 +30,24 @@ from clearway.settings import Settings
 _local = threading.local()
 
 
-def environment(settings: Settings | None = None, invoke: Invoke | None = None) -> Environment:
-    """This execution environment, built once from the settings (`CLEARWAY_*` variables)."""
+def configure(settings: Settings, invoke: Invoke | None = None) -> None:
+    """Settings (and an Invoke) for the functions run on this thread, instead of the `CLEARWAY_*`
+    variables and Lambda's Invoke: for a local harness that runs several functions at once."""
+    _local.settings = settings
+    _local.invoke = invoke
+
+
+def current_settings() -> Settings:
+    configured: Settings | None = getattr(_local, "settings", None)
+    return configured or Settings()
+
+
+def environment() -> Environment:
+    """This execution environment, built on its first invocation from the settings."""
     built: Environment | None = getattr(_local, "environment", None)
     if built is None:
-        settings = settings or Settings()
-        built = Environment(settings, settings.lambda_part, invoke)
+        settings = current_settings()
+        built = Environment(settings, settings.lambda_part, getattr(_local, "invoke", None))
         _local.environment = built
     return built
 
@@ -62,7 +74,7 @@ def keys(event: dict[str, Any], context: Any) -> dict[str, Any]:
     functions invoke it. It returns the plaintext with its binding, which the caller checks
     against the context only it knows.
     """
-    settings = Settings()
+    settings = current_settings()
     key = event.get("key")
     if not isinstance(key, str) or not key.startswith(settings.kms_alias_prefix.rstrip("/") + "/"):
         raise ValueError("not a Clearway master key")
@@ -75,7 +87,7 @@ def migrate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The deploy step: the bus's queues and filters as the code subscribes, every service's
     migrations, the first start (administrator, shipped rule base), publishing what that
     wrote. Run once per deploy (`aws lambda invoke`), never on a cold start."""
-    return asyncio.run(_migrate(Settings()))
+    return asyncio.run(_migrate(current_settings()))
 
 
 async def _migrate(settings: Settings) -> dict[str, Any]:

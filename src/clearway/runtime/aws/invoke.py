@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from clearway.kit.internal_auth import InternalCredentials
 from clearway.kit.problems import problem_bytes
 from clearway.runtime.inprocess import get_json_through
 from clearway.settings import SERVICES, Settings
+
+log = logging.getLogger("clearway.upstreams")
 
 Invoke = Callable[[str, bytes], bytes]
 """(function name or ARN, payload) → response payload; raises `FunctionFailed`."""
@@ -153,6 +156,7 @@ class LambdaUpstreams:
             raw = await asyncio.to_thread(self._invoke, self.functions[service], payload)
             start, end = response_messages(orjson.loads(raw))
         except (FunctionFailed, KeyError, ValueError):
+            log.warning("invoking %s failed", self.functions[service], exc_info=True)
             problem = problem_bytes(502, detail="The service is unavailable; try again shortly.")
             headers = [
                 (b"content-type", b"application/problem+json"),
