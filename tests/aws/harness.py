@@ -167,8 +167,9 @@ class Harness:
                 if not messages:
                     continue
                 busy = True
-                arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-                event = {"Records": [sqs_record(m, arn["Attributes"]["QueueArn"]) for m in messages]}
+                found = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+                arn = found["Attributes"]["QueueArn"]
+                event = {"Records": [sqs_record(m, arn) for m in messages]}
                 try:
                     result = json.loads(self.invoke(function, json.dumps(event).encode()))
                     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}

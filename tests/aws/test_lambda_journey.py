@@ -145,6 +145,9 @@ async def test_a_journey_through_the_functions(
         [replayed] = await mails(api, "poisoned@example.com", "welcome", within=30)
         assert replayed["recipient"] == "poisoned@example.com"
         assert [x.queue for x in await bus.dead_letters()] == ["orders"]
-    assert json.loads(harness.invoke("clearway-common-worker", b'{"job": "common-outbox-sweep"}'))[
-        "job"
-    ] == "common-outbox-sweep"
+    assert (
+        json.loads(harness.invoke("clearway-common-worker", b'{"job": "common-outbox-sweep"}'))[
+            "job"
+        ]
+        == "common-outbox-sweep"
+    )
