@@ -62,10 +62,33 @@ def test_rotation_keeps_old_wraps_opening_and_is_seen_by_other_processes() -> No
     store = kms_store()
     other = kms_store()  # another function of the same deployment
     old = store.wrap(b"k" * 32, b"ctx")
+    kms = boto3.client("kms", region_name=REGION)
+    first = kms.describe_key(KeyId="alias/clearway/master/v1")["KeyMetadata"]["KeyId"]
+    guarded = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "KeyServiceOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+    kms.put_key_policy(KeyId=first, PolicyName="default", Policy=orjson.dumps(guarded).decode())
     assert store.rotate() == 2
     assert [(k.version, k.state) for k in store.versions()] == [(1, "retired"), (2, "active")]
     new = store.wrap(b"n" * 32, b"ctx")
     assert int.from_bytes(new[:4], "big") == 2
+    policies = [
+        kms.get_key_policy(
+            KeyId=kms.describe_key(KeyId=f"alias/clearway/master/v{n}")["KeyMetadata"]["KeyId"],
+            PolicyName="default",
+        )["Policy"]
+        for n in (1, 2)
+    ]
+    assert [orjson.loads(p) for p in policies] == [guarded, guarded], "the policy is kept"
     # The other process meets version 2 for the first time: it re-reads the aliases.
     assert other.unwrap(new, b"ctx") == b"n" * 32
     assert other.unwrap(old, b"ctx") == b"k" * 32

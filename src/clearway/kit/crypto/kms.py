@@ -203,10 +203,18 @@ class KmsKeyStore:
         return public
 
     def _create(self, version: int) -> None:
+        options: dict[str, Any] = {}
+        if version > 1:
+            # The new version is guarded as the old one: only the key service may decrypt.
+            # GetKeyPolicy takes a key id, not an alias.
+            previous = self._kms.describe_key(KeyId=self.alias(version - 1))["KeyMetadata"]
+            policy = self._kms.get_key_policy(KeyId=previous["KeyId"], PolicyName="default")
+            options["Policy"] = policy["Policy"]
         key = self._kms.create_key(
             KeySpec=KEY_SPEC,
             KeyUsage="ENCRYPT_DECRYPT",
             Description=f"Clearway master key version {version}",
+            **options,
         )
         key_id = key["KeyMetadata"]["KeyId"]
         self._kms.create_alias(AliasName=self.alias(version), TargetKeyId=key_id)
