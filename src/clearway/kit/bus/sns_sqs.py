@@ -47,6 +47,7 @@ from clearway.kit.bus.bus import (
     Subscribing,
     delivery_groups,
     describe_error,
+    matches,
     queue_token,
     retry_delay,
 )
@@ -75,9 +76,13 @@ def filter_policy(topics: Sequence[str]) -> dict[str, Any] | None:
     """The SNS filter policy that passes exactly the event types `topics` match (None: all)."""
     if "*" in topics:
         return None
+    patterns = [t for t in topics if t.endswith(".*")]
     values: list[Any] = []
     for topic in dict.fromkeys(topics):
-        values.append({"prefix": topic[:-1]} if topic.endswith(".*") else topic)
+        if topic.endswith(".*"):
+            values.append({"prefix": topic[:-1]})
+        elif not any(matches(pattern, topic) for pattern in patterns):
+            values.append(topic)  # an exact type a prefix already passes adds nothing
     return {"type": values}
 
 
