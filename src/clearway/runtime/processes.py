@@ -104,6 +104,12 @@ class ServiceProcess:
                 for message in _json(200, {"status": "ok"}):
                     await send(message)
                 return
+            if scope["path"] == "/readyz":  # readiness (Kubernetes, Knative): started, databases
+                checks = await self.host.database_checks()
+                ready = self.host.started and all(v.startswith("ok") for v in checks.values())
+                for message in _json(200 if ready else 503, {"ready": ready}):
+                    await send(message)
+                return
             await self.app(scope, receive, send)
 
 
