@@ -39,6 +39,46 @@ async def deployed(tmp_path: Path) -> AsyncIterator[tuple[Harness, Api]]:
         await asyncio.to_thread(harness.close)
 
 
+# An HTTP API (payload format 2.0) event as API Gateway sends it, fields as AWS documents them.
+API_GATEWAY_V2_EVENT: dict[str, Any] = {
+    "version": "2.0",
+    "routeKey": "$default",
+    "rawPath": "/api/identity/me",
+    "rawQueryString": "verbose=1&verbose=2",
+    "cookies": ["theme=dark", "lang=en"],
+    "headers": {
+        "accept": "application/json",
+        "content-length": "0",
+        "host": "abc123.execute-api.eu-central-1.amazonaws.com",
+        "user-agent": "curl/8.5.0",
+        "x-amzn-trace-id": "Root=1-67891233-abcdef012345678912345678",
+        "x-forwarded-for": "203.0.113.9",
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+    },
+    "queryStringParameters": {"verbose": "1,2"},
+    "requestContext": {
+        "accountId": "123456789012",
+        "apiId": "abc123",
+        "domainName": "abc123.execute-api.eu-central-1.amazonaws.com",
+        "domainPrefix": "abc123",
+        "http": {
+            "method": "GET",
+            "path": "/api/identity/me",
+            "protocol": "HTTP/1.1",
+            "sourceIp": "203.0.113.9",
+            "userAgent": "curl/8.5.0",
+        },
+        "requestId": "JKJaXmPLvHcESHA=",
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": "10/Mar/2025:13:40:52 +0000",
+        "timeEpoch": 1741614052000,
+    },
+    "isBase64Encoded": False,
+}
+
+
 def admin_bus() -> SnsSqsBus:
     """What `clearway events dlq list|replay` opens against the deployment."""
     return SnsSqsBus(
@@ -59,6 +99,16 @@ async def test_a_journey_through_the_functions(
     deployed: tuple[Harness, Api], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness, api = deployed
+
+    # As API Gateway calls the gateway function: a request without a token is refused there.
+    event = json.dumps(API_GATEWAY_V2_EVENT).encode()
+    answer = json.loads(harness.invoke("clearway-gateway", event))
+    assert answer["statusCode"] == 401
+    assert answer["headers"]["content-type"] == "application/problem+json"
+    # A service function answers nobody without the internal credential, the gateway's Invoke
+    # or not: the event straight to identity's function.
+    direct = json.loads(harness.invoke("clearway-identity", event))
+    assert direct["statusCode"] == 401
 
     # Register → identity's outbox → SNS → common's queue → common's worker → the mailbox.
     assert (await api.register("first@example.com")).status_code == 201
