@@ -369,9 +369,18 @@ class SnsSqsBus(Subscribing):
         groups = delivery_groups(
             deliveries, lambda d: d.received.attempt, subscription.batch_handler is not None
         )
+        # A subject whose event failed: its later events wait behind it (FIFO order), as long.
+        blocked: dict[str, int] = {}
         for group in groups:
             if self._stopping:
                 outcome.not_started.extend(d.received for d in group)
+                continue
+            waiting = [d.received for d in group if d.received.group in blocked]
+            for message in waiting:
+                await self._call(self._change_visibility, url, [message], blocked[message.group])
+                outcome.failed.append(message)
+            group = [d for d in group if d.received.group not in blocked]
+            if not group:
                 continue
             try:
                 if subscription.batch_handler is not None:
@@ -391,6 +400,7 @@ class SnsSqsBus(Subscribing):
                     else:
                         delay = retry_delay(self.retry_base_seconds, message.attempt)
                         seconds = min(math.ceil(delay), MAX_VISIBILITY_SECONDS)
+                        blocked[message.group] = max(seconds, blocked.get(message.group, 0))
                         await self._call(self._change_visibility, url, [message], seconds)
                         outcome.failed.append(message)
             else:
