@@ -81,9 +81,11 @@ class LocalFunction:
     _idle: list[_Environment] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     cold_starts: int = 0
+    invocations: int = 0
 
     def invoke(self, payload: bytes) -> bytes:
         with self._lock:
+            self.invocations += 1
             environment = self._idle.pop() if self._idle else None
             if environment is None:
                 self.cold_starts += 1

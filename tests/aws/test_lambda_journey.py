@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from clearway.kit.bus.sns_sqs import UNREADABLE, SnsSqsBus
+from clearway.runtime.aws.invoke import FunctionFailed
+from clearway.runtime.hosting import ServiceHost
 from clearway.services.common.notifications import Notifier
 from tests.conftest import Api, bearer
 from tests.orders import rules_fixture
@@ -100,6 +102,11 @@ async def test_a_journey_through_the_functions(
 ) -> None:
     harness, api = deployed
 
+    async def forbidden(self: ServiceHost) -> None:
+        raise AssertionError(f"{self.name} migrated on a cold start")
+
+    monkeypatch.setattr(ServiceHost, "migrate", forbidden)  # the deploy step did, only it
+
     # As API Gateway calls the gateway function: a request without a token is refused there.
     event = json.dumps(API_GATEWAY_V2_EVENT).encode()
     answer = json.loads(harness.invoke("clearway-gateway", event))
@@ -151,6 +158,9 @@ async def test_a_journey_through_the_functions(
         assert harness.functions[f"clearway-{service}"].cold_starts >= 1
     for service in ("orders", "common", "monitor"):
         assert harness.functions[f"clearway-{service}-worker"].cold_starts >= 1
+    # Built once per execution environment: one gateway environment served every request.
+    gateway = harness.functions["clearway-gateway"]
+    assert (gateway.cold_starts, gateway.invocations > 20) == (1, True)
 
     # A poisoned message: common's mail delivery fails on every attempt → the DLQ.
     relay = {"down": True}
@@ -195,9 +205,8 @@ async def test_a_journey_through_the_functions(
         [replayed] = await mails(api, "poisoned@example.com", "welcome", within=30)
         assert replayed["recipient"] == "poisoned@example.com"
         assert [x.queue for x in await bus.dead_letters()] == ["orders"]
-    assert (
-        json.loads(harness.invoke("clearway-common-worker", b'{"job": "common-outbox-sweep"}'))[
-            "job"
-        ]
-        == "common-outbox-sweep"
-    )
+    # EventBridge Scheduler's input names the job; an unknown one is a function error.
+    swept = json.loads(harness.invoke("clearway-common-worker", b'{"job": "common-outbox-sweep"}'))
+    assert swept == {"job": "common-outbox-sweep", "result": 0}
+    with pytest.raises(FunctionFailed, match="no job"):
+        harness.invoke("clearway-common-worker", b'{"job": "no-such-job"}')
