@@ -3,6 +3,7 @@ the invariants the runtime relies on hold, checked against the code it deploys."
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,14 @@ def test_queues_and_filters_are_the_codes_subscriptions(
         declared = subscriptions[logical]
         assert declared["RawMessageDelivery"] is True
         assert declared.get("FilterPolicy") == filter_policy(subscription.topics), queue
+
+
+def test_every_handler_exists_and_each_function_runs_its_part(cfn: dict[str, Any]) -> None:
+    for logical, function in resources(cfn, "AWS::Lambda::Function").items():
+        properties = function["Properties"]
+        module, _, name = properties["Handler"].rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), logical
+        part = properties.get("Environment", {}).get("Variables", {}).get("CLEARWAY_LAMBDA_PART")
+        function_name = name_of(properties["FunctionName"])
+        if name in ("gateway", "service", "worker"):
+            assert part == function_name.removesuffix("-worker"), logical
