@@ -141,6 +141,32 @@ class Settings(BaseSettings):
     bus_duplicate_window_seconds: float = Field(default=120.0, gt=0)
     bus_max_age_hours: float = Field(default=72.0, gt=0)
 
+    # PostgreSQL behind a transaction-pooling proxy (RDS Proxy, PgBouncer): a prepared statement
+    # made on one server connection is unknown on the next, so asyncpg's statement cache is off.
+    database_statement_cache: bool = True
+
+    # AWS (docs/aws.md): bus_url "sns-sqs://<name prefix>" (SNS FIFO topic, one SQS FIFO queue
+    # per service); keys_backend "kms" (master keys are KMS asymmetric keys under an alias
+    # prefix); files_backend "s3" (one bucket, SSE-KMS). aws_endpoint_url points the clients at
+    # a stand-in (moto) for tests and local runs. The template names the resources, so a
+    # deployed function never creates any (bus_topic_arn, files_bucket).
+    # On Lambda: the part this function runs ("gateway" or a service), and the function of each
+    # part it invokes (a JSON map of part to function name or ARN; default `clearway-<part>`).
+    lambda_part: str = ""
+    lambda_functions: dict[str, str] = {}
+    aws_region: str = "eu-central-1"
+    aws_endpoint_url: str | None = None
+    bus_topic_arn: str = ""
+    bus_visibility_seconds: int = Field(default=60, ge=1, le=43200)
+    keys_backend: Literal["local", "kms"] = "local"
+    kms_alias_prefix: str = "alias/clearway/master"
+    # The key service function (Lambda) that alone may call KMS Decrypt; unset: call KMS here.
+    kms_unwrap_function: str = ""
+    secrets_prefix: str = "clearway/"
+    files_backend: Literal["local", "s3"] = "local"
+    files_bucket: str = ""
+    files_kms_key_id: str = ""
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         return owner_only_directory(self.data_dir).resolve()

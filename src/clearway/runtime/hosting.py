@@ -11,6 +11,7 @@ service or the gateway alone in processes mode (`clearway serve SERVICE`).
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import os
 import secrets
@@ -33,29 +34,50 @@ from clearway.gateway.edge import EdgeLimits
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
+from clearway.kit.aws import aws_client
 from clearway.kit.bus import CloudEvent, OutboxRelay, idempotent, matches, open_bus, prune_inbox
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.cache_bus import cache_bus_from_settings
-from clearway.kit.crypto import BlindIndex, DataKeyCache, FieldCipher, LocalKeyStore, Sealer
+from clearway.kit.crypto import (
+    BlindIndex,
+    DataKeyCache,
+    FieldCipher,
+    KeyStore,
+    LocalKeyStore,
+    Sealer,
+)
+from clearway.kit.crypto.kms import KmsKeyStore
 from clearway.kit.db import Database
-from clearway.kit.files import LocalFileStore
+from clearway.kit.files import FileStore, LocalFileStore
+from clearway.kit.files_s3 import S3FileStore
 from clearway.kit.internal_auth import InternalCredentials
 from clearway.kit.migrations import migrate
 from clearway.kit.owner_only import owner_only_directory
 from clearway.kit.service import Job, Service, ServiceCalls, ServiceContext, Subscription
+from clearway.runtime.aws.invoke import lambda_decrypt
 from clearway.runtime.jobs import JobRunner
 from clearway.runtime.metrics import MetricsEndpoint, MetricsServer
-from clearway.services import common, identity, monitor, orders, rules
 from clearway.settings import Settings
 
 log = logging.getLogger("clearway.platform")
 
+
+def _imported_when_hosted(name: str) -> Callable[[ServiceContext], Service]:
+    """A service's `create`, imported on first use: a process or a Lambda function that hosts
+    one service loads only that one (a shorter cold start), and the gateway none."""
+
+    def create(context: ServiceContext) -> Service:
+        factory: Callable[[ServiceContext], Service] = importlib.import_module(
+            f"clearway.services.{name}"
+        ).create
+        return factory(context)
+
+    return create
+
+
 SERVICE_FACTORIES: dict[str, Callable[[ServiceContext], Service]] = {
-    "identity": identity.create,
-    "common": common.create,
-    "orders": orders.create,
-    "monitor": monitor.create,
-    "rules": rules.create,
+    name: _imported_when_hosted(name)
+    for name in ("identity", "common", "orders", "monitor", "rules")
 }
 REVOCATION_POLL_SECONDS = 1.0
 # On the cache bus, beside the services' own channels: "the master key was rotated".
@@ -100,12 +122,30 @@ def _create_secret_file(path: Path) -> bool:
         os.unlink(temp)
 
 
-def open_keystore(settings: Settings) -> LocalKeyStore:
+def open_keystore(settings: Settings) -> KeyStore:
     """The local key store (one file in the data directory, opened by every process on the
-    machine); at scale a key service process or a KMS takes its place."""
-    keystore = LocalKeyStore(settings.resolved_data_dir / "keys.db", root_secret(settings))
+    machine); on AWS (`keys_backend` "kms") KMS and Secrets Manager take its place."""
+    keystore: KeyStore
+    if settings.keys_backend == "kms":
+        keystore = KmsKeyStore(
+            aws_client("kms", settings),
+            aws_client("secretsmanager", settings),
+            alias_prefix=settings.kms_alias_prefix,
+            secrets_prefix=settings.secrets_prefix,
+            decrypt=lambda_decrypt(settings) if settings.kms_unwrap_function else None,
+        )
+    else:
+        keystore = LocalKeyStore(settings.resolved_data_dir / "keys.db", root_secret(settings))
     keystore.ensure()
     return keystore
+
+
+def open_files(settings: Settings, service: str, sealer: Sealer) -> FileStore:
+    """A service's file store: a directory under the data directory, or S3 on AWS."""
+    if settings.files_backend == "s3":
+        s3 = aws_client("s3", settings)
+        return S3FileStore(s3, settings.files_bucket, service, sealer, settings.files_kms_key_id)
+    return LocalFileStore(settings.resolved_data_dir / "files" / service, sealer)
 
 
 class HostUpstreams(Upstreams, ServiceCalls, Protocol):
@@ -135,7 +175,11 @@ class ServiceHost:
         settings = base.settings
         self.name = name
         self.base = base
-        db = Database(name, settings.database_url_for(name))
+        db = Database(
+            name,
+            settings.database_url_for(name),
+            statement_cache=settings.database_statement_cache,
+        )
         cache = DataKeyCache(settings.data_key_cache_seconds, settings.data_key_cache_uses)
         self.telemetry = Telemetry(base.bus, name)
         self.context = ServiceContext(
@@ -148,7 +192,7 @@ class ServiceHost:
             sealer=base.sealer,
             credentials=base.credentials,
             calls=calls,
-            files=LocalFileStore(settings.resolved_data_dir / "files" / name, base.sealer),
+            files=open_files(settings, name, base.sealer),
             key_admin=base.keystore if name == "common" else None,
             cache=base.cache,
             telemetry=self.telemetry,
@@ -275,8 +319,12 @@ class GatewayHost:
         self._service_documents: dict[str, dict[str, Any]] = {}
         self.metrics: MetricsServer | None = None
 
-    async def start(self) -> None:
-        """After the services it reaches are up: keys, revocations, records, metrics."""
+    async def start(self, *, background: bool = True) -> None:
+        """After the services it reaches are up: keys, revocations, records, metrics.
+
+        Without `background` (a Lambda function, frozen between requests) records are not
+        published by a timer but flushed after each request, and there is no metrics listener.
+        """
         settings = self.base.settings
         await self.limiter.store.start()
         await self.verifier.refresh_keys()
@@ -289,6 +337,8 @@ class GatewayHost:
             every_process=True,
         )
         self.base.jobs.add(poll)
+        if not background:
+            return
         self.recorder.start()
         if settings.metrics_port is not None:
             self.metrics = MetricsServer(

@@ -59,6 +59,21 @@ class KeyService(Protocol):
     def unwrap(self, wrapped: bytes, context: bytes) -> bytes: ...
 
 
+class KeyStore(KeyService, Protocol):
+    """A key service with its administration and named secrets: `LocalKeyStore`, or
+    `KmsKeyStore` (`clearway.kit.crypto.kms`) on AWS."""
+
+    def ensure(self) -> None: ...
+
+    def reload(self) -> None: ...
+
+    def versions(self) -> tuple[MasterKey, ...]: ...
+
+    def rotate(self) -> int: ...
+
+    def secret(self, name: str, size: int = 32) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class MasterKey:
     """One master key version as an operator sees it (never the key material)."""
