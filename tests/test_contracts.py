@@ -147,7 +147,7 @@ def test_the_picture_shows_every_publisher_and_subscriber() -> None:
     standing = "<br/>".join(e.TYPE for e in contracts.ACCOUNT_STANDING)
     assert f'identity -->|"{standing}"| orders' in picture
     assert 'common -->|"mail.requested"| common' in picture
-    assert 'gateway -->|"gateway.request"| monitor' in picture
+    assert 'gateway -->|"gateway.request<br/>admin.request"| monitor' in picture
 
 
 async def test_the_asyncapi_document_is_public_and_describes_every_event(api: Api) -> None:

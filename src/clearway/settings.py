@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from clearway.kit.owner_only import owner_only_directory
 
 SERVICES = ("identity", "rules", "orders", "monitor", "common")
 
@@ -30,9 +33,12 @@ class Settings(BaseSettings):
     # refused. The kernel caps it at net.core.somaxconn.
     backlog: int = Field(default=2048, ge=16, le=65535)
 
-    # Root secret that encrypts the master private key at rest. When unset, one is generated on
-    # first start and kept in `<data_dir>/root.secret` (readable by the owner only).
+    # Root secret that encrypts the master private key at rest. When unset, it is read from
+    # root_secret_file, generated there on first start (owner-only): outside the data
+    # directory, so a copy of the data does not carry the key that opens it.
     root_secret: SecretStr | None = None
+    # Default: $XDG_CONFIG_HOME/clearway/root.secret, else ~/.config/clearway/root.secret.
+    root_secret_file: Path | None = None
 
     # First administrator. When the password is unset, one is generated and printed once.
     admin_email: str = "admin@clearway.example"
@@ -71,6 +77,19 @@ class Settings(BaseSettings):
     body_limit_bytes: int = 1_048_576
     # Routes of the "upload" class (documents): the largest file, base64-encoded, and its JSON.
     body_limit_upload_bytes: int = Field(default=36 * 1_048_576, ge=1)
+    # The edge (docs/security.md): what one connection may cost the server, whatever the client.
+    # A request head (request line and headers) larger than this, or with more header lines, is
+    # refused with 431; a head not complete within the header timeout, or a body not complete
+    # within the body timeout, with 408. Beyond max_connections a new connection is refused
+    # with 503 (per process).
+    edge_max_header_bytes: int = Field(default=32_768, ge=1024)
+    edge_max_headers: int = Field(default=100, ge=8)
+    edge_header_timeout_seconds: float = Field(default=20.0, gt=0)
+    edge_body_timeout_seconds: float = Field(default=60.0, gt=0)
+    edge_max_connections: int = Field(default=1000, ge=1)
+    # Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or networks,
+    # `*` for any). Empty: no proxy is trusted, the client is the peer of the connection.
+    forwarded_allow_ips: str = ""
     upstream_timeout_seconds: float = 10.0
     cors_origins: list[str] = []
 
@@ -141,10 +160,42 @@ class Settings(BaseSettings):
     bus_duplicate_window_seconds: float = Field(default=120.0, gt=0)
     bus_max_age_hours: float = Field(default=72.0, gt=0)
 
+    # PostgreSQL behind a transaction-pooling proxy (RDS Proxy, PgBouncer): a prepared statement
+    # made on one server connection is unknown on the next, so asyncpg's statement cache is off.
+    database_statement_cache: bool = True
+
+    # AWS (docs/aws.md): bus_url "sns-sqs://<name prefix>" (SNS FIFO topic, one SQS FIFO queue
+    # per service); keys_backend "kms" (master keys are KMS asymmetric keys under an alias
+    # prefix); files_backend "s3" (one bucket, SSE-KMS). aws_endpoint_url points the clients at
+    # a stand-in (moto) for tests and local runs. The template names the resources, so a
+    # deployed function never creates any (bus_topic_arn, files_bucket).
+    # On Lambda: the part this function runs ("gateway" or a service), and the function of each
+    # part it invokes (a JSON map of part to function name or ARN; default `clearway-<part>`).
+    lambda_part: str = ""
+    lambda_functions: dict[str, str] = {}
+    aws_region: str = "eu-central-1"
+    aws_endpoint_url: str | None = None
+    bus_topic_arn: str = ""
+    bus_visibility_seconds: int = Field(default=60, ge=1, le=43200)
+    keys_backend: Literal["local", "kms"] = "local"
+    kms_alias_prefix: str = "alias/clearway/master"
+    # The key service function (Lambda) that alone may call KMS Decrypt; unset: call KMS here.
+    kms_unwrap_function: str = ""
+    secrets_prefix: str = "clearway/"
+    files_backend: Literal["local", "s3"] = "local"
+    files_bucket: str = ""
+    files_kms_key_id: str = ""
+
     @cached_property
     def resolved_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return self.data_dir.resolve()
+        return owner_only_directory(self.data_dir).resolve()
+
+    @cached_property
+    def resolved_root_secret_file(self) -> Path:
+        if self.root_secret_file is not None:
+            return self.root_secret_file.expanduser().resolve()
+        config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+        return Path(config) / "clearway" / "root.secret"
 
     def service_url(self, service: str) -> str:
         if service in self.service_urls:

@@ -46,6 +46,8 @@ def clearway_env(data_dir: Path, port: int) -> dict[str, str]:
     return {
         **os.environ,
         "CLEARWAY_DATA_DIR": str(data_dir),
+        # Generated beside the data directory, never inside it (and never in the home directory).
+        "CLEARWAY_ROOT_SECRET_FILE": str(data_dir.parent / "root.secret"),
         "CLEARWAY_PORT": str(port),
         "CLEARWAY_ADMIN_EMAIL": ADMIN_EMAIL,
         "CLEARWAY_ADMIN_PASSWORD": ADMIN_PASSWORD,

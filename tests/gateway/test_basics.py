@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from clearway.gateway.routes import ROUTES
+from clearway.gateway.routes import PUBLIC, ROUTES
+from clearway.kit.problems import PROBLEM_JSON
 from tests.conftest import Api, bearer
 from tests.support import assert_problem, platform_api
 
@@ -116,10 +117,9 @@ async def test_openapi_lists_every_external_route_and_nothing_internal(api: Api)
     assert response.status_code == 200
     document = response.json()
     paths = document["paths"]
-    # Every API route; pages for people (the public clearance check) are not API operations.
-    api_routes = [r for r in ROUTES if r.path.startswith(("/api/", "/.well-known/"))]
+    # Every route, the public verification page (HTML) too.
     missing = [
-        f"{r.method} {r.path}" for r in api_routes if r.method.lower() not in paths.get(r.path, {})
+        f"{r.method} {r.path}" for r in ROUTES if r.method.lower() not in paths.get(r.path, {})
     ]
     assert not missing, missing
     listed = {(m.upper(), p) for p, ops in paths.items() for m in ops}
@@ -131,12 +131,73 @@ async def test_openapi_lists_every_external_route_and_nothing_internal(api: Api)
     assert "/internal/" not in response.text
 
 
+async def test_openapi_documents_every_error_as_the_one_problem_shape(api: Api) -> None:
+    document = (await api.client.get("/api/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert "Problem" in schemas
+    assert "HTTPValidationError" not in schemas  # FastAPI's 422 shape is never served
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for route in ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        responses = operation["responses"]
+        where = f"{route.method} {route.path}"
+        errors = {int(s) for s in responses if int(s) >= 400}
+        for status in errors:
+            if route.path.startswith("/verify/") and status == 404:
+                continue  # the page for people answers 404 in HTML
+            content = responses[str(status)]["content"]
+            if content != problem:  # a problem with more members: Problem's are all there
+                assert set(content) == {PROBLEM_JSON}, (where, status)
+                extended = schemas[content[PROBLEM_JSON]["schema"]["$ref"].rpartition("/")[2]]
+                assert set(schemas["Problem"]["required"]) <= set(extended["required"]), where
+                assert set(schemas["Problem"]["properties"]) - {"errors"} <= set(
+                    extended["properties"]
+                ), where
+        assert {401, 429} <= errors, where
+        if route.allow != PUBLIC:
+            assert 403 in errors, where
+        if "{" in route.path:
+            assert 404 in errors, where
+        if "requestBody" in operation:
+            assert {400, 413, 422} <= errors, where
+    create = document["paths"]["/api/orders/orders"]["post"]
+    (key,) = [p for p in create["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key["required"] is True and key["in"] == "header"
+    page = document["paths"]["/verify/{clearance_id}"]["get"]["responses"]
+    assert set(page["200"]["content"]) == {"text/html"}
+    assert set(page["404"]["content"]) == {"text/html"}
+
+
+async def test_an_order_without_an_idempotency_key_is_refused(api: Api) -> None:
+    token = await api.customer("no-key@example.com")
+    response = await api.client.post(
+        "/api/orders/orders",
+        json={"provider_id": "p", "checklist_id": "c", "requirement_codes": ["X"]},
+        headers=bearer(token),
+    )
+    body = assert_problem(response, 422)
+    assert [e["field"] for e in body["errors"]] == ["header.Idempotency-Key"]
+
+
 async def test_docs_page_is_html(api: Api) -> None:
     response = await api.client.get("/api/docs")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert "/api/openapi.json" in response.text
-    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    # Nothing from elsewhere, no inline script: every script is a file the gateway serves.
+    assert "http" not in response.text
+    scripts = re.findall(r"<script([^>]*)>", response.text)
+    assert scripts and all('src="/api/docs/' in attributes for attributes in scripts)
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert script_src.split() == ["script-src", "'self'"]
+    for asset in re.findall(r'(?:src|href)="(/api/docs/[^"]+)"', response.text):
+        served = await api.client.get(asset)
+        assert served.status_code == 200, asset
+        assert served.headers["content-type"].startswith(("text/javascript", "text/css"))
+        assert served.content
+    init = await api.client.get("/api/docs/init.js")
+    assert "/api/openapi.json" in init.text
 
 
 async def test_cors_follows_the_settings(tmp_path: Path, seeded_data_dir: Path) -> None:
@@ -179,22 +240,25 @@ async def test_no_cors_headers_without_configured_origins(api: Api) -> None:
 
 
 async def test_a_slow_service_gets_a_504(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    # What `upstream_timeout_seconds` sets, shortened on the running gateway.
+    # Signed in first, at the normal timeout: only the request under test may be cut short.
+    token = await api.customer("slow@example.com")
+    # What `upstream_timeout_seconds` sets, shortened on the running gateway; the service
+    # never answers (it waits on an event nobody sets), so how fast the machine is can't matter.
+    normal = api.platform.gateway.upstream_timeout
     monkeypatch.setattr(api.platform.gateway, "upstream_timeout", 0.2)
     upstreams = api.platform.upstreams
     original = upstreams.forward
+    never = asyncio.Event()
 
-    async def slow(service: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def stuck(service: str, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] == "/api/identity/me":
-            await asyncio.sleep(5)
+            await never.wait()
         await original(service, scope, receive, send)
 
-    monkeypatch.setattr(upstreams, "forward", slow)
-    token = await api.customer("slow@example.com")
-    started = asyncio.get_running_loop().time()
+    monkeypatch.setattr(upstreams, "forward", stuck)
     response = await api.client.get("/api/identity/me", headers=bearer(token))
-    assert asyncio.get_running_loop().time() - started < 2
     assert_problem(response, 504)
     _has_security_headers(response)
-    # Other routes are unaffected.
+    # Other routes are unaffected (at the normal timeout again: their speed is not under test).
+    api.platform.gateway.upstream_timeout = normal
     assert (await api.client.get("/.well-known/jwks.json")).status_code == 200

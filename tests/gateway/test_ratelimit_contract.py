@@ -6,7 +6,6 @@ Redis is expected on 127.0.0.1:6379 (CI starts it): if it is unreachable these t
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -34,27 +33,31 @@ def key() -> str:
     return f"test:{uuid.uuid4().hex}"
 
 
+# Rates here are slow enough that no token comes back while a loaded machine runs the loop:
+# what is asserted is the bucket's arithmetic, never how fast the test runs.
+
+
 async def test_a_burst_passes_then_the_next_waits(store: RateLimitStore) -> None:
-    rate = Limit(per_second=2, burst=5).rate()
+    rate = Limit(per_second=0.2, burst=5).rate()
     k = key()
     for _ in range(5):
         assert await store.take(k, rate) == 0
     wait = await store.take(k, rate)
-    assert 0 < wait <= 0.5 + 0.05  # one token every 0.5 s
+    assert 0 < wait <= 5 + 0.05  # one token every 5 s
 
 
 async def test_a_refusal_spends_nothing(store: RateLimitStore) -> None:
-    rate = Limit(per_second=20, burst=1).rate()
+    rate = Limit(per_second=0.5, burst=1).rate()
     k = key()
     assert await store.take(k, rate) == 0
-    for _ in range(10):
-        assert await store.take(k, rate) > 0
-    await asyncio.sleep(0.06)  # one token's worth, however many refusals came before
+    waits = [await store.take(k, rate) for _ in range(10)]
+    assert all(0 < wait <= 2 + 0.05 for wait in waits)  # never further out than one token
+    await asyncio.sleep(waits[-1])  # one token's worth, however many refusals came before
     assert await store.take(k, rate) == 0
 
 
 async def test_keys_are_independent(store: RateLimitStore) -> None:
-    rate = Limit(per_second=1, burst=1).rate()
+    rate = Limit(per_second=0.2, burst=1).rate()
     first, second = key(), key()
     assert await store.take(first, rate) == 0
     assert await store.take(first, rate) > 0
@@ -62,15 +65,14 @@ async def test_keys_are_independent(store: RateLimitStore) -> None:
 
 
 async def test_the_bucket_refills_at_the_rate(store: RateLimitStore) -> None:
-    rate = Limit(per_second=50, burst=2).rate()
+    rate = Limit(per_second=1, burst=2).rate()
     k = key()
-    started = time.monotonic()
-    passed = 0
-    while time.monotonic() - started < 0.5:
-        if await store.take(k, rate) == 0:
-            passed += 1
-        await asyncio.sleep(0.002)
-    assert 2 + 20 <= passed <= 2 + 27  # the burst, then about 50/s for 0.5 s
+    assert await store.take(k, rate) == 0
+    assert await store.take(k, rate) == 0
+    wait = await store.take(k, rate)
+    assert 0 < wait <= 1 + 0.005  # the next token is due within one interval at 1/s
+    await asyncio.sleep(wait)
+    assert await store.take(k, rate) == 0  # and it came
 
 
 async def test_the_limiter_answers_whole_seconds_per_class(store: RateLimitStore) -> None:

@@ -1,4 +1,5 @@
-"""What the gateway publishes: one record per request it answered, for the monitor."""
+"""What the gateway publishes for the monitor: one record per request it answered, and an
+audit event for every change an administrator asks for."""
 
 from __future__ import annotations
 
@@ -28,4 +29,21 @@ class GatewayRequest(Event):
     request_id: str
 
 
-EVENTS: tuple[type[Event], ...] = (GatewayRequest,)
+class AdminRequest(Event):
+    """An administrator asked for a change (a write through the gateway). Published durably,
+    straight to the bus, before the request reaches the service: if it cannot be, the change
+    is refused, so no change goes unaudited."""
+
+    TYPE: ClassVar[str] = "admin.request"
+    SOURCE: ClassVar[str] = SOURCE
+    by: str
+    """The administrator's user id."""
+    route: str
+    """The route template, never the concrete path."""
+    method: str
+    request_id: str
+    client: str | None
+    """The client's address (the monitor's audit keeps only a keyed pseudonym of it)."""
+
+
+EVENTS: tuple[type[Event], ...] = (GatewayRequest, AdminRequest)

@@ -17,10 +17,25 @@ from typing import Any, Protocol
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
+from clearway.contracts.gateway import AdminRequest
 from clearway.gateway.auth import InvalidToken, TokenVerifier
-from clearway.gateway.docs import ASYNCAPI_PATH, DOCS_CSP, SWAGGER_UI, asyncapi_document
+from clearway.gateway.docs import (
+    ASYNCAPI_PATH,
+    DOCS_CSP,
+    DOCS_PAGE,
+    DOCS_PATHS,
+    asyncapi_document,
+    docs_asset,
+)
+from clearway.gateway.edge import (
+    BodyTimeout,
+    EdgeLimits,
+    RequestBody,
+    has_body,
+    slow_body_problem,
+)
 from clearway.gateway.ratelimit import RateLimiter
-from clearway.gateway.records import RequestRecorder
+from clearway.gateway.records import WRITES, RequestRecorder
 from clearway.gateway.routes import RouteTable
 from clearway.kit.caller import ANONYMOUS, Caller
 from clearway.kit.ids import new_id
@@ -78,6 +93,7 @@ class Gateway:
         local: LocalEndpoints,
         body_limit: int,
         upstream_timeout: float,
+        edge: EdgeLimits,
         body_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.routes = routes
@@ -91,6 +107,7 @@ class Gateway:
         # Per limit class (`routes.LimitClass`); a class not in it takes `body_limit`.
         self.body_limits = dict(body_limits or {})
         self.upstream_timeout = upstream_timeout
+        self.edge = edge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
@@ -103,7 +120,16 @@ class Gateway:
         try:
             path: str = scope["path"]
             method: str = scope["method"]
-            if path in ("/healthz", "/readyz", "/api/openapi.json", ASYNCAPI_PATH, "/api/docs"):
+            target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            refused = self.edge.head_problem(target, scope["headers"])
+            if refused is not None:
+                raise refused
+            body = RequestBody(
+                receive, self.edge.body_timeout, outcome.mute, empty=not has_body(scope["headers"])
+            )
+            receive = body.receive
+            local = ("/healthz", "/readyz", "/api/openapi.json", ASYNCAPI_PATH)
+            if path in local or path in DOCS_PATHS:
                 template = path
                 await self._local(path, outcome)
                 return
@@ -127,17 +153,28 @@ class Gateway:
                 raise Problem(
                     429, detail="Too many requests; slow down.", headers={"retry-after": str(wait)}
                 )
+            if caller.role == "admin" and method in WRITES:
+                await self._audit_ahead(template, method, caller, request_id, address)
             limit = self.body_limits.get(route.limit, self.body_limit)
             receive = await self._limited_body(scope, receive, limit)
-            await self._forward(route.service, scope, receive, outcome, caller, request_id)
+            await self._forward(route.service, scope, receive, outcome, caller, request_id, body)
+            if outcome.muted:  # the service gave up on the body in its own way
+                raise BodyTimeout
         except Problem as problem:
             await outcome.problem(problem, scope["path"])
+        except BodyTimeout:
+            await outcome.problem(slow_body_problem(), scope["path"])
         except BodyTooLarge as exc:
             detail = f"The request body is too large: at most {exc.limit} bytes here."
-            await outcome.problem(Problem(413, detail=detail, max_bytes=exc.limit), "")
+            too_large = Problem(413, detail=detail, max_bytes=exc.limit)
+            await outcome.problem(too_large, scope["path"])
         except Exception:
+            if outcome.muted:
+                await outcome.problem(slow_body_problem(), scope["path"])
+                return
             log.exception("gateway error on %s", scope.get("path"))
-            await outcome.problem(Problem(502, detail="The service failed to answer."), "")
+            failed = Problem(502, detail="The service failed to answer.")
+            await outcome.problem(failed, scope["path"])
         finally:
             request_id_var.reset(bound)
             self.recorder.record(
@@ -164,6 +201,27 @@ class Gateway:
                 except InvalidToken as exc:
                     raise Problem(401, detail=str(exc), headers=_BEARER_CHALLENGE) from exc
         return ANONYMOUS
+
+    async def _audit_ahead(
+        self, route: str, method: str, caller: Caller, request_id: str, address: str
+    ) -> None:
+        """An administrator's change is audited before it is made, or not made at all."""
+        try:
+            action = AdminRequest(
+                by=caller.user_id or "",
+                route=route,
+                method=method,
+                request_id=request_id,
+                client=address,
+            )
+            await self.recorder.admin_action(action)
+        except Exception as exc:
+            log.exception("could not audit an administrator's %s %s", method, route)
+            raise Problem(
+                503,
+                detail="The change could not be audited, so it was not made; try again shortly.",
+                headers={"retry-after": "5"},
+            ) from exc
 
     async def _limited_body(self, scope: Scope, receive: Receive, limit: int) -> Receive:
         """Refuse bodies over the limit before any service reads a byte of them."""
@@ -216,6 +274,7 @@ class Gateway:
         outcome: _Outcome,
         caller: Caller,
         request_id: str,
+        body: RequestBody,
     ) -> None:
         headers = [
             (name, value)
@@ -228,8 +287,14 @@ class Gateway:
         headers.append((b"x-request-id", request_id.encode("latin-1")))
         inner = dict(scope)
         inner["headers"] = headers
+        # The service's time starts once the client has sent the whole body (until then the
+        # body's own deadline applies), so a slow upload is a 408, not the service's 504.
+        loop = asyncio.get_running_loop()
+        start = loop.time() if body.done else body.deadline
+        clock = asyncio.timeout_at(start + self.upstream_timeout)
+        body.on_done = lambda: clock.reschedule(loop.time() + self.upstream_timeout)
         try:
-            async with asyncio.timeout(self.upstream_timeout):
+            async with clock:
                 await self.upstreams.forward(service, inner, receive, outcome.send)
         except TimeoutError:
             if outcome.started:
@@ -246,8 +311,10 @@ class Gateway:
             await outcome.json(200, self.local.openapi())
         elif path == ASYNCAPI_PATH:
             await outcome.json(200, asyncapi_document())
+        elif path == "/api/docs":
+            await outcome.html(DOCS_PAGE, DOCS_CSP)
         else:
-            await outcome.html(SWAGGER_UI, DOCS_CSP)
+            await outcome.asset(*docs_asset(path))
 
 
 _BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="clearway"'}
@@ -261,8 +328,15 @@ class _Outcome:
         self._request_id = request_id.encode("latin-1")
         self.status = 0
         self.started = False
+        # Set when the body timed out: whatever the service answers then is replaced by a 408.
+        self.muted = False
+
+    def mute(self) -> None:
+        self.muted = True
 
     async def send(self, message: Message) -> None:
+        if self.muted:
+            return
         if message["type"] == "http.response.start":
             self.started = True
             self.status = message["status"]
@@ -280,6 +354,7 @@ class _Outcome:
     async def problem(self, problem: Problem, instance: str) -> None:
         if self.started:
             return  # too late to change the answer; the connection is closed by the server
+        self.muted = False
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in problem.headers.items()]
         await self._body(
             problem.status,
@@ -294,6 +369,11 @@ class _Outcome:
     async def html(self, body: str, csp: str) -> None:
         headers = [(b"content-security-policy", csp.encode())]
         await self._body(200, body.encode(), b"text/html; charset=utf-8", headers)
+
+    async def asset(self, body: bytes, media_type: str) -> None:
+        """A static file of the gateway's own (the docs page's); the same for everyone."""
+        cache = (b"cache-control", b"public, max-age=86400")
+        await self._body(200, body, media_type.encode(), [cache])
 
     async def _body(
         self, status: int, body: bytes, content_type: bytes, headers: list[tuple[bytes, bytes]]

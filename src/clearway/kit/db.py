@@ -36,6 +36,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from clearway.kit.owner_only import owner_only_file
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -77,11 +79,14 @@ POSTGRESQL_POOL_SIZE = 5
 POSTGRESQL_MAX_OVERFLOW = 5
 
 
-def _postgresql_engine(url: str, service: str) -> AsyncEngine:
+def _postgresql_engine(url: str, service: str, *, statement_cache: bool = True) -> AsyncEngine:
     """One pool for reads and writes: PostgreSQL has row locks and MVCC, no single writer.
 
     `?schema=<name>` in the URL puts the service in a schema of a shared database instead of a
     database of its own (the schema is created by the first migration if the role may).
+    Without `statement_cache` (behind RDS Proxy or PgBouncer in transaction mode, where the next
+    transaction may run on another server connection) neither asyncpg nor SQLAlchemy keeps
+    prepared statements between queries.
     """
     parsed = make_url(url)
     settings = {"application_name": f"clearway-{service}"}
@@ -89,6 +94,10 @@ def _postgresql_engine(url: str, service: str) -> AsyncEngine:
         # Then public, so the connection has a current schema before the first migration.
         settings["search_path"] = f'"{schema}", public'
         parsed = parsed.difference_update_query(["schema"])
+    connect_args: dict[str, Any] = {"server_settings": settings}
+    if not statement_cache:
+        connect_args["statement_cache_size"] = 0
+        parsed = parsed.update_query_dict({"prepared_statement_cache_size": "0"})
     return create_async_engine(
         parsed,
         pool_size=POSTGRESQL_POOL_SIZE,
@@ -98,14 +107,14 @@ def _postgresql_engine(url: str, service: str) -> AsyncEngine:
         pool_pre_ping=True,
         # Idle connections are renewed before a firewall or pgbouncer drops them silently.
         pool_recycle=1800,
-        connect_args={"server_settings": settings},
+        connect_args=connect_args,
     )
 
 
 class Database:
     """The database of one service. Nothing else holds its URL."""
 
-    def __init__(self, service: str, url: str) -> None:
+    def __init__(self, service: str, url: str, *, statement_cache: bool = True) -> None:
         self.service = service
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
@@ -113,12 +122,12 @@ class Database:
         self.schema = str(schema) if schema else None
         if self.is_sqlite:
             path = make_url(url).database
-            if path:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if path and path != ":memory:":
+                owner_only_file(Path(path))
             self.writer = _sqlite_engine(url, writer=True)
             self.reader = _sqlite_engine(url, writer=False)
         else:
-            self.writer = _postgresql_engine(url, service)
+            self.writer = _postgresql_engine(url, service, statement_cache=statement_cache)
             self.reader = self.writer
         self._write_sessions = async_sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)

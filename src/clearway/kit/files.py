@@ -1,7 +1,7 @@
 """File storage for uploaded documents and reports, encrypted at rest.
 
-`FileStore` is what services use; `LocalFileStore` is the embedded default (a directory). An
-S3-compatible store implements the same protocol at scale.
+`FileStore` is what services use; `LocalFileStore` is the embedded default (a directory);
+`S3FileStore` (`clearway.kit.files_s3`) implements the same protocol on AWS.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+
+from clearway.kit.owner_only import owner_only_directory
 
 # Names become file names: an allowlist rules out traversal ("..", "/", absolute paths),
 # control characters and hidden files (temp files start with "."), and the length leaves room
@@ -78,14 +80,20 @@ class FileStore(Protocol):
     async def exists(self, namespace: str, key: str) -> bool: ...
 
 
-def _check_name(value: str, what: str) -> None:
+def check_name(value: str, what: str) -> None:
     if not _NAME.fullmatch(value):
         raise ValueError(
             f"invalid {what} {value!r}: use 1-200 of A-Z a-z 0-9 . _ -, not starting with '.'"
         )
 
 
-def _context(namespace: str, key: str) -> str:
+def check_content_type(content_type: str) -> None:
+    # It is served back as a Content-Type header: printable ASCII only.
+    if not content_type or not (content_type.isascii() and content_type.isprintable()):
+        raise ValueError("content_type must be printable ASCII")
+
+
+def file_context(namespace: str, key: str) -> str:
     return f"file|{namespace}|{key}"
 
 
@@ -134,15 +142,13 @@ class LocalFileStore:
         self._sealing = sealing
 
     def _directory(self, namespace: str, key: str) -> Path:
-        _check_name(namespace, "namespace")
-        _check_name(key, "key")
+        check_name(namespace, "namespace")
+        check_name(key, "key")
         return self._root / namespace
 
     async def put(self, namespace: str, key: str, content: bytes, content_type: str) -> StoredFile:
         directory = self._directory(namespace, key)
-        # It is served back as a Content-Type header: printable ASCII only.
-        if not content_type or not (content_type.isascii() and content_type.isprintable()):
-            raise ValueError("content_type must be printable ASCII")
+        check_content_type(content_type)
         stored = StoredFile(
             namespace=namespace,
             key=key,
@@ -155,9 +161,9 @@ class LocalFileStore:
         return stored
 
     def _put(self, directory: Path, stored: StoredFile, content: bytes) -> None:
-        sealed = self._sealing.seal(content, _context(stored.namespace, stored.key))
+        sealed = self._sealing.seal(content, file_context(stored.namespace, stored.key))
         if not directory.is_dir():
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            owner_only_directory(directory)
             _fsync_directory(directory.parent)
         blob = f"{stored.key}.{uuid.uuid4().hex}.blob"
         _write_atomic(directory / blob, sealed)
@@ -216,7 +222,7 @@ class LocalFileStore:
                 sealed = (directory / sidecar.blob).read_bytes()
             except FileNotFoundError:
                 continue
-            content = self._sealing.open(sealed, _context(namespace, key))
+            content = self._sealing.open(sealed, file_context(namespace, key))
             stored = sidecar.stored
             if len(content) != stored.size or hashlib.sha256(content).hexdigest() != stored.sha256:
                 raise FileCorrupted(f"content of {namespace}/{key} does not match its metadata")

@@ -69,9 +69,25 @@ def problem_bytes(status: int, title: str | None = None, detail: str | None = No
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            errors.append({"field": "body", "message": _json_error(exc.body, error)})
+            continue
         location = [str(part) for part in error.get("loc", ()) if part != "body"]
         errors.append({"field": ".".join(location) or "body", "message": error.get("msg", "")})
     return errors
+
+
+def _json_error(document: Any, error: Any) -> str:
+    """What is wrong with a body that is not JSON, where (FastAPI gives the offset only)."""
+    reason = error.get("ctx", {}).get("error", "malformed")
+    offset = error.get("loc", ("body", 0))[-1]
+    if isinstance(document, bytes):
+        document = document.decode("utf-8", "replace")
+    if not isinstance(document, str) or not isinstance(offset, int):
+        return f"body is not valid JSON: {reason}"
+    line = document.count("\n", 0, offset) + 1
+    column = offset - document.rfind("\n", 0, offset)
+    return f"body is not valid JSON: {reason} at line {line} column {column}"
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -96,7 +112,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else None
         headers = dict(exc.headers) if exc.headers else None
-        return problem_response(Problem(exc.status_code, detail=detail, headers=headers))
+        problem = Problem(exc.status_code, detail=detail, headers=headers)
+        return problem_response(problem, request.url.path)
 
     async def on_domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
@@ -121,7 +138,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(Problem(500, detail="An unexpected error occurred."))
+        problem = Problem(500, detail="An unexpected error occurred.")
+        return problem_response(problem, request.url.path)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

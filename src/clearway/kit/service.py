@@ -20,7 +20,7 @@ from clearway.kit.bus.events import BATCH_SUFFIX
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
-from clearway.kit.crypto import BlindIndex, FieldCipher, KeyService, LocalKeyStore, Sealer
+from clearway.kit.crypto import BlindIndex, FieldCipher, KeyService, KeyStore, Sealer
 from clearway.kit.db import Database
 from clearway.kit.files import FileStore
 from clearway.kit.internal_auth import InternalCredentials, RequireInternalCredential
@@ -90,7 +90,7 @@ class ServiceContext:
     # High-volume events (searches) published in batches, straight to the bus.
     telemetry: Telemetry
     # Only for the service that hosts the key service (common): rotation and versions.
-    key_admin: LocalKeyStore | None = None
+    key_admin: KeyStore | None = None
     # Invalidation messages to this service's other processes (`clearway.kit.cache_bus`).
     cache: CacheBus = field(default_factory=LocalCacheBus)
 

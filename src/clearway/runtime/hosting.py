@@ -11,12 +11,15 @@ service or the gateway alone in processes mode (`clearway serve SERVICE`).
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import os
 import secrets
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import text
@@ -29,9 +32,11 @@ from clearway.gateway.app import Gateway, LocalEndpoints, Upstreams
 from clearway.gateway.auth import RevocationList, TokenVerifier
 from clearway.gateway.cors import ProblemCORSMiddleware
 from clearway.gateway.docs import merge
+from clearway.gateway.edge import EdgeLimits
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
+from clearway.kit.aws import aws_client
 from clearway.kit.bus import (
     CloudEvent,
     OutboxRelay,
@@ -43,25 +48,46 @@ from clearway.kit.bus import (
 )
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.cache_bus import cache_bus_from_settings
-from clearway.kit.crypto import BlindIndex, DataKeyCache, FieldCipher, LocalKeyStore, Sealer
+from clearway.kit.crypto import (
+    BlindIndex,
+    DataKeyCache,
+    FieldCipher,
+    KeyStore,
+    LocalKeyStore,
+    Sealer,
+)
+from clearway.kit.crypto.kms import KmsKeyStore
 from clearway.kit.db import Database
-from clearway.kit.files import LocalFileStore
+from clearway.kit.files import FileStore, LocalFileStore
+from clearway.kit.files_s3 import S3FileStore
 from clearway.kit.internal_auth import InternalCredentials
 from clearway.kit.migrations import migrate
+from clearway.kit.owner_only import owner_only_directory
 from clearway.kit.service import Job, Service, ServiceCalls, ServiceContext
+from clearway.runtime.aws.invoke import lambda_decrypt
 from clearway.runtime.jobs import JobRunner
 from clearway.runtime.metrics import MetricsEndpoint, MetricsServer
-from clearway.services import common, identity, monitor, orders, rules
 from clearway.settings import Settings
 
 log = logging.getLogger("clearway.platform")
 
+
+def _imported_when_hosted(name: str) -> Callable[[ServiceContext], Service]:
+    """A service's `create`, imported on first use: a process or a Lambda function that hosts
+    one service loads only that one (a shorter cold start), and the gateway none."""
+
+    def create(context: ServiceContext) -> Service:
+        factory: Callable[[ServiceContext], Service] = importlib.import_module(
+            f"clearway.services.{name}"
+        ).create
+        return factory(context)
+
+    return create
+
+
 SERVICE_FACTORIES: dict[str, Callable[[ServiceContext], Service]] = {
-    "identity": identity.create,
-    "common": common.create,
-    "orders": orders.create,
-    "monitor": monitor.create,
-    "rules": rules.create,
+    name: _imported_when_hosted(name)
+    for name in ("identity", "common", "orders", "monitor", "rules")
 }
 REVOCATION_POLL_SECONDS = 1.0
 # On the cache bus, beside the services' own channels: "the master key was rotated".
@@ -71,24 +97,65 @@ PRUNE_INTERVAL_SECONDS = 24 * 3600.0
 
 
 def root_secret(settings: Settings) -> bytes:
-    """The secret that opens the key store: from settings, else generated once on disk."""
+    """The secret that opens the key store: from settings, else from its file (made once)."""
     if settings.root_secret is not None:
         return settings.root_secret.get_secret_value().encode()
-    path = settings.resolved_data_dir / "root.secret"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(32))
+    path = settings.resolved_root_secret_file
+    legacy = settings.resolved_data_dir / "root.secret"
+    if settings.root_secret_file is None and legacy.exists():
+        log.warning(
+            "the root secret is inside the data directory (%s), so a copy of the data carries "
+            "its key: move it to %s (or set CLEARWAY_ROOT_SECRET_FILE)",
+            legacy,
+            path,
+        )
+        path = legacy
+    elif not path.exists() and _create_secret_file(path):
         log.warning("generated a root secret in %s; keep it safe and backed up", path)
     return path.read_text().strip().encode()
 
 
-def open_keystore(settings: Settings) -> LocalKeyStore:
+def _create_secret_file(path: Path) -> bool:
+    """Write a new secret to `path` unless it exists; whole or not at all, whoever races."""
+    owner_only_directory(path.parent)
+    fd, temp = tempfile.mkstemp(prefix=".root.secret.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(temp, path)  # fails if another process made one first: theirs stands
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(temp)
+
+
+def open_keystore(settings: Settings) -> KeyStore:
     """The local key store (one file in the data directory, opened by every process on the
-    machine); at scale a key service process or a KMS takes its place."""
-    keystore = LocalKeyStore(settings.resolved_data_dir / "keys.db", root_secret(settings))
+    machine); on AWS (`keys_backend` "kms") KMS and Secrets Manager take its place."""
+    keystore: KeyStore
+    if settings.keys_backend == "kms":
+        keystore = KmsKeyStore(
+            aws_client("kms", settings),
+            aws_client("secretsmanager", settings),
+            alias_prefix=settings.kms_alias_prefix,
+            secrets_prefix=settings.secrets_prefix,
+            decrypt=lambda_decrypt(settings) if settings.kms_unwrap_function else None,
+        )
+    else:
+        keystore = LocalKeyStore(settings.resolved_data_dir / "keys.db", root_secret(settings))
     keystore.ensure()
     return keystore
+
+
+def open_files(settings: Settings, service: str, sealer: Sealer) -> FileStore:
+    """A service's file store: a directory under the data directory, or S3 on AWS."""
+    if settings.files_backend == "s3":
+        s3 = aws_client("s3", settings)
+        return S3FileStore(s3, settings.files_bucket, service, sealer, settings.files_kms_key_id)
+    return LocalFileStore(settings.resolved_data_dir / "files" / service, sealer)
 
 
 class HostUpstreams(Upstreams, ServiceCalls, Protocol):
@@ -118,7 +185,11 @@ class ServiceHost:
         settings = base.settings
         self.name = name
         self.base = base
-        db = Database(name, settings.database_url_for(name))
+        db = Database(
+            name,
+            settings.database_url_for(name),
+            statement_cache=settings.database_statement_cache,
+        )
         cache = DataKeyCache(settings.data_key_cache_seconds, settings.data_key_cache_uses)
         self.telemetry = Telemetry(base.bus, name)
         self.context = ServiceContext(
@@ -131,7 +202,7 @@ class ServiceHost:
             sealer=base.sealer,
             credentials=base.credentials,
             calls=calls,
-            files=LocalFileStore(settings.resolved_data_dir / "files" / name, base.sealer),
+            files=open_files(settings, name, base.sealer),
             key_admin=base.keystore if name == "common" else None,
             cache=base.cache,
             telemetry=self.telemetry,
@@ -243,6 +314,7 @@ class GatewayHost:
             body_limit=settings.body_limit_bytes,
             body_limits={"upload": settings.body_limit_upload_bytes},
             upstream_timeout=settings.upstream_timeout_seconds,
+            edge=EdgeLimits.from_settings(settings),
         )
         self.app: ASGIApp = self.gateway
         if settings.cors_origins:
@@ -266,8 +338,12 @@ class GatewayHost:
         self._service_documents: dict[str, dict[str, Any]] = {}
         self.metrics: MetricsServer | None = None
 
-    async def start(self) -> None:
-        """After the services it reaches are up: keys, revocations, records, metrics."""
+    async def start(self, *, background: bool = True) -> None:
+        """After the services it reaches are up: keys, revocations, records, metrics.
+
+        Without `background` (a Lambda function, frozen between requests) records are not
+        published by a timer but flushed after each request, and there is no metrics listener.
+        """
         settings = self.base.settings
         await self.limiter.store.start()
         await self.verifier.refresh_keys()
@@ -280,6 +356,8 @@ class GatewayHost:
             every_process=True,
         )
         self.base.jobs.add(poll)
+        if not background:
+            return
         self.recorder.start()
         if settings.metrics_port is not None:
             self.metrics = MetricsServer(

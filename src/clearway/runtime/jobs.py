@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from clearway.kit.service import Job
 
@@ -21,6 +22,8 @@ class JobRunner:
         self._jobs: dict[str, Job] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._last_run: dict[str, float] = {}
+        self._born = time.monotonic()  # start-up did what the every-process jobs do
 
     def add(self, job: Job) -> None:
         if job.name in self._jobs:
@@ -57,3 +60,31 @@ class JobRunner:
                 await job.run()
             except Exception:
                 log.exception("job %s failed; it runs again at its next turn", job.name)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._jobs)
+
+    async def run(self, name: str) -> object:
+        """Run one job now, in this task: a scheduler outside the process calls it by name (the
+        jobs of a Lambda function run on EventBridge schedules). KeyError for an unknown name."""
+        job = self._jobs[name]
+        self._last_run[name] = time.monotonic()
+        return await job.run()
+
+    async def run_due(self) -> None:
+        """Run the every-process jobs whose interval has passed since they last ran here.
+
+        Where no timer runs between requests (a Lambda function is frozen in between), what a
+        process holds in memory (signing keys, revocations, the rules snapshot) catches up at
+        the start of the next request instead.
+        """
+        now = time.monotonic()
+        for job in self._jobs.values():
+            last = self._last_run.get(job.name, self._born)
+            if job.every_process and now - last >= job.interval_seconds:
+                self._last_run[job.name] = now
+                try:
+                    await job.run()
+                except Exception:
+                    log.exception("job %s failed; it runs again when next due", job.name)

@@ -16,7 +16,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
@@ -25,8 +25,15 @@ import orjson
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from clearway.kit.internal_auth import RequireInternalCredential
-from clearway.runtime.hosting import Foundation, GatewayHost, Host, ServiceHost, open_keystore
+from clearway.kit.internal_auth import InternalCredentials, RequireInternalCredential
+from clearway.runtime.hosting import (
+    Foundation,
+    GatewayHost,
+    Host,
+    HostUpstreams,
+    ServiceHost,
+    open_keystore,
+)
 from clearway.runtime.http import HttpUpstreams
 from clearway.runtime.server import connectable, server_config
 from clearway.settings import SERVICES, Settings
@@ -43,6 +50,9 @@ START_SECONDS = 120.0
 STOP_SECONDS = 40.0
 # Services keep idle connections longer than the gateway's pool does (it drops them at 4 s).
 KEEP_ALIVE_SECONDS = 75
+
+Connect = Callable[[Settings, InternalCredentials], HostUpstreams]
+"""How a part reaches the others: pooled HTTP here, Lambda Invoke on AWS."""
 
 
 def _json(status: int, body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -76,9 +86,9 @@ class _ServiceEndpoints:
 class ServiceProcess:
     """The ASGI app of `clearway serve SERVICE`: one service, reached over HTTP."""
 
-    def __init__(self, settings: Settings, name: str) -> None:
+    def __init__(self, settings: Settings, name: str, connect: Connect = HttpUpstreams) -> None:
         base = Foundation(settings)
-        self.upstreams = HttpUpstreams(settings, base.credentials)
+        self.upstreams = connect(settings, base.credentials)
         self.service = ServiceHost(name, base, self.upstreams)
         self.host = Host(base, {name: self.service}, None, self.upstreams)
         self.app: ASGIApp = RequireInternalCredential(
@@ -93,15 +103,21 @@ class ServiceProcess:
                 for message in _json(200, {"status": "ok"}):
                     await send(message)
                 return
+            if scope["path"] == "/readyz":  # readiness (Kubernetes, Knative): started, databases
+                checks = await self.host.database_checks()
+                ready = self.host.started and all(v.startswith("ok") for v in checks.values())
+                for message in _json(200 if ready else 503, {"ready": ready}):
+                    await send(message)
+                return
             await self.app(scope, receive, send)
 
 
 class GatewayProcess:
     """The ASGI app of `clearway serve gateway`: the gateway in front of services over HTTP."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, connect: Connect = HttpUpstreams) -> None:
         base = Foundation(settings)
-        self.upstreams = HttpUpstreams(settings, base.credentials)
+        self.upstreams = connect(settings, base.credentials)
         self.gateway = GatewayHost(base, self.upstreams, self.readiness, self._documents)
         self.host = Host(base, {}, self.gateway, self.upstreams)
 
@@ -152,7 +168,10 @@ def serve(settings: Settings, name: str, port: int | None = None) -> None:
         port = port or httpx.URL(settings.service_url(name)).port or 80
         app = service
         keep_alive = KEEP_ALIVE_SECONDS
-    uvicorn.Server(server_config(app, settings, port=port, keep_alive=keep_alive)).run()
+    config = server_config(
+        app, settings, port=port, keep_alive=keep_alive, behind_gateway=name != "gateway"
+    )
+    uvicorn.Server(config).run()
 
 
 class Supervisor:

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import closing, suppress
 from pathlib import Path
 
+import boto3
 import nats
 import pytest
+from moto import mock_aws
 from nats.js.errors import NotFoundError
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearway.kit.bus import Bus, CloudEvent, EmbeddedBus, NatsBus
 from clearway.kit.bus.inbox import inbox
 from clearway.kit.bus.outbox import outbox
+from clearway.kit.bus.sns_sqs import SnsSqsBus
 from clearway.kit.db import Database
 from clearway.kit.ids import new_id
 
@@ -127,9 +130,18 @@ async def delete_streams(url: str, stream: str) -> None:
         await connection.close()
 
 
+AWS_REGION = "eu-central-1"
+
+
+def moto_client(service: str) -> object:
+    """A client of moto's in-process stand-in for SNS and SQS (active inside `mock_aws`)."""
+    return boto3.client(service, region_name=AWS_REGION)
+
+
 class BusFactory:
-    """Makes buses of one adapter that share their queues (one file, or one NATS stream), as
-    several processes of one deployment do; stops them all at the end of the test."""
+    """Makes buses of one adapter that share their queues (one file, one NATS stream, or one
+    name prefix on SNS and SQS), as several processes of one deployment do; stops them all at
+    the end of the test."""
 
     def __init__(self, kind: str, bus_path: Path, nats_url: str | None) -> None:
         self.kind = kind
@@ -137,10 +149,23 @@ class BusFactory:
         self.nats_url = nats_url
         self.stream = unique_stream()
         self.made: list[Bus] = []
+        self.aws = mock_aws() if kind == "sns-sqs" else None
+        if self.aws is not None:
+            self.aws.start()
 
     def __call__(self, max_attempts: int = 3, retry_base_seconds: float = 0.1) -> Bus:
         bus: Bus
-        if self.nats_url is None:
+        if self.aws is not None:
+            bus = SnsSqsBus(
+                self.stream.replace("_", "-"),
+                moto_client,
+                max_attempts=max_attempts,
+                retry_base_seconds=retry_base_seconds,
+                visibility_seconds=30,
+                wait_seconds=0,
+                poll_seconds=0.05,
+            )
+        elif self.nats_url is None:
             bus = EmbeddedBus(self.bus_path, max_attempts, retry_base_seconds, poll_seconds=0.1)
         else:
             bus = NatsBus(
@@ -158,9 +183,11 @@ class BusFactory:
             await bus.stop()
         if self.nats_url is not None:
             await delete_streams(self.nats_url, self.stream)
+        if self.aws is not None:
+            self.aws.stop()
 
 
-@pytest.fixture(params=["embedded", "nats"])
+@pytest.fixture(params=["embedded", "nats", "sns-sqs"])
 def bus_kind(request: pytest.FixtureRequest) -> str:
     kind: str = request.param
     return kind

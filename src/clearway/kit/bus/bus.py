@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from clearway.kit.bus.events import CloudEvent
 
 MAX_BACKOFF_SECONDS = 300.0
 MAX_ERROR_CHARS = 2000
+_UNSAFE = re.compile(r"[^A-Za-z0-9-]")
+D = TypeVar("D")
 
 Handler = Callable[[CloudEvent], Awaitable[None]]
 """Applies one event; raises to have it retried."""
@@ -121,6 +124,29 @@ def matches(pattern: str, event_type: str) -> bool:
     if pattern.endswith(".*"):
         return event_type.startswith(pattern[:-1])
     return pattern == event_type
+
+
+def queue_token(queue: str) -> str:
+    """A queue name as an engine's name token (NATS consumer, SQS queue): [A-Za-z0-9_-] only,
+    one-to-one, so two queues never share a name."""
+    return _UNSAFE.sub(lambda m: "".join(f"_{b:02x}" for b in m.group().encode()), queue)
+
+
+def delivery_groups(
+    deliveries: Sequence[D], attempt: Callable[[D], int], batch: bool
+) -> list[list[D]]:
+    """How a consumer hands deliveries to its handler: one event per call; or, for a batch
+    handler, runs of first deliveries, a failed-before event alone, so one poison event cannot
+    sink a whole batch again and again."""
+    if not batch:
+        return [[delivery] for delivery in deliveries]
+    groups: list[list[D]] = []
+    for delivery in deliveries:
+        if attempt(delivery) == 1 and groups and attempt(groups[-1][-1]) == 1:
+            groups[-1].append(delivery)
+        else:
+            groups.append([delivery])
+    return groups
 
 
 def matching_queues(subscriptions: Iterable[tuple[str, str]], event_type: str) -> set[str]:

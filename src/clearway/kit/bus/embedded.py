@@ -33,6 +33,7 @@ from clearway.kit.bus.bus import (
     retry_delay,
 )
 from clearway.kit.bus.events import CloudEvent
+from clearway.kit.owner_only import owner_only_file
 from clearway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ class EmbeddedBus(Subscribing):
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            owner_only_file(self.path)
             conn = sqlite3.connect(
                 self.path, timeout=10.0, isolation_level=None, check_same_thread=False
             )

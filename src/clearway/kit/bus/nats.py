@@ -54,9 +54,11 @@ from clearway.kit.bus.bus import (
     DeadLetter,
     QueueSubscription,
     Subscribing,
+    delivery_groups,
     describe_error,
     gives_up,
     matches,
+    queue_token,
     retry_delay,
 )
 from clearway.kit.bus.events import CloudEvent
@@ -69,12 +71,6 @@ QUEUE_HEADER = "Clearway-Queue"
 NOT_SETTLED = "delivered again after the last attempt (did the consumer crash?)"
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
 _TOKEN = re.compile(r"[^\s.*>]+")
-_UNSAFE = re.compile(r"[^A-Za-z0-9-]")
-
-
-def _queue_token(queue: str) -> str:
-    """A queue name as a consumer name and subject token: only [A-Za-z0-9_-], one-to-one."""
-    return _UNSAFE.sub(lambda m: "".join(f"_{b:02x}" for b in m.group().encode()), queue)
 
 
 def _check_type(event_type: str) -> str:
@@ -205,7 +201,7 @@ class NatsBus(Subscribing):
     def _consumer_config(self, subscription: QueueSubscription) -> ConsumerConfig:
         subjects = _narrowest([self._filter(topic) for topic in subscription.topics])
         config = ConsumerConfig(
-            durable_name=_queue_token(subscription.queue),
+            durable_name=queue_token(subscription.queue),
             description=f"clearway queue {subscription.queue}",
             deliver_policy=DeliverPolicy.NEW,
             ack_policy=AckPolicy.EXPLICIT,
@@ -242,7 +238,7 @@ class NatsBus(Subscribing):
                 if pull is None:
                     js = await self._jetstream()
                     pull = await js.pull_subscribe_bind(
-                        durable=_queue_token(subscription.queue), stream=self.stream
+                        durable=queue_token(subscription.queue), stream=self.stream
                     )
                 try:
                     msgs = await pull.fetch(subscription.limit, timeout=self.poll_seconds)
@@ -269,7 +265,9 @@ class NatsBus(Subscribing):
                     del unsettled[id(msg)]
                 else:
                     deliveries.append(delivery)
-            for group in self._groups(subscription, deliveries):
+            for group in delivery_groups(
+                deliveries, lambda d: d.attempt, subscription.batch_handler is not None
+            ):
                 if self._stopping:
                     break
                 try:
@@ -292,21 +290,6 @@ class NatsBus(Subscribing):
             unsettled.clear()
         finally:
             keepalive.cancel()
-
-    def _groups(
-        self, subscription: QueueSubscription, deliveries: list[_Delivery]
-    ) -> list[list[_Delivery]]:
-        """One event per call; or runs of first deliveries, a failed-before event alone, so one
-        poison event cannot sink a whole batch again and again."""
-        if subscription.batch_handler is None:
-            return [[delivery] for delivery in deliveries]
-        groups: list[list[_Delivery]] = []
-        for delivery in deliveries:
-            if delivery.attempt == 1 and groups and groups[-1][-1].attempt == 1:
-                groups[-1].append(delivery)
-            else:
-                groups.append([delivery])
-        return groups
 
     async def _accept(self, subscription: QueueSubscription, msg: Msg) -> _Delivery | None:
         """The delivery to hand to the handler, or None once it is settled here."""
@@ -345,7 +328,7 @@ class NatsBus(Subscribing):
         }
         js = await self._jetstream()
         await js.publish(
-            self.dlq_prefix + _queue_token(queue),
+            self.dlq_prefix + queue_token(queue),
             orjson.dumps(letter, option=orjson.OPT_UTC_Z),
             timeout=self.request_timeout_seconds,
             stream=self.dlq_stream,
@@ -389,7 +372,7 @@ class NatsBus(Subscribing):
 
     async def dead_letters(self, queue: str | None = None) -> list[DeadLetter]:
         js = await self._jetstream()
-        subject = self.dlq_prefix + (_queue_token(queue) if queue else ">")
+        subject = self.dlq_prefix + (queue_token(queue) if queue else ">")
         letters: list[DeadLetter] = []
         sequence = 1
         while True:

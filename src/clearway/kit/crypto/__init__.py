@@ -9,7 +9,7 @@ from clearway.kit.crypto.envelope import (
     normalize,
 )
 from clearway.kit.crypto.errors import CryptoError, DecryptionError, KeyStoreError, ShreddedError
-from clearway.kit.crypto.keystore import KeyService, LocalKeyStore, MasterKey
+from clearway.kit.crypto.keystore import KeyService, KeyStore, LocalKeyStore, MasterKey
 
 __all__ = [
     "BlindIndex",
@@ -18,6 +18,7 @@ __all__ = [
     "DecryptionError",
     "FieldCipher",
     "KeyService",
+    "KeyStore",
     "KeyStoreError",
     "LocalKeyStore",
     "MasterKey",

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from clearway.kit.crypto.errors import DecryptionError, KeyStoreError
+from clearway.kit.owner_only import owner_only_file
 
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 VERSION_BYTES = 4
@@ -56,6 +57,21 @@ class KeyService(Protocol):
     def wrap(self, data_key: bytes, context: bytes) -> bytes: ...
 
     def unwrap(self, wrapped: bytes, context: bytes) -> bytes: ...
+
+
+class KeyStore(KeyService, Protocol):
+    """A key service with its administration and named secrets: `LocalKeyStore`, or
+    `KmsKeyStore` (`clearway.kit.crypto.kms`) on AWS."""
+
+    def ensure(self) -> None: ...
+
+    def reload(self) -> None: ...
+
+    def versions(self) -> tuple[MasterKey, ...]: ...
+
+    def rotate(self) -> int: ...
+
+    def secret(self, name: str, size: int = 32) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -175,9 +191,7 @@ class LocalKeyStore:
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         if write and not self.path.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.touch(mode=0o600)
-            self.path.chmod(0o600)  # touch's mode is filtered by the umask
+            owner_only_file(self.path)
         elif not self.path.exists():
             raise KeyStoreError(f"no key store at {self.path}")
         try:

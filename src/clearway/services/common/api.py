@@ -12,7 +12,7 @@ from pydantic import BaseModel, EmailStr
 from clearway.contracts.common import KeyRotated
 from clearway.kit.bus import publish
 from clearway.kit.caller import Admin
-from clearway.kit.crypto import LocalKeyStore
+from clearway.kit.crypto import KeyStore
 from clearway.kit.db import Database
 from clearway.kit.problems import Problem
 from clearway.services.common.mailbox import Mailbox
@@ -46,7 +46,7 @@ class Rotated(BaseModel):
     version: int
 
 
-def build_router(mailbox: Mailbox, keystore: LocalKeyStore, db: Database) -> APIRouter:
+def build_router(mailbox: Mailbox, keystore: KeyStore, db: Database) -> APIRouter:
     router = APIRouter()
 
     @router.get("/api/common/mailbox", response_model=MailPage)
@@ -93,7 +93,7 @@ def build_router(mailbox: Mailbox, keystore: LocalKeyStore, db: Database) -> API
     return router
 
 
-async def rotate_master_key(keystore: LocalKeyStore, db: Database, by: str | None) -> int:
+async def rotate_master_key(keystore: KeyStore, db: Database, by: str | None) -> int:
     version = keystore.rotate()
     async with db.transaction() as session:
         await publish(session, KeyRotated(version=version, by=by))

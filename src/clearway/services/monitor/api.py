@@ -19,6 +19,15 @@ from clearway.kit.problems import Problem
 from clearway.services.monitor import domain
 from clearway.services.monitor.audit import AuditTrail
 from clearway.services.monitor.metrics import CONTENT_TYPE, MonitorMetrics
+from clearway.services.monitor.schemas import (
+    ActiveUsersOut,
+    ActivityOut,
+    AuditOut,
+    AuditVerdictOut,
+    FunnelOut,
+    RequestStatsOut,
+    TopSearchesOut,
+)
 from clearway.services.monitor.stats import Statistics
 
 DEFAULT_SPAN = {"minute": timedelta(hours=1), "hour": timedelta(days=1), "day": timedelta(days=30)}
@@ -26,6 +35,10 @@ CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 From = Annotated[datetime | None, Query(alias="from", description="Start (inclusive), RFC 3339")]
 To = Annotated[datetime | None, Query(alias="to", description="End (exclusive); default now")]
+# The JSON body is the route's response model; the same rows as CSV on request.
+AS_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
 Format = Annotated[Literal["json", "csv"] | None, Query(description="Or send Accept: text/csv")]
 
 
@@ -80,7 +93,12 @@ def table(
 def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/api/monitor/requests/stats", tags=["monitor"])
+    @router.get(
+        "/api/monitor/requests/stats",
+        tags=["monitor"],
+        response_model=RequestStatsOut,
+        responses=AS_CSV,
+    )
     async def request_stats(
         request: Request,
         _: Admin,
@@ -102,7 +120,12 @@ def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) 
         document = {"from": start, "to": end, "granularity": granularity, "items": items}
         return table(request, format, "request-stats", columns, items, document)
 
-    @router.get("/api/monitor/searches/top", tags=["monitor"])
+    @router.get(
+        "/api/monitor/searches/top",
+        tags=["monitor"],
+        response_model=TopSearchesOut,
+        responses=AS_CSV,
+    )
     async def top_searches(
         request: Request,
         _: Admin,
@@ -121,7 +144,12 @@ def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) 
         document = {"from": start, "to": end, **result}
         return table(request, format, f"top-{by}", ["key", "count"], result["items"], document)
 
-    @router.get("/api/monitor/users/active", tags=["monitor"])
+    @router.get(
+        "/api/monitor/users/active",
+        tags=["monitor"],
+        response_model=ActiveUsersOut,
+        responses=AS_CSV,
+    )
     async def active(
         request: Request, _: Admin, start: From = None, end: To = None, format: Format = None
     ) -> Response:
@@ -132,7 +160,9 @@ def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) 
         rows = result["by_day"]
         return table(request, format, "active-users", ["day", "role", "users"], rows, document)
 
-    @router.get("/api/monitor/orders/funnel", tags=["monitor"])
+    @router.get(
+        "/api/monitor/orders/funnel", tags=["monitor"], response_model=FunnelOut, responses=AS_CSV
+    )
     async def funnel(
         request: Request, _: Admin, start: From = None, end: To = None, format: Format = None
     ) -> Response:
@@ -142,7 +172,9 @@ def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) 
         document = {"from": start, "to": end, **result}
         return table(request, format, "order-funnel", list(result), [result], document)
 
-    @router.get("/api/monitor/activity", tags=["monitor"])
+    @router.get(
+        "/api/monitor/activity", tags=["monitor"], response_model=ActivityOut, responses=AS_CSV
+    )
     async def user_activity(
         request: Request,
         _: Admin,
@@ -159,7 +191,7 @@ def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) 
         columns = ["time", "kind", "action", "status", "subject"]
         return table(request, format, "activity", columns, items, document)
 
-    @router.get("/api/monitor/audit", tags=["monitor"])
+    @router.get("/api/monitor/audit", tags=["monitor"], response_model=AuditOut, responses=AS_CSV)
     async def audit_trail(
         request: Request,
         _: Admin,
@@ -190,7 +222,7 @@ def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) 
         columns = ["seq", "time", "actor", "action", "details", "prev_hash", "hash"]
         return table(request, format, "audit", columns, rows, document)
 
-    @router.get("/api/monitor/audit/verify", tags=["monitor"])
+    @router.get("/api/monitor/audit/verify", tags=["monitor"], response_model=AuditVerdictOut)
     async def audit_verify(_: Admin) -> dict[str, Any]:
         """Check the whole chain; names the first broken seq and whether it was edited,
         inserted or deleted."""

@@ -50,12 +50,12 @@ PAGES = jinja2.Environment(
 )
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 IdempotencyKey = Annotated[
-    str | None,
+    str,
     Header(
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="Required: a retried request with the same key returns the same order.",
+        description="A retried request with the same key returns the same order.",
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -137,16 +137,11 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
 
     @router.post("/api/orders/orders", status_code=201, response_model=OrderOut)
     async def create_order(
-        body: OrderCreate, caller: SignedIn, response: Response, key: IdempotencyKey = None
+        body: OrderCreate, caller: SignedIn, response: Response, key: IdempotencyKey
     ) -> Any:
-        """Place an order with a provider for (some of) a checklist's requirements."""
+        """Place an order with a provider for (some of) a checklist's requirements. The
+        Idempotency-Key header is required, so a retry cannot order twice."""
         _customer(caller)
-        if not key:
-            raise Problem(
-                400,
-                detail="Send an Idempotency-Key header so a retry cannot order twice.",
-                type="idempotency-key-required",
-            )
         order, replayed = await orders.create(caller, body.model_dump(mode="json"), key)
         if replayed:
             response.status_code = 200

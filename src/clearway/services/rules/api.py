@@ -303,7 +303,20 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
         await checklists.delete(checklist_id, caller.user_id)
         return Response(status_code=204)
 
-    @router.get("/api/rules/checklists/{checklist_id}/export", tags=["rules"])
+    @router.get(
+        "/api/rules/checklists/{checklist_id}/export",
+        tags=["rules"],
+        response_class=Response,
+        responses={
+            200: {
+                "description": "The checklist as JSON, or a printable page with `format=html`.",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/html": {"schema": {"type": "string"}},
+                },
+            }
+        },
+    )
     async def export_checklist(
         checklist_id: str, caller: SignedIn, format: Literal["json", "html"] = "json"
     ) -> Response:
@@ -431,7 +444,20 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
             }
         )
 
-    @router.get("/api/rules/admin/export", tags=["rules-admin"])
+    @router.get(
+        "/api/rules/admin/export",
+        tags=["rules-admin"],
+        response_class=Response,
+        responses={
+            200: {
+                "description": "A rule file: YAML, or CSV with `format=csv`.",
+                "content": {
+                    "application/yaml": {"schema": {"type": "object"}},  # a rule file
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            }
+        },
+    )
     async def export(
         _: Admin,
         format: Literal["yaml", "csv"] = "yaml",

@@ -1,0 +1,110 @@
+"""What one request may cost: the limits on its head and on how long its body may take.
+
+The server Clearway runs on enforces them while it reads a connection
+(`clearway.runtime.server`); the gateway enforces them again on what reaches it, so they hold
+under whatever server runs the ASGI app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from starlette.types import Message, Receive
+
+from clearway.kit.problems import Problem
+from clearway.settings import Settings
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    max_header_bytes: int
+    max_headers: int
+    header_timeout: float
+    body_timeout: float
+    max_connections: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EdgeLimits:
+        return cls(
+            max_header_bytes=settings.edge_max_header_bytes,
+            max_headers=settings.edge_max_headers,
+            header_timeout=settings.edge_header_timeout_seconds,
+            body_timeout=settings.edge_body_timeout_seconds,
+            max_connections=settings.edge_max_connections,
+        )
+
+    def behind_gateway(self) -> EdgeLimits:
+        """A service's limits in processes mode: room for the headers the gateway adds to a
+        request it let through (credentials, caller, request id)."""
+        return replace(
+            self, max_header_bytes=self.max_header_bytes + 8192, max_headers=self.max_headers + 8
+        )
+
+    def head_problem(self, target_bytes: int, headers: list[tuple[bytes, bytes]]) -> Problem | None:
+        """A 431 for a head with too many header lines or too many bytes, else None."""
+        if len(headers) > self.max_headers:
+            return header_problem(f"More than {self.max_headers} header lines.")
+        size = target_bytes + sum(len(name) + len(value) + 4 for name, value in headers)
+        if size > self.max_header_bytes:
+            return header_problem(f"The request head is larger than {self.max_header_bytes} bytes.")
+        return None
+
+
+def header_problem(detail: str) -> Problem:
+    return Problem(431, detail=detail, headers={"connection": "close"})
+
+
+def slow_head_problem() -> Problem:
+    return Problem(408, detail="The request head took too long to arrive.")
+
+
+def slow_body_problem() -> Problem:
+    return Problem(
+        408, detail="The request body took too long to arrive.", headers={"connection": "close"}
+    )
+
+
+class BodyTimeout(Exception):
+    """The client did not finish sending the body within the body timeout."""
+
+
+class RequestBody:
+    """The request's body as the app reads it, with one deadline for all of it (not per read:
+    a byte a second is slow). Past it, `on_timeout` runs and the read raises `BodyTimeout`,
+    wherever it was awaited. `on_done` runs once the last part has arrived."""
+
+    def __init__(
+        self, receive: Receive, seconds: float, on_timeout: Callable[[], None], *, empty: bool
+    ) -> None:
+        self._receive = receive
+        self._on_timeout = on_timeout
+        self.deadline = asyncio.get_running_loop().time() + seconds
+        self.done = empty
+        self.on_done: Callable[[], None] | None = None
+
+    async def receive(self) -> Message:
+        if self.done:
+            return await self._receive()  # after the body: only a disconnect is left to wait for
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                message = await self._receive()
+        except TimeoutError as exc:
+            self._on_timeout()
+            raise BodyTimeout from exc
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.done = True
+            if self.on_done is not None:
+                self.on_done()
+        return message
+
+
+def has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether a request comes with a body (HTTP/1.1 framing: a length or chunked)."""
+    for name, value in headers:
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length":
+            return value.strip() != b"0"
+    return False

@@ -1,0 +1,80 @@
+"""How a batch from SQS is settled, as the Lambda SQS handler does it (moto)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import boto3
+import pytest
+
+from clearway.kit.bus import CloudEvent
+from clearway.kit.bus.sns_sqs import Received, SnsSqsBus
+
+from .conftest import REGION
+
+pytestmark = pytest.mark.usefixtures("aws_stand_in")
+
+
+def order_event(name: str, subject: str) -> CloudEvent:
+    return CloudEvent.new("/clearway/orders", "order.changed", {"name": name}, subject=subject)
+
+
+async def receive(bus: SnsSqsBus, queue: str, count: int) -> list[Received]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName=bus.queue_name(queue))["QueueUrl"]
+    found: list[Received] = []
+    for _ in range(100):
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
+        found.extend(Received.from_poll(m) for m in answer.get("Messages", []))
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{len(found)} of {count} messages arrived")
+
+
+async def test_a_failed_event_holds_back_the_later_events_about_its_subject() -> None:
+    bus = SnsSqsBus(
+        "cw-batches",
+        lambda service: boto3.client(service, region_name=REGION),
+        max_attempts=3,
+        retry_base_seconds=0.05,
+    )
+    applied: list[str] = []
+    calls: list[str] = []
+    failing = {"a"}
+
+    async def apply(event: CloudEvent) -> None:
+        calls.append(event.data["name"])
+        if event.data["name"] in failing:
+            raise RuntimeError("not yet")
+        applied.append(event.data["name"])
+
+    bus.subscribe("orders", ["order.*"], apply)
+    await bus.declare()
+    await bus.publish_many(
+        [order_event("a", "order-1"), order_event("b", "order-1"), order_event("c", "order-2")]
+    )
+
+    first = await bus.settle("orders", await receive(bus, "orders", 3))
+    # c is about another order: applied. b waits behind a without being tried, and both come
+    # back after a's back-off.
+    assert calls == ["a", "c"]
+    assert applied == ["c"]
+    assert [m.attempt for m in first.failed] == [1, 1]
+    assert len(first.done) == 1 and not first.not_started
+
+    failing.clear()
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName=bus.queue_name("orders"))["QueueUrl"]
+    settled = first.done
+    # As Lambda does: delete what was settled, take the next batch. (moto's FIFO queue may hand
+    # the two back one at a time.)
+    for _ in range(20):
+        for message in settled:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message.receipt)
+        if len(applied) == 3:
+            break
+        outcome = await bus.settle("orders", await receive(bus, "orders", 1))
+        assert not outcome.failed
+        settled = outcome.done
+    assert sorted(applied) == ["a", "b", "c"]
