@@ -58,7 +58,7 @@ STOPWORDS = frozenset(
         "use",
     }
 )
-SCORE = {"category": 1.0, 6: 0.95, 4: 0.9, 2: 0.8, "narrower": 0.5}
+SCORE = {"category": 1.0, 10: 0.97, 8: 0.96, 6: 0.95, 4: 0.9, 2: 0.8, "narrower": 0.5}
 MIN_TEXT_SCORE = 0.45
 
 
