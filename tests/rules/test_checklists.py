@@ -65,9 +65,12 @@ async def test_internal_api_for_orders(api: Api) -> None:
         "market",
         "hs_code",
         "category",
+        "coverage",
+        "coverage_reason",
         "created_at",
         "requirements",
     }
+    assert document["coverage"] in ("complete", "partial") and document["coverage_reason"]
     assert document["owner_id"] == await api.user_id("seller@example.com")
     assert document["market"] == "DE" and document["hs_code"] == "851822"
     assert set(document["requirements"][0]) == {

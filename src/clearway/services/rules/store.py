@@ -25,6 +25,8 @@ from clearway.kit.db import Database
 from clearway.services.rules import tables as t
 from clearway.services.rules.answers import Answers
 from clearway.services.rules.domain import Conflict, Invalid, NotFound
+from clearway.services.rules.domain.classify import Phrases
+from clearway.services.rules.domain.coverage import Coverage
 from clearway.services.rules.domain.files import (
     FileError,
     FileRule,
@@ -33,7 +35,7 @@ from clearway.services.rules.domain.files import (
     with_defaults,
 )
 from clearway.services.rules.domain.hs import Nomenclature, nomenclature
-from clearway.services.rules.domain.lookup import Catalogs, RuleBase, TextMatcher
+from clearway.services.rules.domain.lookup import Catalogs, RuleBase, TextMatcher, terms
 from clearway.services.rules.domain.markets import Markets
 from clearway.services.rules.domain.model import (
     Category,
@@ -102,6 +104,10 @@ class RuleStore:
         self.shipped = data / "rules"
         self.base = RuleBase((), self.categories)
         self.matcher = TextMatcher(self.categories.values(), self.nomenclature)
+        self.phrases = Phrases.load(
+            data / "phrases.yaml", self.categories, self.nomenclature, terms
+        )
+        self.coverage = Coverage.from_yaml(data / "coverage.yaml", self.markets, self.categories)
         # Search answers rendered from this snapshot; categories, markets and the nomenclature
         # never change in a process, so only a swap of `base`/`questions` resets it.
         self.answers = Answers()

@@ -63,6 +63,7 @@ checklists = Table(
     Column("answers", Text, nullable=False),
     Column("requirements", Text, nullable=False),
     Column("as_of", String(10), nullable=True),  # the date it was decided for (None: today)
+    Column("coverage", Text, nullable=True),  # JSON {coverage, reason} when it was decided
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )

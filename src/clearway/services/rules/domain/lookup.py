@@ -18,6 +18,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from clearway.services.rules.domain.classify import Phrases
 from clearway.services.rules.domain.hs import Nomenclature, dotted, prefixes
 from clearway.services.rules.domain.markets import Markets
 from clearway.services.rules.domain.model import Category, Question, RuleVersion
@@ -88,6 +89,7 @@ class RuleBase:
     def __init__(self, versions: Iterable[RuleVersion], categories: Mapping[str, Category]) -> None:
         self.categories = categories
         self.versions: dict[str, list[RuleVersion]] = {}
+        self._markets: set[str] | None = None
         self._hs: dict[tuple[str, str], list[_Entry]] = {}
         self._under: dict[tuple[str, str], list[_Entry]] = {}
         self._category: dict[tuple[str, str], list[_Entry]] = {}
@@ -107,6 +109,24 @@ class RuleBase:
         self._hs.setdefault((market, code), []).append(entry)
         for broader in prefixes(code)[:-1]:
             self._under.setdefault((market, broader), []).append(entry)
+
+    def markets_with_rules(self) -> set[str]:
+        if self._markets is None:  # computed once per snapshot
+            self._markets = {v.content.market for vs in self.versions.values() for v in vs}
+        return self._markets
+
+    def has_rules(self, markets: list[str]) -> bool:
+        """Whether any of these markets has published rules (in force or dated)."""
+        return not self.markets_with_rules().isdisjoint(markets)
+
+    def has_rules_under(self, markets: list[str], code: str, now: datetime) -> bool:
+        """Whether a rule in force covers `code` or a part of it (an HS chapter, say)."""
+        return any(
+            entry.version.in_force(now)
+            for market in markets
+            for prefix in prefixes(code)
+            for entry in (*self._hs.get((market, prefix), ()), *self._under.get((market, code), ()))
+        )
 
     def in_force(self, code: str, now: datetime) -> RuleVersion | None:
         found = [v for v in self.versions.get(code, ()) if v.in_force(now)]
@@ -221,9 +241,13 @@ class _Doc:
     weight: float
 
 
+_LETTER_PREFIX = re.compile(r"\b([a-z])-(?=[a-z])")
+
+
 def _terms(text: str) -> list[str]:
     words = []
-    for word in _WORD.findall(text.lower()):
+    # "e-bike", "t-shirt": one word, not a lone letter (dropped) and "bike".
+    for word in _WORD.findall(_LETTER_PREFIX.sub(r"\1", text.lower())):
         if word in STOPWORDS or len(word) < 2:
             continue
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
@@ -323,6 +347,21 @@ def categories_of(hs_code: str, categories: Mapping[str, Category]) -> list[Cate
     ]
 
 
+def category_of(hs_code: str, categories: Mapping[str, Category]) -> Category | None:
+    """The category an HS code falls in: the one naming the longest part of it."""
+    best, length = None, 0
+    for category in categories.values():
+        for code in category.hs_codes:
+            if hs_code.startswith(code) and len(code) > length:
+                best, length = category, len(code)
+    return best
+
+
+def terms(text: str) -> list[str]:
+    """A text as the matching reads it: lower case, no stop words, no plural s."""
+    return _terms(text)
+
+
 @dataclass(frozen=True)
 class Found:
     """The answer to a lookup: how the product was understood and the rules that apply."""
@@ -332,6 +371,8 @@ class Found:
     interpretation: Interpretation | None
     alternatives: tuple[Interpretation, ...]
     hits: list[Hit]
+    ambiguous: bool = False  # the description fits several products: see the alternatives
+    hs_category: Category | None = None  # the category the HS code falls in
 
 
 def find(
@@ -344,15 +385,28 @@ def find(
     category: Category | None,
     text: str | None,
     now: datetime,
+    phrases: Phrases | None = None,
 ) -> Found:
-    """Rules in force for a product in a market. An HS code or a category given wins over text;
-    text is understood as its best interpretation, the others are offered as alternatives."""
+    """Rules in force for a product in a market. An HS code or a category given wins over text.
+    Text is read as the product phrase it contains, else as its best textual match (the others
+    offered as alternatives); a phrase that fits several products finds no rules, only the
+    alternatives to choose from."""
     interpretation = None
     alternatives: tuple[Interpretation, ...] = ()
     if hs_code is None and category is None and text:
-        found = matcher.match(text.strip().lower())
-        if found:
-            interpretation, alternatives = found[0], found[1:]
+        query = text.strip().lower()
+        reading = phrases.read(query) if phrases is not None else None
+        matched = matcher.match(query)
+        if reading is not None and reading.ambiguous:
+            options = tuple(Interpretation(m.kind, m.key, m.name, 1.0) for m in reading.meanings)
+            return Found(None, None, None, options, [], ambiguous=True)
+        if reading is not None:
+            meaning = reading.meanings[0]
+            interpretation = Interpretation(meaning.kind, meaning.key, meaning.name, 1.0)
+            alternatives = tuple(m for m in matched if m.key != meaning.key)[:4]
+        elif matched:
+            interpretation, alternatives = matched[0], matched[1:]
+        if interpretation is not None:
             if interpretation.kind == "category":
                 category = catalogs.categories[interpretation.key]
             else:
@@ -376,4 +430,11 @@ def find(
             )
             for h in ranked
         ]
-    return Found(hs_code, category, interpretation, alternatives, ranked)
+    return Found(
+        hs_code,
+        category,
+        interpretation,
+        alternatives,
+        ranked,
+        hs_category=category_of(hs_code, catalogs.categories) if hs_code else None,
+    )

@@ -93,7 +93,7 @@ class Markets:
             found = self.get(code)
             assert found is not None
             return found.name
-        subdivision = pycountry.subdivisions.get(code=code)
+        subdivision = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
         if subdivision is None or subdivision.country_code not in members:
             raise Invalid(
                 "unknown-region", f"{code[:12]!r} is not an ISO 3166-2 subdivision of {market}."

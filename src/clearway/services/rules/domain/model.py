@@ -193,10 +193,7 @@ class Condition:
             return cls(
                 question,
                 None,
-                tuple(
-                    (op, tuple(b) if isinstance(b, list) else b)  # type: ignore[misc]
-                    for op, b in data.items()
-                ),
+                tuple((op, tuple(b) if isinstance(b, list) else b) for op, b in data.items()),
             )
         return cls(question, bool(data))
 

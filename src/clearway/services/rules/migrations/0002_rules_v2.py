@@ -1,5 +1,5 @@
 """Rule files v2: numeric questions (kind, unit, bounds), national tariff lines on checklists,
-and the date a checklist was decided for.
+and the date a checklist was decided for and how well the rule base covered it.
 
 Revision ID: rules_0002
 Revises: rules_0001
@@ -20,3 +20,4 @@ def upgrade() -> None:
     with op.batch_alter_table("checklists") as batch:
         batch.alter_column("hs_code", type_=sa.String(length=10), existing_nullable=True)
         batch.add_column(sa.Column("as_of", sa.String(length=10), nullable=True))
+        batch.add_column(sa.Column("coverage", sa.Text(), nullable=True))
