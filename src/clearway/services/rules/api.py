@@ -40,6 +40,7 @@ from clearway.services.rules.domain.files import (
     read_rule_files,
 )
 from clearway.services.rules.domain.hs import HS_EDITION, dotted
+from clearway.services.rules.domain.lookup import Interpretation
 from clearway.services.rules.domain.model import RuleVersion, Status
 from clearway.services.rules.events import search_performed
 from clearway.services.rules.store import RuleStore
@@ -314,8 +315,16 @@ def build_router(store: RuleStore, telemetry: Telemetry, checklists: Checklists)
 
     @router.get("/api/rules/hs", tags=["rules"], response_model=out.HsMatchesOut)
     async def hs_search(q: Annotated[str, Query(min_length=2, max_length=200)]) -> Response:
-        """HS codes and categories matching a description (typo-tolerant)."""
-        found = store.matcher.match(q.strip().lower(), 10)
+        """HS codes and categories matching a description (product phrases, typo-tolerant)."""
+        text = q.strip().lower()
+        reading = store.phrases.read(text)
+        # A product phrase's meanings first (all of them, if it is ambiguous), then text matches.
+        read = [
+            Interpretation(m.kind, m.key, m.name, 1.0)
+            for m in (reading.meanings if reading else ())
+        ]
+        seen = {f.key for f in read}
+        found = [*read, *(f for f in store.matcher.match(text, 10) if f.key not in seen)][:10]
         return json(
             {
                 "items": [

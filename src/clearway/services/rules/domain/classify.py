@@ -38,6 +38,9 @@ class Reading:
 
     phrase: str
     meanings: tuple[Meaning, ...]
+    # Categories whose keywords are the same phrase: where an HS code is shared ("electric
+    # scooter" and "e-bike" are both 8711.60), they tell which category the product is in.
+    categories: tuple[str, ...] = ()
 
     @property
     def ambiguous(self) -> bool:
@@ -118,8 +121,23 @@ class Phrases:
         if not best:
             return None
         chosen = [p for p in best if p.curated] or best
-        meanings = tuple(dict.fromkeys(m for p in chosen for m in p.meanings))
-        return Reading(" ".join(chosen[0].words), meanings)
+        meanings = _narrowest(tuple(dict.fromkeys(m for p in chosen for m in p.meanings)))
+        categories = tuple(
+            dict.fromkeys(m.key for p in best for m in p.meanings if m.kind == "category")
+        )
+        return Reading(" ".join(chosen[0].words), meanings, categories)
+
+
+def _narrowest(meanings: tuple[Meaning, ...]) -> tuple[Meaning, ...]:
+    """HS codes that nest ("vacuum cleaner" 8508 and "robot vacuum" 8508.11 in "robot vacuum
+    cleaner") are one reading, the narrowest; only codes side by side are alternatives."""
+    codes = [m.key for m in meanings]
+    if len(meanings) < 2 or any(m.kind != "hs" for m in meanings):
+        return meanings
+    narrowest = max(meanings, key=lambda m: len(m.key))
+    if all(narrowest.key.startswith(code) for code in codes):
+        return (narrowest,)
+    return meanings
 
 
 def _short(node: Any) -> str:

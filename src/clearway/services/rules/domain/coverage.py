@@ -216,9 +216,9 @@ def markdown(
         f" complete, {counts['partial']} partial, {counts['none']} none.",
         "",
     ]
-    declared = [c for c in cells if c["declared"] and c["coverage"] != "complete"]
-    if declared:
-        lines += ["## Declared gaps", ""]
-        lines += [f"- {c['market']} / {c['category']}: {c['reason']}" for c in declared]
+    gaps = [c for c in cells if c["coverage"] == "none"]
+    if gaps:
+        lines += ["## Not covered", ""]
+        lines += [f"- {c['market']} / {c['category']}: {c['reason']}" for c in gaps]
         lines.append("")
     return "\n".join(lines)

@@ -250,7 +250,9 @@ def _terms(text: str) -> list[str]:
     for word in _WORD.findall(_LETTER_PREFIX.sub(r"\1", text.lower())):
         if word in STOPWORDS or len(word) < 2:
             continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"  # plural: batteries -> battery
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]  # plural: speakers -> speaker
         words.append(word)
     return words
@@ -393,6 +395,7 @@ def find(
     alternatives to choose from."""
     interpretation = None
     alternatives: tuple[Interpretation, ...] = ()
+    hs_category = None
     if hs_code is None and category is None and text:
         query = text.strip().lower()
         reading = phrases.read(query) if phrases is not None else None
@@ -411,6 +414,8 @@ def find(
                 category = catalogs.categories[interpretation.key]
             else:
                 hs_code = interpretation.key
+                named = [catalogs.categories[c] for c in reading.categories] if reading else []
+                hs_category = category_of(hs_code, {c.id: c for c in named})
     hits: list[Hit] = []
     if hs_code is not None:
         hits.extend(base.by_hs(markets, hs_code, now))
@@ -436,5 +441,5 @@ def find(
         interpretation,
         alternatives,
         ranked,
-        hs_category=category_of(hs_code, catalogs.categories) if hs_code else None,
+        hs_category=hs_category or (category_of(hs_code, catalogs.categories) if hs_code else None),
     )
