@@ -444,7 +444,10 @@ def printable(checklist: Mapping[str, Any]) -> str:
         "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
         "td,th{border:1px solid #999;padding:4px;vertical-align:top;text-align:left}</style>"
         f"<h1>Compliance checklist</h1><p>Market: {e(checklist['market'])} &middot; Product: "
-        f"{e(product)} &middot; Created {e(str(checklist['created_at'])[:19])} UTC</p>"
+        f"{e(product)} &middot; Created {e(str(checklist['created_at'])[:19])} UTC"
+        + (f" &middot; Rules in force on {e(checklist['as_of'])}" if checklist["as_of"] else "")
+        + f"</p><p>Coverage of the rule base: {e(checklist['coverage'])}"
+        f" ({e(checklist['coverage_reason'])})</p>"
         "<table><tr><th>Code</th><th>Requirement</th><th>Evidence</th><th>Status</th>"
         f"<th>Why</th></tr>{rows}</table></html>"
     )
