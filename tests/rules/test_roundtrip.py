@@ -170,3 +170,26 @@ def test_cli_export_writes_only_the_file_to_stdout_and_it_imports_back(
     assert again.returncode == 0, again.stdout.decode() + again.stderr.decode()
     rules = text.count("\n") - 1
     assert f"{rules} rules read, 0 would change." in again.stdout.decode()
+
+
+async def test_dates_outside_1900_to_2100_are_refused(api: Api) -> None:
+    admin = await api.admin_token()
+    await create(api, admin, code="T-FAR")
+    path = "/api/rules/admin/rules/T-FAR"
+    for window in ({"effective_to": "9999-12-31T00:00:00Z"}, {"effective_from": "0001-01-01"}):
+        response = await api.client.post(f"{path}/publish", json=window, headers=bearer(admin))
+        assert response.status_code == 422, window
+    far = await api.client.post(
+        f"{path}/retire", json={"effective_to": "9999-12-31T00:00:00Z"}, headers=bearer(admin)
+    )
+    assert far.status_code == 422
+    patched = await api.client.patch(
+        path, json={"last_verified": "9999-12-31"}, headers=bearer(admin)
+    )
+    assert patched.status_code == 422
+    exported = await api.client.get(
+        "/api/rules/admin/export", params={"market": MARKET}, headers=bearer(admin)
+    )
+    forged = exported.text.replace("status: draft", "status: draft\n  effective_to: 9999-12-31")
+    report = await upload(api, admin, forged, filename="far.yaml", dry_run=True)
+    assert report.status_code == 422 and "1900 to 2100" in report.text

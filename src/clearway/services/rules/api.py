@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from clearway.kit.bus.telemetry import Telemetry
@@ -41,7 +41,7 @@ from clearway.services.rules.domain.files import (
 )
 from clearway.services.rules.domain.hs import HS_EDITION, dotted
 from clearway.services.rules.domain.lookup import Interpretation
-from clearway.services.rules.domain.model import RuleVersion, Status
+from clearway.services.rules.domain.model import RuleVersion, Status, sane
 from clearway.services.rules.events import search_performed
 from clearway.services.rules.store import RuleStore
 
@@ -109,13 +109,22 @@ class RuleBody(Strict):
     last_verified: date | None = Field(default=None, ge=EARLIEST, le=LATEST)
 
 
+def _sane(moment: datetime) -> datetime:
+    if not sane(moment):
+        raise ValueError("must be a date from 1900 to 2100")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_sane)]
+
+
 class Window(Strict):
-    effective_from: datetime | None = None
-    effective_to: datetime | None = None
+    effective_from: Moment | None = None
+    effective_to: Moment | None = None
 
 
 class Retirement(Strict):
-    effective_to: datetime | None = None
+    effective_to: Moment | None = None
 
 
 class QuestionBody(Strict):

@@ -30,6 +30,7 @@ from clearway.services.rules.domain.model import (
     build_content,
     check_question,
     check_window,
+    sane,
 )
 
 Format = Literal["yaml", "csv"]
@@ -224,6 +225,8 @@ def parse_moment(value: Any) -> datetime | None:
             raise Invalid("invalid-date", "must be a date like 2024-12-13") from None
     else:
         raise Invalid("invalid-date", "must be a date like 2024-12-13")
+    if not sane(moment):
+        raise Invalid("invalid-date", "must be a date from 1900 to 2100")
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

@@ -9,6 +9,7 @@ date, and publishing a newer one ends the older one where the newer one starts.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -64,6 +65,13 @@ MAX_SCOPE = 200
 MAX_ISSUERS = 10
 MAX_CONDITIONS = 10
 SYSTEM = "system"  # the actor of changes nobody made by hand (the shipped rule base)
+# Dates a rule can sensibly carry (laws from 1900 on, plans up to 2100); nothing else reaches
+# date arithmetic, so it cannot overflow.
+YEARS = range(1900, 2101)
+
+
+def sane(moment: date) -> bool:
+    return moment.year in YEARS
 
 
 class Status(StrEnum):
@@ -370,17 +378,18 @@ def _date(raw: Mapping[str, Any], name: str, errors: list[FieldError]) -> date |
     value = raw.get(name)
     if value is None or value == "":
         return None
+    found = None
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    errors.append(FieldError(name, "must be a date like 2026-11-30"))
-    return None
+        found = value.date()
+    elif isinstance(value, date):
+        found = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            found = date.fromisoformat(value.strip())
+    if found is None or not sane(found):
+        errors.append(FieldError(name, "must be a date like 2026-11-30, from 1900 to 2100"))
+        return None
+    return found
 
 
 def build_content(
