@@ -10,7 +10,7 @@ them picked with false confidence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,10 +18,12 @@ from typing import Any, Literal
 import yaml  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
-from clearway.services.rules.domain.hs import Nomenclature
+from clearway.services.rules.domain import Invalid
+from clearway.services.rules.domain.hs import HsNode, Nomenclature
 from clearway.services.rules.domain.model import Category
 
 FORMAT = "clearway-phrases/1"
+Normalize = Callable[[str], list[str]]  # text -> the words the matching compares
 MAX_PHRASE_WORDS = 6
 
 
@@ -56,7 +58,7 @@ class _Phrase:
 
 class Phrases:
     def __init__(
-        self, phrases: Iterable[_Phrase], normalize: Any, *, typo_min_length: int = 5
+        self, phrases: Iterable[_Phrase], normalize: Normalize, *, typo_min_length: int = 5
     ) -> None:
         self.normalize = normalize
         self.by_words: dict[tuple[str, ...], list[_Phrase]] = {}
@@ -73,7 +75,7 @@ class Phrases:
         path: Path,
         categories: Mapping[str, Category],
         nomenclature: Nomenclature,
-        normalize: Any,
+        normalize: Normalize,
     ) -> Phrases:
         """The phrase table and the categories' keywords. A table entry is an HS code, or
         `{hs: "8507.60", name: ...}`, or `{ambiguous: ["8711.60", "9503"]}`."""
@@ -90,7 +92,7 @@ class Phrases:
             for raw in codes:
                 try:
                     code = nomenclature.normalize(str(raw))
-                except ValueError as exc:
+                except Invalid as exc:
                     raise ValueError(f"{path}: {phrase!r}: {exc}") from None
                 node = nomenclature.nearest(code)
                 name = str(spec.get("name") or (node.description if node else code))
@@ -140,5 +142,5 @@ def _narrowest(meanings: tuple[Meaning, ...]) -> tuple[Meaning, ...]:
     return meanings
 
 
-def _short(node: Any) -> str:
-    return str(node.description) if node is not None else ""
+def _short(node: HsNode | None) -> str:
+    return node.description if node is not None else ""

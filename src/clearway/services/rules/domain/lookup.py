@@ -121,12 +121,12 @@ class RuleBase:
 
     def has_rules_under(self, markets: list[str], code: str, now: datetime) -> bool:
         """Whether a rule in force covers `code` or a part of it (an HS chapter, say)."""
-        return any(
-            entry.version.in_force(now)
-            for market in markets
-            for prefix in prefixes(code)
-            for entry in (*self._hs.get((market, prefix), ()), *self._under.get((market, code), ()))
-        )
+        for market in markets:
+            entries = [e for p in prefixes(code) for e in self._hs.get((market, p), ())]
+            entries += self._under.get((market, code), ())
+            if any(e.version.in_force(now) for e in entries):
+                return True
+        return False
 
     def in_force(self, code: str, now: datetime) -> RuleVersion | None:
         found = [v for v in self.versions.get(code, ()) if v.in_force(now)]
@@ -244,7 +244,8 @@ class _Doc:
 _LETTER_PREFIX = re.compile(r"\b([a-z])-(?=[a-z])")
 
 
-def _terms(text: str) -> list[str]:
+def terms(text: str) -> list[str]:
+    """A text as the matching reads it: lower case, no stop words, no plural s."""
     words = []
     # "e-bike", "t-shirt": one word, not a lone letter (dropped) and "bike".
     for word in _WORD.findall(_LETTER_PREFIX.sub(r"\1", text.lower())):
@@ -272,7 +273,7 @@ class TextMatcher:
         def add(doc: _Doc, text: str) -> None:
             index = len(self.docs)
             self.docs.append(doc)
-            for term in _terms(text):
+            for term in terms(text):
                 postings.setdefault(term, set()).add(index)
 
         for category in categories:
@@ -297,7 +298,7 @@ class TextMatcher:
         return [(term, score / 100) for term, score, _ in found]
 
     def _match(self, text: str, limit: int = 5) -> tuple[Interpretation, ...]:
-        words = list(dict.fromkeys(_terms(text)))[:12]
+        words = list(dict.fromkeys(terms(text)))[:12]
         if not words:
             return ()
         scores: dict[int, float] = {}
@@ -357,11 +358,6 @@ def category_of(hs_code: str, categories: Mapping[str, Category]) -> Category | 
             if hs_code.startswith(code) and len(code) > length:
                 best, length = category, len(code)
     return best
-
-
-def terms(text: str) -> list[str]:
-    """A text as the matching reads it: lower case, no stop words, no plural s."""
-    return _terms(text)
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,7 @@ class Condition:
 
     def holds(self, answer: Answer) -> bool:
         if not self.numeric:
-            return answer is self.applies_when or answer == self.applies_when
+            return isinstance(answer, bool) and answer == self.applies_when
         if isinstance(answer, bool):
             return False
         for op, bound in self.bounds:
