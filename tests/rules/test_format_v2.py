@@ -225,3 +225,27 @@ async def test_a_national_line_is_described_by_its_subheading(api: Api) -> None:
     assert node["national"] and node["edition"] == "HS 2022"
     assert [p["code"] for p in node["path"]] == ["85", "8507", "850760"]
     assert (await api.client.get("/api/rules/hs/8599.00.00")).status_code == 422
+
+
+async def test_numeric_conditions_survive_an_export_in_both_formats(api: Api) -> None:
+    admin = await api.admin_token()
+    ranged = V2.replace("{pack_wh: {gt: 100}}", "{pack_wh: {between: [100, 160]}, radio: no}")
+    assert (await upload(api, admin, ranged, filename="ranged.yaml")).status_code == 200
+    for fmt, written in (
+        ("yaml", "between:\n      - 100\n      - 160"),
+        ("csv", "pack_wh=between:100:160"),
+    ):
+        exported = await api.client.get(
+            "/api/rules/admin/export", params={"format": fmt, "market": "NZ"}, headers=bearer(admin)
+        )
+        assert written in exported.text, exported.text
+        if fmt == "yaml":
+            assert exported.text.startswith("format: clearway-rules/2")
+            assert "unit: Wh" in exported.text  # the numeric question travels with its rules
+        report = await upload(api, admin, exported.text, filename=f"again.{fmt}", dry_run=True)
+        assert report.json()["counts"] == {"unchanged": 2}, report.text
+    check = await api.client.get(
+        "/api/rules/self-check", params={"market": "NZ", "hs_code": "850760"}
+    )
+    [big] = [r for r in check.json()["requirements"] if r["code"] == "T-V2-BIG-PACK"]
+    assert big["questions"][0]["applies_if"] == "from 100 to 160 Wh"
