@@ -364,12 +364,14 @@ def rules_export(fmt: str, market: str | None, output: str | None) -> None:
     from clearway.services.rules.domain.files import dump_csv, dump_yaml
 
     store = _rules_store(Settings())
+    # Progress goes to stderr: stdout carries the file (`--format csv > rules.csv`).
+    progress_console = Console(stderr=True)
 
     async def run() -> str:
         try:
             await migrate(store.db, MIGRATIONS)
             await store.reload()
-            with Progress(console=console, transient=output is None) as progress:
+            with Progress(console=progress_console, transient=True) as progress:
                 task = progress.add_task("Exporting", total=2)
                 rules = await store.export(market.upper() if market else None)
                 progress.advance(task)
@@ -419,3 +421,12 @@ def docs_events(root: Path, check: bool) -> None:
     for name in stale:
         (root / name).write_text(wanted[name], encoding="utf-8")
     console.print(f"Wrote {', '.join(stale)}." if stale else "Nothing to write; all current.")
+
+
+@rules_group.command("coverage")
+@click.option("--markdown", is_flag=True, required=True, help="As docs/coverage.md shows it.")
+def rules_coverage(markdown: bool) -> None:
+    """The markets x categories coverage of the shipped rule base (docs/coverage.md)."""
+    from clearway.services.rules.shipped import coverage_markdown
+
+    click.echo(coverage_markdown(), nl=False)

@@ -44,6 +44,7 @@ async def test_a_checklist_is_saved_reopened_answered_and_exported(api: Api) -> 
     page = await api.client.get(f"{path}/export", params={"format": "html"}, headers=bearer(token))
     assert page.headers["content-type"].startswith("text/html")
     assert "EU-RED" in page.text and "<script" not in page.text
+    assert f"Coverage of the rule base: {checklist['coverage']}" in page.text
 
     other = await api.customer("other@example.com")
     assert (await api.client.get(path, headers=bearer(other))).status_code == 404
@@ -65,9 +66,12 @@ async def test_internal_api_for_orders(api: Api) -> None:
         "market",
         "hs_code",
         "category",
+        "coverage",
+        "coverage_reason",
         "created_at",
         "requirements",
     }
+    assert document["coverage"] in ("complete", "partial") and document["coverage_reason"]
     assert document["owner_id"] == await api.user_id("seller@example.com")
     assert document["market"] == "DE" and document["hs_code"] == "851822"
     assert set(document["requirements"][0]) == {

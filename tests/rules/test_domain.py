@@ -52,8 +52,8 @@ def version(
         ("8518", "8518"),
         ("8518.22", "851822"),
         ("8518 22", "851822"),
-        ("8518.22.00", "851822"),
-        ("8518.22.0090", "851822"),
+        ("8518.22.00", "85182200"),  # a national tariff line (CN8) is kept whole
+        ("8518.22.0090", "8518220090"),  # and a TARIC or HTS line
     ],
 )
 def test_hs_codes_are_normalised(typed: str, code: str) -> None:

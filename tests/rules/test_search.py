@@ -134,5 +134,6 @@ async def test_each_search_emits_search_performed_without_personal_data(
         "market": "EU",
         "role": "customer",
     }
-    assert searches[1]["category"] == "cosmetics" and searches[1]["role"] == "anonymous"
+    # "lipstick" is a product phrase: read as HS 3304.10 (lip make-up)
+    assert searches[1]["hs_code"] == "330410" and searches[1]["role"] == "anonymous"
     assert all("user_id" not in s for s in searches)

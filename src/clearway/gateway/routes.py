@@ -118,6 +118,7 @@ ROUTES: tuple[Route, ...] = (
     # rules: search and self-check for everyone, checklists for their owners, administration
     route("GET", "/api/rules/search", "rules", PUBLIC),
     route("GET", "/api/rules/self-check", "rules", PUBLIC),
+    route("GET", "/api/rules/coverage", "rules", PUBLIC),
     route("GET", "/api/rules/markets", "rules", PUBLIC),
     route("GET", "/api/rules/categories", "rules", PUBLIC),
     route("GET", "/api/rules/questions", "rules", PUBLIC),

@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from clearway.services.rules.domain.lookup import RuleBase
 
 MAX_ANSWERS = 4096
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
-# market, hs_code, category, q, limit, offset: as the search handler has them after
+# market, hs_code, category, q, limit, offset, as_of: as the search handler has them after
 # normalizing (a `q` that is an HS code also fills hs_code). Raw strings, since the body
 # echoes them ("8518.22" and "851822" give different bodies).
-Key = tuple[str, str | None, str | None, str | None, int, int]
+Key = tuple[str, str | None, str | None, str | None, int, int, date | None]
 
 
 def utc_now() -> datetime:

@@ -7,7 +7,7 @@ import html
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import orjson
@@ -18,10 +18,11 @@ from clearway.kit.bus import publish
 from clearway.kit.db import Database, page
 from clearway.services.rules import tables as t
 from clearway.services.rules.domain import Invalid, NotFound
-from clearway.services.rules.domain.hs import dotted
+from clearway.services.rules.domain.coverage import Cell
+from clearway.services.rules.domain.hs import HS_EDITION, dotted
 from clearway.services.rules.domain.lookup import Found, Hit, find
 from clearway.services.rules.domain.markets import Market
-from clearway.services.rules.domain.model import Category, Question, decide
+from clearway.services.rules.domain.model import Answer, Category, Question, decide
 from clearway.services.rules.store import RuleStore
 
 MAX_ANSWERS = 100
@@ -57,6 +58,11 @@ def resolve_product(
     return Product(resolved, code, found, text)
 
 
+def moment(as_of: date | None) -> datetime:
+    """The instant a lookup is for: the start of `as_of` (UTC), or now."""
+    return datetime.combine(as_of, time(), UTC) if as_of else datetime.now(UTC)
+
+
 def lookup(store: RuleStore, product: Product, now: datetime | None = None) -> Found:
     return find(
         store.base,
@@ -67,18 +73,75 @@ def lookup(store: RuleStore, product: Product, now: datetime | None = None) -> F
         category=product.category,
         text=product.text,
         now=now or datetime.now(UTC),
+        phrases=store.phrases,
     )
 
 
+def coverage_of(store: RuleStore, product: Product, found: Found, now: datetime) -> Cell:
+    if found.ambiguous:
+        return Cell("none", "the description fits several products: choose one of the alternatives")
+    return store.coverage.for_product(
+        store.base,
+        store.markets,
+        product.market,
+        category=found.category,
+        hs_code=found.hs_code,
+        categories=store.categories.values(),
+        hits=found.hits,
+        now=now,
+    )
+
+
+def coverage_view(cell: Cell) -> dict[str, Any]:
+    """How far the answer can be relied on: `complete`, `partial` or `none`, and why."""
+    return {"coverage": cell.coverage, "coverage_reason": cell.reason}
+
+
+def groups_view(hits: list[Hit]) -> dict[str, list[str]]:
+    """The codes of the mandatory requirements and of those that depend on answers."""
+    return {
+        "mandatory": [h.version.code for h in hits if not h.version.content.conditional],
+        "conditional": [h.version.code for h in hits if h.version.content.conditional],
+    }
+
+
+def question_view(question: Question | None, question_id: str) -> dict[str, Any]:
+    """A question as asked: its text, and for a number its unit and bounds."""
+    if question is None:
+        return {"id": question_id, "text": question_id, "kind": "yes_no", "unit": None}
+    view: dict[str, Any] = {"id": question.id, "text": question.text, "kind": question.kind}
+    view["unit"] = question.unit
+    if question.numeric:
+        view["min"], view["max"] = question.min, question.max
+    return view
+
+
 def question_views(hit: Hit, questions: Mapping[str, Question]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": c.question,
-            "text": questions[c.question].text if c.question in questions else c.question,
-            "applies_when": c.applies_when,
-        }
-        for c in hit.version.content.conditions
-    ]
+    views = []
+    for c in hit.version.content.conditions:
+        question = questions.get(c.question)
+        views.append(
+            {
+                **question_view(question, c.question),
+                "applies_when": c.data(),
+                "applies_if": c.describe(question.unit if question else None),
+            }
+        )
+    return views
+
+
+def source_view(hit: Hit) -> dict[str, Any]:
+    """What a requirement is, whom it binds and where it comes from (clearway-rules/2)."""
+    content = hit.version.content
+    return {
+        "measure": content.measure,
+        "customs_document": content.customs_document,
+        "operators": list(content.operators),
+        "regions": list(content.regions),
+        "url": content.url,
+        "publication": content.publication,
+        "last_verified": content.last_verified.isoformat() if content.last_verified else None,
+    }
 
 
 def requirement_view(hit: Hit, questions: Mapping[str, Question]) -> dict[str, Any]:
@@ -98,7 +161,7 @@ def requirement_view(hit: Hit, questions: Mapping[str, Question]) -> dict[str, A
         "match": content.match,
         "questions": question_views(hit, questions),
         "validity_months": content.validity_months,
-        "url": content.url,
+        **source_view(hit),
         "notes": content.notes,
         "effective_from": hit.version.effective_from,
         "effective_to": hit.version.effective_to,
@@ -113,19 +176,23 @@ def requirement_view(hit: Hit, questions: Mapping[str, Question]) -> dict[str, A
     }
 
 
+def _category(category: Category | None) -> dict[str, Any] | None:
+    if category is None:
+        return None
+    return {"id": category.id, "name": category.name, "hs_codes": list(category.hs_codes)}
+
+
 def matched_view(store: RuleStore, found: Found) -> dict[str, Any]:
-    node = store.nomenclature.get(found.hs_code) if found.hs_code else None
-    category = found.category
+    node = store.nomenclature.nearest(found.hs_code) if found.hs_code else None
     return {
         "hs_code": found.hs_code,
         "hs_code_dotted": dotted(found.hs_code) if found.hs_code else None,
         "hs_description": node.description if node else None,
-        "category": (
-            {"id": category.id, "name": category.name, "hs_codes": list(category.hs_codes)}
-            if category
-            else None
-        ),
+        "hs_edition": HS_EDITION,
+        "category": _category(found.category),
+        "hs_category": _category(found.hs_category),
         "interpretation": _interpretation(found.interpretation),
+        "ambiguous": found.ambiguous,
     }
 
 
@@ -149,28 +216,39 @@ def market_view(store: RuleStore, market: Market) -> dict[str, Any]:
     }
 
 
-def self_check(store: RuleStore, product: Product) -> dict[str, Any]:
-    """The questions that decide the product's conditional requirements, each asked once."""
-    found = lookup(store, product)
+def self_check(store: RuleStore, product: Product, as_of: date | None = None) -> dict[str, Any]:
+    """The questions that decide the product's conditional requirements, each asked once
+    (numbers with their unit)."""
+    now = moment(as_of)
+    found = lookup(store, product, now)
     questions: dict[str, dict[str, Any]] = {}
     for hit in found.hits:
-        for view in question_views(hit, store.questions):
+        for condition in hit.version.content.conditions:
             entry = questions.setdefault(
-                view["id"], {"id": view["id"], "text": view["text"], "decides": []}
+                condition.question,
+                {
+                    **question_view(store.questions.get(condition.question), condition.question),
+                    "decides": [],
+                },
             )
             entry["decides"].append(hit.version.code)
     return {
         "market": market_view(store, product.market),
+        "as_of": as_of,
         "matched": matched_view(store, found),
+        "alternatives": alternatives_view(found),
+        **coverage_view(coverage_of(store, product, found, now)),
+        "groups": groups_view(found.hits),
         "questions": list(questions.values()),
         "requirements": [requirement_view(h, store.questions) for h in found.hits],
     }
 
 
 def evaluate(
-    store: RuleStore, product: Product, answers: Mapping[str, bool]
-) -> tuple[Found, list[dict[str, Any]]]:
-    found = lookup(store, product)
+    store: RuleStore, product: Product, answers: Mapping[str, Answer], as_of: date | None = None
+) -> tuple[Found, list[dict[str, Any]], Cell]:
+    now = moment(as_of)
+    found = lookup(store, product, now)
     items = []
     for hit in found.hits:
         content = hit.version.content
@@ -192,9 +270,10 @@ def evaluate(
                 "market": content.market,
                 "version": hit.version.version,
                 "open_questions": list(decision.open_questions),
+                **source_view(hit),
             }
         )
-    return found, items
+    return found, items, coverage_of(store, product, found, now)
 
 
 class Checklists:
@@ -203,10 +282,14 @@ class Checklists:
         self.store = store
 
     async def create(
-        self, owner_id: str, product: Product, answers: Mapping[str, bool]
+        self,
+        owner_id: str,
+        product: Product,
+        answers: Mapping[str, Answer],
+        as_of: date | None = None,
     ) -> dict[str, Any]:
-        _check_answers(answers)
-        found, items = evaluate(self.store, product, answers)
+        _check_answers(answers, self.store.questions)
+        found, items, cell = evaluate(self.store, product, answers, as_of)
         now = datetime.now(UTC)
         checklist_id = uuid.uuid4().hex
         row = {
@@ -217,6 +300,8 @@ class Checklists:
             "category": found.category.id if found.category else None,
             "answers": orjson.dumps(dict(answers)).decode(),
             "requirements": orjson.dumps(items).decode(),
+            "as_of": as_of.isoformat() if as_of else None,
+            "coverage": orjson.dumps(coverage_view(cell)).decode(),
             "created_at": now,
             "updated_at": now,
         }
@@ -244,19 +329,21 @@ class Checklists:
         return [_checklist(r, self.store.questions) for r in rows], total
 
     async def answer(
-        self, checklist_id: str, owner_id: str, answers: Mapping[str, bool]
+        self, checklist_id: str, owner_id: str, answers: Mapping[str, Answer]
     ) -> dict[str, Any]:
-        """Change answers; the requirements are decided again against the rules now in force."""
+        """Change answers; the requirements are decided again against the rules in force now
+        (or on the checklist's `as_of` date)."""
         current = await self.get(checklist_id, owner_id)
         merged = {**current["answers"], **answers}
-        _check_answers(merged)
+        _check_answers(merged, self.store.questions)
         product = Product(
             self.store.markets.resolve(current["market"]),
             current["hs_code"],
             self.store.categories.get(current["category"] or ""),
             None,
         )
-        _, items = evaluate(self.store, product, merged)
+        as_of = date.fromisoformat(current["as_of"]) if current["as_of"] else None
+        _, items, cell = evaluate(self.store, product, merged, as_of)
         async with self.db.transaction() as session:
             await session.execute(
                 update(t.checklists)
@@ -264,6 +351,7 @@ class Checklists:
                 .values(
                     answers=orjson.dumps(merged).decode(),
                     requirements=orjson.dumps(items).decode(),
+                    coverage=orjson.dumps(coverage_view(cell)).decode(),
                     updated_at=datetime.now(UTC),
                 )
             )
@@ -276,27 +364,49 @@ class Checklists:
             await session.execute(delete(t.checklists).where(t.checklists.c.id == checklist_id))
 
 
-def _check_answers(answers: Mapping[str, bool]) -> None:
+def _check_answers(answers: Mapping[str, Answer], questions: Mapping[str, Question]) -> None:
     if len(answers) > MAX_ANSWERS:
         raise Invalid("too-many-answers", f"At most {MAX_ANSWERS} answers.")
+    errors = [
+        {"field": f"answers.{question_id}", "message": problem}
+        for question_id, answer in answers.items()
+        if (question := questions.get(question_id)) is not None
+        and (problem := question.check_answer(answer)) is not None
+    ]
+    if errors:
+        raise Invalid(
+            "invalid-answers",
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            errors=errors,
+        )
+
+
+# Checklists saved before coverage was recorded.
+_UNRECORDED = {"coverage": "partial", "coverage_reason": "saved before coverage was recorded"}
 
 
 def _checklist(row: Row[Any], questions: Mapping[str, Question]) -> dict[str, Any]:
-    answers: dict[str, bool] = orjson.loads(row.answers)
+    answers: dict[str, Answer] = orjson.loads(row.answers)
     requirements: list[dict[str, Any]] = orjson.loads(row.requirements)
     asked = dict.fromkeys(q for r in requirements for q in r.get("open_questions", ()))
+    coverage = orjson.loads(row.coverage) if row.coverage else _UNRECORDED
     return {
         "id": row.id,
         "owner_id": row.owner_id,
         "market": row.market,
         "hs_code": row.hs_code,
         "category": row.category,
+        "as_of": row.as_of,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
+        "coverage": coverage["coverage"],
+        "coverage_reason": coverage["coverage_reason"],
         "answers": answers,
-        "open_questions": [
-            {"id": q, "text": questions[q].text if q in questions else q} for q in asked
-        ],
+        "open_questions": [question_view(questions.get(q), q) for q in asked],
+        "groups": {
+            "mandatory": [r["code"] for r in requirements if r["mandatory"]],
+            "conditional": [r["code"] for r in requirements if r["conditional"]],
+        },
         "requirements": requirements,
     }
 
@@ -329,7 +439,10 @@ def printable(checklist: Mapping[str, Any]) -> str:
         "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
         "td,th{border:1px solid #999;padding:4px;vertical-align:top;text-align:left}</style>"
         f"<h1>Compliance checklist</h1><p>Market: {e(checklist['market'])} &middot; Product: "
-        f"{e(product)} &middot; Created {e(str(checklist['created_at'])[:19])} UTC</p>"
+        f"{e(product)} &middot; Created {e(str(checklist['created_at'])[:19])} UTC"
+        + (f" &middot; Rules in force on {e(checklist['as_of'])}" if checklist["as_of"] else "")
+        + f"</p><p>Coverage of the rule base: {e(checklist['coverage'])}"
+        f" ({e(checklist['coverage_reason'])})</p>"
         "<table><tr><th>Code</th><th>Requirement</th><th>Evidence</th><th>Status</th>"
         f"<th>Why</th></tr>{rows}</table></html>"
     )

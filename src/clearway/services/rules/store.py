@@ -26,6 +26,8 @@ from clearway.kit.db import Database
 from clearway.services.rules import tables as t
 from clearway.services.rules.answers import Answers
 from clearway.services.rules.domain import Conflict, Invalid, NotFound
+from clearway.services.rules.domain.classify import Phrases
+from clearway.services.rules.domain.coverage import Coverage
 from clearway.services.rules.domain.files import (
     FileError,
     FileRule,
@@ -34,7 +36,7 @@ from clearway.services.rules.domain.files import (
     with_defaults,
 )
 from clearway.services.rules.domain.hs import Nomenclature, nomenclature
-from clearway.services.rules.domain.lookup import Catalogs, RuleBase, TextMatcher
+from clearway.services.rules.domain.lookup import Catalogs, RuleBase, TextMatcher, terms
 from clearway.services.rules.domain.markets import Markets
 from clearway.services.rules.domain.model import (
     Category,
@@ -100,6 +102,10 @@ class RuleStore:
         self.shipped = data / "rules"
         self.base = RuleBase((), self.categories)
         self.matcher = TextMatcher(self.categories.values(), self.nomenclature)
+        self.phrases = Phrases.load(
+            data / "phrases.yaml", self.categories, self.nomenclature, terms
+        )
+        self.coverage = Coverage.from_yaml(data / "coverage.yaml", self.markets, self.categories)
         # Search answers rendered from this snapshot; categories, markets and the nomenclature
         # never change in a process, so only a swap of `base`/`questions` resets it.
         self.answers = Answers()
@@ -126,7 +132,7 @@ class RuleStore:
                 questions = (await session.execute(select(t.questions))).all()
             self._swap(
                 RuleBase((_version(r) for r in rows), self.categories),
-                {q.id: Question(q.id, q.text) for q in questions},
+                {q.id: _question(q) for q in questions},
             )
             self._stamp = stamp
 
@@ -445,8 +451,9 @@ class RuleStore:
         )
         await _record(session, version, action, actor, changes, source)
 
-    async def put_question(self, actor: str, question_id: str, text: str) -> Question:
-        question = check_question(question_id, text)
+    async def put_question(self, actor: str, question_id: str, spec: Any) -> Question:
+        """Create or change a question: its text, or `{text, kind, unit, min, max}`."""
+        question = check_question(question_id, spec)
         async with self.db.transaction() as session:
             await self._put_question(session, actor, question, source=None)
         await self.reload()
@@ -456,22 +463,24 @@ class RuleStore:
         self, session: AsyncSession, actor: str, question: Question, *, source: str | None
     ) -> bool:
         now = datetime.now(UTC)
-        current = await session.scalar(
-            select(t.questions.c.text).where(t.questions.c.id == question.id)
-        )
-        if current == question.text:
+        row = (
+            await session.execute(select(t.questions).where(t.questions.c.id == question.id))
+        ).first()
+        current = _question(row) if row else None
+        if current == question:
             return False
+        spec = question.spec()
+        values = {
+            "text": question.text,
+            "spec": orjson.dumps(spec).decode() if spec else None,
+            "updated_at": now,
+            "updated_by": actor,
+        }
         if current is None:
-            await session.execute(
-                insert(t.questions).values(
-                    id=question.id, text=question.text, updated_at=now, updated_by=actor
-                )
-            )
+            await session.execute(insert(t.questions).values(id=question.id, **values))
         else:
             await session.execute(
-                update(t.questions)
-                .where(t.questions.c.id == question.id)
-                .values(text=question.text, updated_at=now, updated_by=actor)
+                update(t.questions).where(t.questions.c.id == question.id).values(**values)
             )
         await session.execute(
             insert(t.rule_history).values(
@@ -480,7 +489,12 @@ class RuleStore:
                 action="question",
                 actor=actor,
                 at=now,
-                changes=orjson.dumps({"text": {"from": current, "to": question.text}}).decode(),
+                changes=orjson.dumps(
+                    diff(
+                        {"text": current.text, "spec": current.spec()} if current else None,
+                        {"text": question.text, "spec": question.spec()},
+                    )
+                ).decode(),
                 source=source,
             )
         )
@@ -614,6 +628,18 @@ def _version(row: Row[Any]) -> RuleVersion:
         created_by=row.created_by,
         updated_at=row.updated_at,
         updated_by=row.updated_by,
+    )
+
+
+def _question(row: Row[Any]) -> Question:
+    spec = orjson.loads(row.spec) if row.spec else {}
+    return Question(
+        row.id,
+        row.text,
+        spec.get("kind", "yes_no"),
+        spec.get("unit"),
+        spec.get("min"),
+        spec.get("max"),
     )
 
 

@@ -46,6 +46,7 @@ questions = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("text", Text, nullable=False),
+    Column("spec", Text, nullable=True),  # JSON {kind, unit, min, max} of a numeric question
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("updated_by", String(64), nullable=False),
 )
@@ -57,10 +58,12 @@ checklists = Table(
     Column("id", String(32), primary_key=True),
     Column("owner_id", String(32), nullable=False),
     Column("market", String(8), nullable=False),
-    Column("hs_code", String(6), nullable=True),
+    Column("hs_code", String(10), nullable=True),
     Column("category", String(64), nullable=True),
     Column("answers", Text, nullable=False),
     Column("requirements", Text, nullable=False),
+    Column("as_of", String(10), nullable=True),  # the date it was decided for (None: today)
+    Column("coverage", Text, nullable=True),  # JSON {coverage, reason} when it was decided
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )

@@ -1,5 +1,9 @@
 """Rule files in YAML and CSV (schema in docs/rule-files.md): read with every error's file and
-line, written back in the same shape so that exporting and importing again changes nothing."""
+line, written back in the same shape so that exporting and importing again changes nothing.
+
+Two formats: `clearway-rules/1` (and files that name none, and CSV) where the fields added in
+version 2 are optional, and `clearway-rules/2`, where a rule must also name its measure, source
+url, last-verified date and, when published, the date it applies from."""
 
 from __future__ import annotations
 
@@ -15,14 +19,18 @@ from yaml.nodes import MappingNode, ScalarNode  # type: ignore[import-untyped]
 
 from clearway.services.rules.domain import Invalid, TooLarge, Unsupported
 from clearway.services.rules.domain.model import (
+    DEFAULT_OPERATORS,
     FIELDS,
+    REQUIRED_V2,
     Catalog,
+    Condition,
     Question,
     RuleContent,
     Status,
     build_content,
     check_question,
     check_window,
+    sane,
 )
 
 Format = Literal["yaml", "csv"]
@@ -32,7 +40,10 @@ MAX_DEPTH = 8  # a rule file is three levels deep; anything much deeper is not o
 LIST_SEPARATOR = "|"
 VERSION_FIELDS = ("status", "effective_from", "effective_to")
 CSV_COLUMNS = (*FIELDS, *VERSION_FIELDS)
-_LIST_FIELDS = ("issuers", "hs_codes", "categories")
+_LIST_FIELDS = ("issuers", "hs_codes", "categories", "operators", "regions")
+V1 = "clearway-rules/1"
+V2 = "clearway-rules/2"
+FORMATS = (V1, V2)
 _YAML_NESTING = (
     yaml.BlockMappingStartToken,
     yaml.BlockSequenceStartToken,
@@ -107,15 +118,17 @@ def read_rule_file(filename: str, data: bytes, fmt: Format, catalog: Catalog) ->
     """Parse and check a whole file; `RuleFileInvalid` lists every error with its line."""
     text = decode(filename, data)
     if fmt == "yaml":
-        questions, entries, errors = _read_yaml(filename, text)
+        questions, entries, errors, version = _read_yaml(filename, text)
     else:
-        questions, entries, errors = _read_csv(filename, text)
+        (questions, entries, errors), version = _read_csv(filename, text), V1
+    if not questions and not entries and not errors:
+        raise RuleFileInvalid([FileError(filename, 1, "the file holds no rules or questions")])
     known = {**catalog.questions, **{q.id: q for _, q in questions}}
     checking = _WithQuestions(catalog, known)
     rules: list[FileRule] = []
     seen: dict[str, int] = {}
     for line, raw in entries:
-        rule, problems = _entry(filename, line, raw, checking)
+        rule, problems = _entry(filename, line, raw, checking, strict=version == V2)
         errors.extend(problems)
         if rule is None:
             continue
@@ -150,11 +163,11 @@ class _WithQuestions:
 
 
 def _entry(
-    filename: str, line: int, raw: Mapping[str, Any], catalog: Catalog
+    filename: str, line: int, raw: Mapping[str, Any], catalog: Catalog, *, strict: bool
 ) -> tuple[FileRule | None, list[FileError]]:
     lines = getattr(raw, "lines", {})
     fields = {k: v for k, v in raw.items() if k not in VERSION_FIELDS}
-    content, problems = build_content(fields, catalog)
+    content, problems = build_content(fields, catalog, strict=strict)
     errors = [
         FileError(filename, lines.get(p.field, line), f"{p.field} {p.message}") for p in problems
     ]
@@ -174,6 +187,14 @@ def _entry(
             moments[name] = parse_moment(raw.get(name))
         except Invalid as exc:
             errors.append(FileError(filename, lines.get(name, line), f"{name} {exc}"))
+    if strict and status is Status.PUBLISHED and not moments.get("effective_from"):
+        errors.append(
+            FileError(
+                filename,
+                lines.get("effective_from", line),
+                f"effective_from is required in {V2}: the date the rule applies from",
+            )
+        )
     if moments.get("effective_from") and moments.get("effective_to"):
         try:
             check_window(moments["effective_from"], moments["effective_to"])  # type: ignore[arg-type]
@@ -204,6 +225,8 @@ def parse_moment(value: Any) -> datetime | None:
             raise Invalid("invalid-date", "must be a date like 2024-12-13") from None
     else:
         raise Invalid("invalid-date", "must be a date like 2024-12-13")
+    if not sane(moment):
+        raise Invalid("invalid-date", "must be a date from 1900 to 2100")
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -276,7 +299,7 @@ def _yaml_error(filename: str, exc: yaml.YAMLError) -> FileError:
 
 def _read_yaml(
     filename: str, text: str
-) -> tuple[list[tuple[int, Question]], list[tuple[int, Mapping[str, Any]]], list[FileError]]:
+) -> tuple[list[tuple[int, Question]], list[tuple[int, Mapping[str, Any]]], list[FileError], str]:
     _screen_yaml(filename, text)
     try:
         document = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
@@ -293,6 +316,18 @@ def _read_yaml(
             errors.append(
                 FileError(filename, document.lines.get(key, 1), f"unknown section {key!r}")
             )
+    version = document.get("format", V1)
+    if version not in FORMATS:
+        raise RuleFileInvalid(
+            [
+                FileError(
+                    filename,
+                    document.lines.get("format", 1),
+                    f"unknown format {str(version)[:40]!r}:"
+                    f" this version reads {' and '.join(FORMATS)}",
+                )
+            ]
+        )
     questions: list[tuple[int, Question]] = []
     raw_questions = document.get("questions")
     if raw_questions is None:
@@ -319,15 +354,24 @@ def _read_yaml(
             errors.append(FileError(filename, line, f"rule #{position} is not a mapping"))
             continue
         entries.append((raw.line, raw))
-    return questions, entries, errors
+    return questions, entries, errors, str(version)
+
+
+def complete(rule: FileRule) -> bool:
+    """Whether a rule has what a clearway-rules/2 file requires of it."""
+    data = rule.content.to_dict()
+    dated = rule.status is not Status.PUBLISHED or rule.effective_from is not None
+    return dated and all(data[name] for name in REQUIRED_V2)
 
 
 def dump_yaml(rules: Iterable[FileRule], questions: Mapping[str, Question]) -> str:
+    """A clearway-rules/2 file; clearway-rules/1 when some rule lacks what version 2 requires
+    (imported from an older file or created without it), so that the export imports back."""
     rules = list(rules)
     used = sorted({c.question for r in rules for c in r.content.conditions})
     document: dict[str, Any] = {
-        "format": "clearway-rules/1",
-        "questions": {q: questions[q].text for q in used if q in questions},
+        "format": V2 if all(complete(r) for r in rules) else V1,
+        "questions": {q: questions[q].to_file() for q in used if q in questions},
         "rules": [_yaml_rule(rule) for rule in rules],
     }
     return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
@@ -337,6 +381,10 @@ def _yaml_rule(rule: FileRule) -> dict[str, Any]:
     document = {k: v for k, v in rule.content.to_dict().items() if v not in (None, [], {})}
     if document.get("match") == "all":
         del document["match"]
+    if document.get("operators") == list(DEFAULT_OPERATORS):
+        del document["operators"]
+    if rule.content.last_verified is not None:
+        document["last_verified"] = rule.content.last_verified
     document["status"] = rule.status.value
     for name in ("effective_from", "effective_to"):
         moment = getattr(rule, name)
@@ -361,6 +409,8 @@ def _read_csv(
     if header is None:
         return [], [], []
     header = [h.strip() for h in header]
+    if not any(header):
+        return [], [], []
     unknown = [h for h in header if h not in CSV_COLUMNS]
     missing = [c for c in ("code", "market", "title") if c not in header]
     if unknown or missing:
@@ -411,18 +461,52 @@ def _csv_entry(row: dict[str, str]) -> dict[str, Any]:
     return entry
 
 
-def _csv_conditions(cell: str) -> dict[str, bool]:
-    conditions = {}
+def _csv_number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _csv_conditions(cell: str) -> dict[str, Any]:
+    """`radio=yes|battery_wh=gt:100|battery_wh=le:160|age=between:0:36`."""
+    conditions: dict[str, Any] = {}
     for part in (p.strip() for p in cell.split(LIST_SEPARATOR)):
         if not part:
             continue
-        question, sep, answer = part.partition("=")
-        if not sep or answer.strip().lower() not in ("yes", "no"):
+        question, sep, answer = (x.strip() for x in part.partition("="))
+        answer = answer.lower()
+        op, _, bound = answer.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            if answer in ("yes", "no"):
+                conditions[question] = answer == "yes"
+            elif op == "between":
+                low, _, high = bound.partition(":")
+                conditions.setdefault(question, {})[op] = [_csv_number(low), _csv_number(high)]
+            elif op in ("gt", "ge", "lt", "le"):
+                conditions.setdefault(question, {})[op] = _csv_number(bound)
+            else:
+                raise ValueError
+        except (ValueError, TypeError):
             raise Invalid(
-                "invalid-conditions", f"conditions: write question=yes or question=no, not {part!r}"
-            )
-        conditions[question.strip()] = answer.strip().lower() == "yes"
+                "invalid-conditions",
+                f"conditions: write question=yes, question=no or question=gt:100, not {part!r}",
+            ) from None
     return conditions
+
+
+def _csv_condition(condition: Condition) -> str:
+    data = condition.data()
+    if isinstance(data, bool):
+        return f"{condition.question}={'yes' if data else 'no'}"
+    return LIST_SEPARATOR.join(
+        f"{condition.question}={op}:{':'.join(str(b) for b in bound)}"
+        if isinstance(bound, list)
+        else f"{condition.question}={op}:{bound}"
+        for op, bound in data.items()
+    )
 
 
 def dump_csv(rules: Iterable[FileRule]) -> str:
@@ -436,11 +520,7 @@ def dump_csv(rules: Iterable[FileRule]) -> str:
             if name in _LIST_FIELDS:
                 row.append(LIST_SEPARATOR.join(data[name]))
             elif name == "conditions":
-                row.append(
-                    LIST_SEPARATOR.join(
-                        f"{q}={'yes' if a else 'no'}" for q, a in data[name].items()
-                    )
-                )
+                row.append(LIST_SEPARATOR.join(_csv_condition(c) for c in rule.content.conditions))
             elif name == "status":
                 row.append(rule.status.value)
             elif name in ("effective_from", "effective_to"):

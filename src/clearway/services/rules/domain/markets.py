@@ -82,6 +82,24 @@ class Markets:
     def unions_of(self, code: str) -> list[str]:
         return list(self._member_of.get(code, ()))
 
+    def region(self, market: str, code: str) -> str:
+        """The name of a part of `market` a rule may be limited to: a member of a union ("DE"
+        in EU) or a subdivision (ISO 3166-2: "US-CA", "CA-QC", "DE-BY" in EU)."""
+        union = self.unions.get(market)
+        members = union.members if union else (market,)
+        if len(code) == 2:
+            if union is None or code not in members:
+                raise Invalid("unknown-region", f"{code!r} is not a member state of {market}.")
+            found = self.get(code)
+            assert found is not None
+            return found.name
+        subdivision = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
+        if subdivision is None or subdivision.country_code not in members:
+            raise Invalid(
+                "unknown-region", f"{code[:12]!r} is not an ISO 3166-2 subdivision of {market}."
+            )
+        return str(subdivision.name)
+
 
 def _country_name(country: Any) -> str:
     return str(getattr(country, "common_name", None) or country.name)
