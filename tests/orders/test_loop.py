@@ -195,7 +195,8 @@ async def test_idempotent_creation(world: World) -> None:
     )
     assert assert_problem(changed, 422)["type"].endswith("idempotency-key-reused")
     missing = await world.client.post("/api/orders/orders", json=body, headers=world.alice.headers)
-    assert_problem(missing, 400)
+    # A required header, documented as such: its absence is a validation problem naming it.
+    assert assert_problem(missing, 422)["errors"][0]["field"] == "header.Idempotency-Key"
 
 
 async def test_multipart_upload(world: World) -> None:
