@@ -150,14 +150,15 @@ async def world(api: Api) -> World:
     me = await api.client.get("/api/identity/me", headers=bearer(admin_token))
     admin = User("admin", admin_token, me.json()["id"])
     # The lab covers everything a loudspeaker, with a radio or without, needs in the EU.
-    covers = [
-        code
-        for radio in (True, False)
-        for code in await rules_fixture.applicable(
+    applicable = {
+        radio: await rules_fixture.applicable(
             api, lab.token, await rules_fixture.save_checklist(api, lab.token, radio=radio)
         )
-    ]
-    covers = list(dict.fromkeys(covers))
+        for radio in (True, False)
+    }
+    covers = list(dict.fromkeys(applicable[True] + applicable[False]))
+    # The other lab covers one requirement that applies only with a radio (EU-RED).
+    radio_only = [code for code in applicable[True] if code not in applicable[False]]
     await list_provider(
         api,
         lab,
@@ -178,7 +179,7 @@ async def world(api: Api) -> World:
         other,
         {
             "display_name": "Other Lab",
-            "requirement_codes": covers[:1],
+            "requirement_codes": radio_only[:1],
             "markets": ["US"],
             "turnaround_days": 5,
         },
