@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import ClassVar
 
 import boto3
 import pytest
 
-from clearway.kit.bus import CloudEvent
+from clearway.kit.bus import CloudEvent, Event
 from clearway.kit.bus.sns_sqs import Received, SnsSqsBus
 
 from .conftest import REGION
@@ -78,3 +79,35 @@ async def test_a_failed_event_holds_back_the_later_events_about_its_subject() ->
         assert not outcome.failed
         settled = outcome.done
     assert sorted(applied) == ["a", "b", "c"]
+
+
+class Weighed(Event):
+    TYPE: ClassVar[str] = "parcel.weighed"
+    SOURCE: ClassVar[str] = "/clearway/test"
+    grams: int
+
+
+async def test_a_payload_that_does_not_fit_its_contract_is_dead_lettered_at_once() -> None:
+    bus = SnsSqsBus(
+        "cw-contract",
+        lambda service: boto3.client(service, region_name=REGION),
+        max_attempts=5,
+        retry_base_seconds=0.05,
+    )
+    applied: list[int] = []
+
+    async def weigh(event: CloudEvent) -> None:
+        applied.append(Weighed.decode(event).grams)  # Undeliverable if it does not fit
+
+    bus.subscribe("scales", [Weighed.TYPE], weigh)
+    await bus.declare()
+    bad = CloudEvent.new(Weighed.SOURCE, Weighed.TYPE, {"grams": "heavy"})
+    await bus.publish_many([bad, Weighed(grams=1200).to_cloudevent()])
+
+    outcome = await bus.settle("scales", await receive(bus, "scales", 2))
+    # Not retried (attempt 1 of 5): a payload that does not fit never will.
+    assert len(outcome.done) == 2 and not outcome.failed
+    assert applied == [1200]
+    (letter,) = await bus.dead_letters("scales")
+    assert (letter.event.id, letter.attempts) == (bad.id, 1)
+    assert "parcel.weighed v1" in letter.last_error

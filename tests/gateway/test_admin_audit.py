@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from clearway.contracts.gateway import AdminRequest
 from clearway.kit.bus import CloudEvent
 from tests.conftest import Api, bearer
 from tests.support import assert_problem
@@ -22,7 +23,7 @@ async def test_the_audit_event_is_durably_queued_before_the_change_is_made(
 
     async def recording(events: Sequence[CloudEvent]) -> None:
         await publish(events)
-        queued.extend(e for e in events if e.type == "admin.request")
+        queued.extend(e for e in events if e.type == AdminRequest.TYPE)
 
     async def service(name: str, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] == "/api/common/keys/rotate":
@@ -48,7 +49,7 @@ async def test_a_change_that_cannot_be_audited_is_not_made(
     publish, forward = api.platform.bus.publish_many, api.platform.upstreams.forward
 
     async def broken(events: Sequence[CloudEvent]) -> None:
-        if any(e.type == "admin.request" for e in events):
+        if any(e.type == AdminRequest.TYPE for e in events):
             raise OSError("the bus is down")
         await publish(events)
 

@@ -115,6 +115,11 @@ ANSWERS: dict[tuple[str, str], frozenset[int]] = {
     ("POST", "/api/identity/users/{user_id}/suspend"): frozenset({409}),
     ("POST", "/api/identity/users/{user_id}/reinstate"): frozenset({409}),
     ("DELETE", "/api/identity/users/{user_id}"): frozenset({409}),
+    # identity: a second factor is enrolled, confirmed and removed in that order
+    ("POST", "/api/identity/mfa/enrol"): frozenset({409}),
+    ("POST", "/api/identity/mfa/confirm"): frozenset({409}),
+    ("POST", "/api/identity/mfa/recovery-codes"): frozenset({409}),
+    ("POST", "/api/identity/mfa/disable"): frozenset({409}),
     # orders: what a request names must exist, and an order moves through states
     ("POST", "/api/orders/orders"): frozenset({404, 409}),
     ("POST", "/api/orders/clearances"): frozenset({404, 409}),
