@@ -181,7 +181,7 @@ def clearway(workers: int, customers: int) -> Iterator[tuple[int, dict[str, obje
             "CLEARWAY_RATELIMIT_AUTH_BURST": "1000000",
             "CLEARWAY_BACKLOG": "4096",
             # a load generator of 10,000 users is one trusted client, not an abuser
-            "CLEARWAY_MAX_CONNECTIONS": "20000",
+            "CLEARWAY_EDGE_MAX_CONNECTIONS": "20000",
         }
         command = [sys.executable, "-c", "from clearway.cli import main; main()", "up"]
         ready = f"({workers} workers)" if workers > 1 else ""
