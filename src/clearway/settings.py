@@ -76,8 +76,18 @@ class Settings(BaseSettings):
     # argon2id cost (RFC 9106 second recommendation by default: 64 MiB, 3 passes).
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_time_cost: int = Field(default=3, ge=1)
-    login_failures_before_lockout: int = 5
-    login_lockout_seconds: int = 900
+    # Sign-in throttling slows the guesser, never locks the owner out: per account and client
+    # address, `login_free_failures` wrong passwords, then a wait that doubles with each further
+    # one, from `login_backoff_seconds` up to `login_backoff_max_seconds`.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_backoff_seconds: float = Field(default=1.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    # Passwords hashed at once per process (argon2 takes a core and its memory for each), and
+    # how many more may wait for a turn; beyond that the answer is 503 with Retry-After.
+    password_hashing_concurrency: int = Field(default=2, ge=1)
+    password_hashing_queue: int = Field(default=16, ge=0)
+    # Administrators must sign in with a second factor (TOTP); they enrol at their next sign-in.
+    require_admin_mfa: bool = False
 
     # Data keys are cached after unwrapping, bounded by age and number of uses.
     data_key_cache_seconds: float = 300.0

@@ -1,11 +1,19 @@
-"""Failed sign-ins lock the e-mail (known or not) and the client address: 429, Retry-After."""
+"""Sign-in abuse slows the guesser, never locks the owner out: back-off per account and client
+address, a limit per address, and a cap on concurrent password hashing."""
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+from argon2 import PasswordHasher
+
+from clearway.services.identity.domain import BackoffPolicy, ThrottleState
 from tests.conftest import PASSWORD, Api
-from tests.support import assert_problem, client_at
+from tests.support import assert_problem, client_at, platform_api
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -17,42 +25,42 @@ async def _fail(api: Api, email: str) -> int:
     return response.status_code
 
 
-async def test_failed_sign_ins_lock_the_account(shared_api: Api) -> None:
-    async with client_at(shared_api, "192.0.2.1") as api:
-        await api.register("throttled@example.com")
-        allowed = api.platform.settings.login_failures_before_lockout
-        assert [await _fail(api, "throttled@example.com") for _ in range(allowed)] == [
-            401
-        ] * allowed
-        locked = await api.client.post(
-            LOGIN, json={"email": "throttled@example.com", "password": PASSWORD}
-        )
-        assert_problem(locked, 429)
-        assert int(locked.headers["retry-after"]) > 0
-        # Another account from the same client is not locked by it.
-        await api.register("bystander@example.com")
-        await api.login("bystander@example.com")
+async def test_the_guessing_address_waits_while_the_owner_signs_in(
+    tmp_path: Path, seeded_data_dir: Path
+) -> None:
+    # A first wait longer than any test run: what is asserted never depends on the clock.
+    async with platform_api(
+        tmp_path / "data", seed=seeded_data_dir, login_backoff_seconds=3600
+    ) as platform:
+        await platform.register("throttled@example.com")
+        free = platform.platform.settings.login_free_failures
+        async with client_at(platform, "192.0.2.1") as attacker:
+            statuses = [await _fail(attacker, "throttled@example.com") for _ in range(free + 1)]
+            assert statuses == [401] * free + [429]
+            # Even the right password waits from there: the pair is backing off.
+            waiting = await attacker.client.post(
+                LOGIN, json={"email": "throttled@example.com", "password": PASSWORD}
+            )
+            assert_problem(waiting, 429)
+            assert int(waiting.headers["retry-after"]) > 600
+            # An unknown address backs off just the same (no hint that the account exists).
+            unknown = [
+                await _fail(attacker, "nobody-throttled@example.com") for _ in range(free + 1)
+            ]
+            assert unknown == [401] * free + [429]
+            # Another account from the same address is not slowed by it.
+            await attacker.register("bystander@example.com")
+            await attacker.login("bystander@example.com")
+        # The owner, elsewhere, is not slowed down at all.
+        async with client_at(platform, "192.0.2.11") as owner:
+            assert (await owner.login("throttled@example.com"))["access_token"]
+            assert await _fail(owner, "nobody-throttled@example.com") == 401
 
 
-async def test_unknown_addresses_lock_the_same_way(shared_api: Api) -> None:
-    async with client_at(shared_api, "192.0.2.2") as api:
-        allowed = api.platform.settings.login_failures_before_lockout
-        statuses = [await _fail(api, "nobody-throttled@example.com") for _ in range(allowed + 1)]
-        assert statuses == [401] * allowed + [429]
-        again = await api.client.post(
-            LOGIN, json={"email": "nobody-throttled@example.com", "password": "wrong-password-1"}
-        )
-        assert_problem(again, 429)
-        assert int(again.headers["retry-after"]) > 0
-    # The lock is on the e-mail: another client address meets it too.
-    async with client_at(shared_api, "192.0.2.22") as elsewhere:
-        assert await _fail(elsewhere, "nobody-throttled@example.com") == 429
-
-
-async def test_failed_sign_ins_from_one_client_lock_the_client(shared_api: Api) -> None:
+async def test_failed_sign_ins_from_one_client_limit_the_client(shared_api: Api) -> None:
     async with client_at(shared_api, "192.0.2.3") as api:
         await api.register("victim@example.com")
-        # Twenty different addresses, each failing once: no account reaches its own limit.
+        # Twenty different addresses, each failing once: no pair reaches its back-off.
         statuses = [await _fail(api, f"spray{i}@example.com") for i in range(20)]
         assert statuses == [401] * 20
         blocked = await api.client.post(
@@ -60,3 +68,60 @@ async def test_failed_sign_ins_from_one_client_lock_the_client(shared_api: Api) 
         )
         assert_problem(blocked, 429)
         assert int(blocked.headers["retry-after"]) > 0
+    async with client_at(shared_api, "192.0.2.33") as owner:
+        await owner.login("victim@example.com")
+
+
+async def test_the_wait_doubles_up_to_a_ceiling_and_is_forgotten() -> None:
+    policy = BackoffPolicy(
+        free_failures=3,
+        first_wait=timedelta(seconds=1),
+        longest_wait=timedelta(seconds=60),
+        forget_after=timedelta(days=1),
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    state = ThrottleState(0, now, None)
+    waits = []
+    for _ in range(10):
+        state.record_backoff(now, policy)
+        waits.append(state.retry_after(now))
+    assert waits == [0, 0, 1, 2, 4, 8, 16, 32, 60, 60]
+    later = now + timedelta(days=2)
+    assert not state.record_backoff(later, policy)
+    assert state.failures == 1 and state.retry_after(later) == 0
+    # A huge count never overflows the date arithmetic.
+    assert policy.wait(10_000) == timedelta(seconds=60)
+
+
+async def test_a_flood_cannot_take_every_core(tmp_path: Path, seeded_data_dir: Path) -> None:
+    """One hash at a time and none waiting: a second sign-in meanwhile is refused at once."""
+    async with platform_api(
+        tmp_path / "data",
+        seed=seeded_data_dir,
+        password_hashing_concurrency=1,
+        password_hashing_queue=0,
+    ) as api:
+        await api.register("flood@example.com")
+        entered, release = threading.Event(), threading.Event()
+        original = PasswordHasher.verify
+
+        def held(self: PasswordHasher, stored: str, password: str) -> bool:
+            entered.set()
+            release.wait(30)
+            return original(self, stored, password)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(PasswordHasher, "verify", held)
+            first = asyncio.create_task(
+                api.client.post(LOGIN, json={"email": "flood@example.com", "password": PASSWORD})
+            )
+            assert await asyncio.to_thread(entered.wait, 30)
+            second = await api.client.post(
+                LOGIN, json={"email": "flood@example.com", "password": PASSWORD}
+            )
+            assert assert_problem(second, 503)["type"].endswith("/busy")
+            assert second.headers["retry-after"] == "1"
+            release.set()
+            assert (await first).status_code == 200
+        # Once the turn is free, sign-in works again.
+        await api.login("flood@example.com")

@@ -41,6 +41,9 @@ SECURITY_HEADERS = [
 ]
 API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 NO_STORE = (b"cache-control", b"no-store")
+# The one `x-clearway-` header a client sets itself (`web`: the browser app); the others are
+# the platform's own and never pass from outside.
+CLIENT_HEADER = b"x-clearway-client"
 
 
 class Upstreams(Protocol):
@@ -212,7 +215,8 @@ class Gateway:
         headers = [
             (name, value)
             for name, value in scope["headers"]
-            if not name.startswith(b"x-clearway-") and name != b"x-request-id"
+            if (not name.startswith(b"x-clearway-") or name == CLIENT_HEADER)
+            and name != b"x-request-id"
         ]
         headers.append((INTERNAL_HEADER, self.credentials.token().encode("latin-1")))
         headers.append((CALLER_HEADER, caller.header().encode("latin-1")))

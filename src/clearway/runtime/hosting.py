@@ -239,7 +239,15 @@ class GatewayHost:
                 self.gateway,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                allow_headers=["authorization", "content-type", "idempotency-key", "x-request-id"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "idempotency-key",
+                    "x-request-id",
+                    "x-clearway-client",
+                ],
+                # The browser app's refresh cookie (identity checks Origin and the header).
+                allow_credentials=True,
                 expose_headers=["x-request-id", "retry-after", "location"],
                 max_age=600,
             )

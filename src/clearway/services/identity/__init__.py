@@ -13,6 +13,7 @@ from clearway.kit.service import Job, Service, ServiceContext, Subscription, ser
 from clearway.services.identity import domain, events
 from clearway.services.identity.accounts import PROFILE_KEY, Accounts
 from clearway.services.identity.api import build_router
+from clearway.services.identity.browser import BrowserSessions
 from clearway.services.identity.tokens import RELOAD_SECONDS, TokenIssuer
 
 log = logging.getLogger("clearway.identity")
@@ -46,7 +47,7 @@ def create(context: ServiceContext) -> Service:
     api = service_api(
         "identity", "Clearway identity", "Accounts, roles, sessions and password reset."
     )
-    api.include_router(build_router(accounts))
+    api.include_router(build_router(accounts, BrowserSessions(settings)))
 
     async def start() -> None:
         async with context.db.transaction() as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import secrets
@@ -12,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,12 +21,15 @@ from clearway.kit.db import Database
 from clearway.services.identity import domain, events
 from clearway.services.identity.domain import (
     INVALID_CREDENTIALS,
+    BackoffPolicy,
     Role,
     Status,
     ThrottlePolicy,
     ThrottleState,
 )
+from clearway.services.identity.hashing import PasswordHashing
 from clearway.services.identity.profiles import ProfileCache
+from clearway.services.identity.second_factor import INVALID_CODE, Enrolment, SecondFactors
 from clearway.services.identity.tables import (
     login_throttle,
     password_resets,
@@ -47,6 +48,8 @@ PERSONAL = ("email", "name", "company", "phone")
 # Longer than a revoking transaction can take (pool wait included) between its clock reading
 # and its commit.
 REVOCATION_SETTLE = timedelta(seconds=120)
+# A wrong password is forgotten after a day without another one from the same place.
+BACKOFF_MEMORY = timedelta(days=1)
 ADDRESS_POLICY = ThrottlePolicy(
     max_failures=20, window=timedelta(minutes=15), lockout=timedelta(minutes=15)
 )
@@ -80,6 +83,10 @@ def _subject(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def _pair_prefix(email_index: str) -> str:
+    return f"pair:{email_index[:32]}:"
+
+
 class Accounts:
     def __init__(
         self,
@@ -99,15 +106,19 @@ class Accounts:
         self.sealer = sealer
         self.issuer = issuer
         self.profiles = ProfileCache(self.get_user, PROFILE_CACHE_SECONDS, PROFILE_CACHE_SIZE)
-        self.hasher = PasswordHasher(
-            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+        self.hashing = PasswordHashing(
+            PasswordHasher(
+                time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+            ),
+            settings.password_hashing_concurrency,
+            settings.password_hashing_queue,
         )
-        # Verified against when the e-mail is unknown, so both answers take as long.
-        self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
-        self.account_policy = ThrottlePolicy(
-            max_failures=settings.login_failures_before_lockout,
-            window=timedelta(seconds=settings.login_lockout_seconds),
-            lockout=timedelta(seconds=settings.login_lockout_seconds),
+        self.second_factors = SecondFactors(db, cipher)
+        self.backoff = BackoffPolicy(
+            free_failures=settings.login_free_failures,
+            first_wait=timedelta(seconds=settings.login_backoff_seconds),
+            longest_wait=timedelta(seconds=settings.login_backoff_max_seconds),
+            forget_after=BACKOFF_MEMORY,
         )
 
     # --- helpers -------------------------------------------------------------------------
@@ -115,19 +126,11 @@ class Accounts:
     def email_index(self, email: str) -> str:
         return self.blind_index.compute(SERVICE, "users", "email", email)
 
-    async def _hash(self, password: str) -> str:
-        return await asyncio.to_thread(self.hasher.hash, password)
-
-    async def _password_matches(self, stored: str | None, password: str) -> bool:
-        def check() -> bool:
-            try:
-                return (
-                    self.hasher.verify(stored or self._dummy_hash, password) and stored is not None
-                )
-            except (VerificationError, InvalidHashError):
-                return False
-
-        return await asyncio.to_thread(check)
+    def _throttle_keys(self, email_index: str, address: str) -> tuple[str, str]:
+        """Throttle keys of (account and client address) and of the address, both pseudonymous:
+        the client address is kept only as a keyed digest."""
+        client = self.blind_index.compute(SERVICE, "login_throttle", "client", address)[:32]
+        return f"{_pair_prefix(email_index)}{client}", f"addr:{client}"
 
     async def _encrypt(
         self, session: AsyncSession, user_id: str, column: str, value: str | None
@@ -190,7 +193,7 @@ class Accounts:
             "country": country,
             "role": role.value,
             "status": status.value,
-            "password_hash": await self._hash(password),
+            "password_hash": await self.hashing.hash(password),
             "created_at": now,
             "updated_at": now,
         }
@@ -227,7 +230,7 @@ class Accounts:
                 )
             ).first()
             if existing is not None:
-                await self._hash(password)  # the same work as a real registration
+                await self.hashing.hash(password)  # the same work as a real registration
                 known_name = await self._decrypt(session, existing.id, "name", existing.name_enc)
                 await events.emit(
                     session,
@@ -287,36 +290,46 @@ class Accounts:
         if result.rowcount == 0:  # type: ignore[attr-defined]
             await session.execute(login_throttle.insert().values(key=key, **values))
 
-    async def login(self, email: str, password: str, address: str) -> TokenPair:
+    async def login(
+        self, email: str, password: str, address: str, otp: str | None = None
+    ) -> TokenPair:
+        """Throttled before any hashing: per account and address (back-off) and per address."""
         now = datetime.now(UTC)
         index = self.email_index(email)
-        account_key, address_key = f"email:{index}", f"addr:{address}"
+        pair_key, address_key = self._throttle_keys(index, address)
         async with self.db.read() as session:
-            for key in (account_key, address_key):
+            for key in (pair_key, address_key):
                 wait = (await self._throttle(session, key)).retry_after(now)
                 if wait:
                     raise domain.Throttled(wait)
             row = (await session.execute(select(users).where(users.c.email_index == index))).first()
-        matches = await self._password_matches(row.password_hash if row else None, password)
+        matches = await self.hashing.matches(row.password_hash if row else None, password)
         if row is None or not matches or row.status == Status.DELETED:
-            await self._failed_login(
-                account_key, address_key, row.id if row else None, address, now
-            )
+            await self._failed_login(pair_key, address_key, row.id if row else None, address, now)
             raise INVALID_CREDENTIALS
         domain.check_can_sign_in(Status(row.status))
+        required = self.settings.require_admin_mfa and row.role == Role.ADMIN
+        try:
+            await self.second_factors.at_sign_in(row.id, email, otp, required=required)
+        except domain.Unauthorized as refused:
+            if refused is INVALID_CODE:  # guessing codes is throttled like guessing passwords
+                await self._failed_login(pair_key, address_key, row.id, address, now)
+            raise
         async with self.db.transaction() as session:
-            await session.execute(
-                login_throttle.delete().where(login_throttle.c.key == account_key)
-            )
+            await session.execute(login_throttle.delete().where(login_throttle.c.key == pair_key))
             return await self._start_session(session, row.id, row.role, family_id=uuid.uuid4().hex)
 
     async def _failed_login(
-        self, account_key: str, address_key: str, user_id: str | None, address: str, now: datetime
+        self, pair_key: str, address_key: str, user_id: str | None, address: str, now: datetime
     ) -> None:
         async with self.db.transaction() as session:
-            account = await self._throttle(session, account_key)
-            locked = account.record_failure(now, self.account_policy)
-            await self._save_throttle(session, account_key, account)
+            pair = await self._throttle(session, pair_key)
+            # Reported once, when the waits start; each further failure doubles the wait.
+            locked = (
+                pair.record_backoff(now, self.backoff)
+                and pair.failures == self.backoff.free_failures
+            )
+            await self._save_throttle(session, pair_key, pair)
             by_address = await self._throttle(session, address_key)
             address_locked = by_address.record_failure(now, ADDRESS_POLICY)
             await self._save_throttle(session, address_key, by_address)
@@ -328,7 +341,7 @@ class Accounts:
                     {
                         "user_id": user_id,
                         "client": address,
-                        "scope": "account" if locked else "address",
+                        "scope": "account-address" if locked else "address",
                     },
                 )
 
@@ -536,7 +549,9 @@ class Accounts:
                 raise invalid
             await self._set_password(session, user.id, new_password, now)
             await session.execute(
-                login_throttle.delete().where(login_throttle.c.key == f"email:{user.email_index}")
+                login_throttle.delete().where(
+                    login_throttle.c.key.startswith(_pair_prefix(user.email_index), autoescape=True)
+                )
             )
 
     async def _set_password(
@@ -550,7 +565,7 @@ class Accounts:
         await session.execute(
             update(users)
             .where(users.c.id == user_id)
-            .values(password_hash=await self._hash(password), updated_at=now)
+            .values(password_hash=await self.hashing.hash(password), updated_at=now)
         )
         await self._revoke_user_sessions(session, user_id, now, keep=keep)
         await events.emit(session, events.PASSWORD_CHANGED, {"user_id": user_id}, subject=user_id)
@@ -561,11 +576,28 @@ class Accounts:
         async with self.db.read() as session:
             user = await self._user(session, caller.user_id)
             email = await self._decrypt(session, user.id, "email", user.email_enc)
-        if not await self._password_matches(user.password_hash, current):
+        if not await self.hashing.matches(user.password_hash, current):
             raise domain.Forbidden("wrong-password", "The current password is wrong.")
         domain.check_password(new, email=email)
         async with self.db.transaction() as session:
             await self._set_password(session, user.id, new, now, keep=caller.session_id)
+
+    # --- second factor -------------------------------------------------------------------
+
+    async def enrol_second_factor(self, user_id: str) -> Enrolment:
+        profile = await self.me(user_id)
+        return await self.second_factors.enrol(user_id, profile.email)
+
+    async def disable_second_factor(self, user_id: str, password: str, code: str) -> None:
+        async with self.db.read() as session:
+            user = await self._user(session, user_id)
+        if self.settings.require_admin_mfa and user.role == Role.ADMIN:
+            raise domain.Conflict(
+                "mfa-required-for-admins", "Administrators must keep their second factor."
+            )
+        if not await self.hashing.matches(user.password_hash, password):
+            raise domain.Forbidden("wrong-password", "The password is wrong.")
+        await self.second_factors.disable(user_id, code)
 
     # --- profiles ------------------------------------------------------------------------
 
@@ -704,6 +736,7 @@ class Accounts:
             await session.execute(
                 password_resets.delete().where(password_resets.c.user_id == user_id)
             )
+            await self.second_factors.remove(session, user_id)
             await self._revoke_user_sessions(session, user_id, now)
             await events.emit(
                 session,

@@ -5,27 +5,33 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import TypeAdapter
 from starlette.responses import JSONResponse
 
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.kit.problems import Problem
 from clearway.services.identity import domain
-from clearway.services.identity.accounts import Accounts, Profile
+from clearway.services.identity.accounts import Accounts, Profile, TokenPair
+from clearway.services.identity.browser import BrowserSessions, is_web
 from clearway.services.identity.schemas import (
     Accepted,
     ChangePassword,
+    CodeConfirmation,
     Contact,
     Credentials,
     ForgotPassword,
     LogoutRequest,
     ProfileChanges,
     ProfileOut,
+    RecoveryCodes,
     RefreshRequest,
     Registration,
     ResetPassword,
     Revocations,
+    SecondFactorEnrolment,
+    SecondFactorRemoval,
+    SecondFactorStatus,
     Tokens,
     UserPage,
 )
@@ -33,10 +39,29 @@ from clearway.services.identity.schemas import (
 PROFILE_JSON = TypeAdapter(Profile)
 REGISTERED = "Registration received. Check your mailbox for the next step."
 RESET_SENT = "If an account uses this address, a reset link is on its way."
+NO_REFRESH_TOKEN = domain.Unauthorized(
+    "invalid-refresh-token", "No refresh token: send it in the body or sign in again."
+)
+ClientHeader = Annotated[
+    str | None,
+    Header(
+        alias="x-clearway-client",
+        description="`web`: the browser app. The refresh token travels as the HttpOnly cookie "
+        "`clearway_refresh` (the body's `refresh_token` is null), and a request that uses the "
+        "cookie must carry this header.",
+    ),
+]
 
 
-def build_router(accounts: Accounts) -> APIRouter:
+def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
     router = APIRouter()
+
+    def answer(pair: TokenPair, client: str | None, response: Response) -> Tokens:
+        """The token pair, with the refresh token moved into the cookie for the browser app."""
+        if not is_web(client):
+            return Tokens(**asdict(pair))
+        browser.keep(response, pair.refresh_token)
+        return Tokens(access_token=pair.access_token, expires_in=pair.expires_in)
 
     @router.get("/.well-known/jwks.json", tags=["identity"], summary="Public keys of access tokens")
     async def jwks() -> JSONResponse:
@@ -59,23 +84,44 @@ def build_router(accounts: Accounts) -> APIRouter:
         return Accepted(detail=REGISTERED)
 
     @router.post("/api/identity/login", response_model=Tokens)
-    async def login(body: Credentials, request: Request) -> Tokens:
+    async def login(
+        body: Credentials, request: Request, response: Response, client: ClientHeader = None
+    ) -> Tokens:
         """Exchange e-mail and password for an access token (15 min) and a refresh token."""
         address = request.client.host if request.client else "unknown"
-        pair = await accounts.login(str(body.email), body.password, address)
-        return Tokens(**asdict(pair))
+        pair = await accounts.login(str(body.email), body.password, address, body.otp)
+        return answer(pair, client, response)
 
     @router.post("/api/identity/refresh", response_model=Tokens)
-    async def refresh(body: RefreshRequest) -> Tokens:
-        """Rotate the refresh token. Presenting a used one ends the whole session."""
-        pair = await accounts.refresh(body.refresh_token)
-        return Tokens(**asdict(pair))
+    async def refresh(
+        request: Request,
+        response: Response,
+        client: ClientHeader = None,
+        body: RefreshRequest | None = None,
+    ) -> Tokens:
+        """Rotate the refresh token, from the body or (browser app) the cookie. Presenting a
+        used one ends the whole session."""
+        presented = body.refresh_token if body else None
+        presented = presented or browser.cookie_token(request, client)
+        if presented is None:
+            raise NO_REFRESH_TOKEN
+        return answer(await accounts.refresh(presented), client, response)
 
     @router.post("/api/identity/logout", status_code=204)
-    async def logout(caller: AnyCaller, body: LogoutRequest | None = None) -> Response:
-        """End the session of the refresh token and/or of the access token presented."""
-        await accounts.logout(body.refresh_token if body else None, caller)
-        return Response(status_code=204)
+    async def logout(
+        caller: AnyCaller,
+        request: Request,
+        client: ClientHeader = None,
+        body: LogoutRequest | None = None,
+    ) -> Response:
+        """End the session of the refresh token (body or cookie) and/or of the access token."""
+        presented = body.refresh_token if body else None
+        presented = presented or browser.cookie_token(request, client)
+        await accounts.logout(presented, caller)
+        response = Response(status_code=204)
+        if is_web(client):
+            browser.clear(response)
+        return response
 
     @router.post("/api/identity/password/forgot", status_code=202, response_model=Accepted)
     async def forgot(body: ForgotPassword) -> Accepted:
@@ -92,6 +138,40 @@ def build_router(accounts: Accounts) -> APIRouter:
     async def change(body: ChangePassword, caller: SignedIn) -> Response:
         """Change the password; every other session of the account ends."""
         await accounts.change_password(caller, body.current_password, body.new_password)
+        return Response(status_code=204)
+
+    @router.get("/api/identity/mfa", response_model=SecondFactorStatus)
+    async def second_factor(caller: SignedIn) -> SecondFactorStatus:
+        """Whether the caller's account has a second factor, and recovery codes left."""
+        assert caller.user_id is not None
+        status = await accounts.second_factors.status(caller.user_id)
+        return SecondFactorStatus(**asdict(status))
+
+    @router.post("/api/identity/mfa/enrol", response_model=SecondFactorEnrolment)
+    async def enrol(caller: SignedIn) -> SecondFactorEnrolment:
+        """Step 1 of turning TOTP on: a new secret for the authenticator app."""
+        assert caller.user_id is not None
+        return SecondFactorEnrolment(**asdict(await accounts.enrol_second_factor(caller.user_id)))
+
+    @router.post("/api/identity/mfa/confirm", response_model=RecoveryCodes)
+    async def confirm(body: CodeConfirmation, caller: SignedIn) -> RecoveryCodes:
+        """Step 2: a code from the app turns the second factor on; answers recovery codes."""
+        assert caller.user_id is not None
+        codes = await accounts.second_factors.confirm(caller.user_id, body.code)
+        return RecoveryCodes(recovery_codes=codes)
+
+    @router.post("/api/identity/mfa/recovery-codes", response_model=RecoveryCodes)
+    async def renew_codes(body: CodeConfirmation, caller: SignedIn) -> RecoveryCodes:
+        """New recovery codes (the old ones stop working), for a current code."""
+        assert caller.user_id is not None
+        codes = await accounts.second_factors.renew_codes(caller.user_id, body.code)
+        return RecoveryCodes(recovery_codes=codes)
+
+    @router.post("/api/identity/mfa/disable", status_code=204)
+    async def disable(body: SecondFactorRemoval, caller: SignedIn) -> Response:
+        """Turn the second factor off: the password and a code (or recovery code) prove it."""
+        assert caller.user_id is not None
+        await accounts.disable_second_factor(caller.user_id, body.password, body.code)
         return Response(status_code=204)
 
     @router.get("/api/identity/me", response_model=ProfileOut)

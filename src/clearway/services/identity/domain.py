@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -130,6 +131,27 @@ class ThrottlePolicy:
     lockout: timedelta
 
 
+@dataclass(frozen=True)
+class BackoffPolicy:
+    """`free_failures` failures, then a wait before each next try that doubles with each
+    further failure, up to `longest_wait`.
+
+    Failures are forgotten after `forget_after` without one, so a typo last week costs nothing.
+    """
+
+    free_failures: int
+    first_wait: timedelta
+    longest_wait: timedelta
+    forget_after: timedelta
+
+    def wait(self, failures: int) -> timedelta | None:
+        extra = failures - self.free_failures
+        if extra < 0:
+            return None
+        doubled: timedelta = self.first_wait * 2 ** min(extra, 40)
+        return min(self.longest_wait, doubled)
+
+
 @dataclass
 class ThrottleState:
     failures: int
@@ -140,7 +162,7 @@ class ThrottleState:
         """Seconds until the key may try again; 0 when it may now."""
         if self.locked_until is None or self.locked_until <= now:
             return 0
-        return max(1, int((self.locked_until - now).total_seconds()))
+        return max(1, math.ceil((self.locked_until - now).total_seconds()))
 
     def record_failure(self, now: datetime, policy: ThrottlePolicy) -> bool:
         """Count one failure; True when this failure locks the key."""
@@ -153,6 +175,16 @@ class ThrottleState:
             self.window_started = now
             return True
         return False
+
+    def record_backoff(self, now: datetime, policy: BackoffPolicy) -> bool:
+        """Count one failure (the window runs from the latest); True when a wait starts."""
+        if now - self.window_started > policy.forget_after:
+            self.failures = 0
+        self.failures += 1
+        self.window_started = now
+        wait = policy.wait(self.failures)
+        self.locked_until = now + wait if wait else None
+        return wait is not None
 
 
 @dataclass(frozen=True)

@@ -44,20 +44,35 @@ class Accepted(BaseModel):
     detail: str
 
 
+OneTimeCode = Annotated[
+    str,
+    Field(
+        min_length=6,
+        max_length=32,
+        description="A 6-digit code from the authenticator app, or an unused recovery code.",
+    ),
+]
+
+
 class Credentials(Strict):
     email: EmailStr = Field(max_length=254)
     password: Password
+    # Needed once the account has a second factor: a first try without it answers 401 with
+    # problem type `mfa-required` (or `mfa-setup-required` for an administrator who must enrol).
+    otp: OneTimeCode | None = None
 
 
 class Tokens(BaseModel):
     access_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105
     expires_in: int
-    refresh_token: str
+    # Null for the browser app: it has the refresh token as an HttpOnly cookie instead.
+    refresh_token: str | None = None
 
 
 class RefreshRequest(Strict):
-    refresh_token: str = Field(min_length=1, max_length=200)
+    # Absent: the browser app's cookie carries it.
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class LogoutRequest(Strict):
@@ -117,3 +132,26 @@ class Revocation(BaseModel):
 class Revocations(BaseModel):
     items: list[Revocation]
     cursor: int
+
+
+class SecondFactorStatus(BaseModel):
+    enabled: bool
+    recovery_codes_left: int
+
+
+class SecondFactorEnrolment(BaseModel):
+    secret: str = Field(description="Base32 TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s).")
+    otpauth_uri: str = Field(description="The same as an `otpauth://` URI, for a QR code.")
+
+
+class CodeConfirmation(Strict):
+    code: OneTimeCode
+
+
+class SecondFactorRemoval(Strict):
+    password: Password
+    code: OneTimeCode
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str] = Field(description="Each works once in place of a code; shown once.")

@@ -88,4 +88,26 @@ signing_keys = Table(
     Column("retired_at", UTCDateTime(), nullable=True),
 )
 
+# A user's TOTP second factor: pending until confirmed with a code (`enabled_at`). The secret is
+# encrypted under the user's data key; `last_step` refuses a code seen before (RFC 6238, 5.2).
+second_factors = Table(
+    "second_factors",
+    metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("secret_enc", LargeBinary, nullable=False),
+    Column("enabled_at", UTCDateTime(), nullable=True),
+    Column("last_step", Integer, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Single-use recovery codes, stored as SHA-256 digests (they are random, not chosen).
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("used_at", UTCDateTime(), nullable=True),
+)
+
 Index("ix_revocations_expires", revocations.c.expires_at)
