@@ -15,7 +15,8 @@ const queries = new QueryClient({
   defaultOptions: {
     queries: {
       // A 4xx will not heal by asking again.
-      retry: (count, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+      retry: (count, error) =>
+        !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
       refetchOnWindowFocus: false,
     },
   },

@@ -2,8 +2,8 @@ import { lazy } from "react";
 import type { RouteObject } from "react-router";
 import { Layout } from "./components/Layout";
 import { RequireRole } from "./components/RequireRole";
-import NotFound from "./pages/public/NotFound";
 import Landing from "./pages/public/Landing";
+import NotFound from "./pages/public/NotFound";
 
 // The landing page is in the first chunk; every other page is its own lazy chunk.
 const account = () => import("./pages/public/Account");
@@ -30,8 +30,12 @@ const AdminDashboard = lazy(() => import("./pages/admin/Dashboard"));
 const AdminUsers = lazy(() => import("./pages/admin/Users"));
 const AdminMailbox = lazy(() => import("./pages/admin/Mailbox"));
 
-const customer = (element: React.ReactNode) => <RequireRole roles={["customer"]}>{element}</RequireRole>;
-const provider = (element: React.ReactNode) => <RequireRole roles={["provider"]}>{element}</RequireRole>;
+const customer = (element: React.ReactNode) => (
+  <RequireRole roles={["customer"]}>{element}</RequireRole>
+);
+const provider = (element: React.ReactNode) => (
+  <RequireRole roles={["provider"]}>{element}</RequireRole>
+);
 const admin = (element: React.ReactNode) => <RequireRole roles={["admin"]}>{element}</RequireRole>;
 const signedIn = (element: React.ReactNode) => (
   <RequireRole roles={["customer", "provider", "admin"]}>{element}</RequireRole>

@@ -22,6 +22,7 @@ from clearway.gateway.docs import DOCS_CSP, SWAGGER_UI
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
+from clearway.gateway.webapp import WebApp
 from clearway.kit.caller import ANONYMOUS, Caller
 from clearway.kit.ids import new_id
 from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
@@ -77,8 +78,10 @@ class Gateway:
         local: LocalEndpoints,
         body_limit: int,
         upstream_timeout: float,
+        webapp: WebApp | None = None,
     ) -> None:
         self.routes = routes
+        self.webapp = webapp
         self.verifier = verifier
         self.limiter = limiter
         self.recorder = recorder
@@ -99,6 +102,11 @@ class Gateway:
         try:
             path: str = scope["path"]
             method: str = scope["method"]
+            page = self.webapp.find(scope) if self.webapp is not None else None
+            if page is not None:
+                template = "webapp"
+                await outcome.send_file(*WebApp.response(scope, page))
+                return
             if path in ("/healthz", "/readyz", "/api/openapi.json", "/api/docs"):
                 template = path
                 await self._local(path, outcome)
@@ -280,6 +288,10 @@ class _Outcome:
             b"application/problem+json",
             headers,
         )
+
+    async def send_file(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        await self.send({"type": "http.response.start", "status": 200, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
 
     async def json(self, status: int, body: Any) -> None:
         await self._body(status, orjson.dumps(body), b"application/json", [])

@@ -30,6 +30,7 @@ from clearway.gateway.docs import merge
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
+from clearway.gateway.webapp import WebApp
 from clearway.kit.bus import CloudEvent, OutboxRelay, idempotent, matches, open_bus, prune_inbox
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.cache_bus import cache_bus_from_settings
@@ -232,6 +233,7 @@ class GatewayHost:
             local=LocalEndpoints(ready=ready, openapi=self.openapi),
             body_limit=settings.body_limit_bytes,
             upstream_timeout=settings.upstream_timeout_seconds,
+            webapp=WebApp.packaged(),
         )
         self.app: ASGIApp = self.gateway
         if settings.cors_origins:

@@ -10,7 +10,12 @@ export type Market = {
   members: string[];
   unions: string[];
 };
-export type Interpretation = { kind: "hs" | "category" | string; key: string; name: string; score: number };
+export type Interpretation = {
+  kind: "hs" | "category" | string;
+  key: string;
+  name: string;
+  score: number;
+};
 export type Question = { id: string; text: string; applies_when?: boolean; decides?: string[] };
 export type Why = {
   reason: string;

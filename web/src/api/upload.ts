@@ -26,7 +26,10 @@ export async function uploadAttachment(
   });
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", `${API_BASE_URL}/api/orders/orders/${encodeURIComponent(orderId)}/attachments`);
+    xhr.open(
+      "POST",
+      `${API_BASE_URL}/api/orders/orders/${encodeURIComponent(orderId)}/attachments`,
+    );
     xhr.setRequestHeader("content-type", "application/json");
     const token = getAccessToken();
     if (token) xhr.setRequestHeader("authorization", `Bearer ${token}`);
@@ -43,7 +46,8 @@ export async function uploadAttachment(
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(1);
         resolve(parsed as AttachmentOut);
-      } else reject(new ApiError(xhr.status, problemMessage(xhr.status, parsed), undefined, parsed));
+      } else
+        reject(new ApiError(xhr.status, problemMessage(xhr.status, parsed), undefined, parsed));
     };
     xhr.onerror = () => reject(new ApiError(0, "Clearway cannot be reached."));
     xhr.send(body);

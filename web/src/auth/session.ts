@@ -12,6 +12,12 @@ export const WEB_CLIENT = { "X-Clearway-Client": "web" } as const;
 /** Refresh this long before the access token expires. */
 const EARLY_SECONDS = 60;
 
+/**
+ * Whether this browser may hold a session cookie: a plain yes/no, nothing secret. It spares
+ * visitors who never signed in a refresh call that can only fail.
+ */
+const HINT_KEY = "clearway.session";
+
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<ProfileOut | null> | null = null;
 let onExpired: () => void = () => {};
@@ -23,6 +29,7 @@ export function whenExpired(callback: () => void): void {
 
 function keep(tokens: Tokens): void {
   setAccessToken(tokens.access_token);
+  localStorage.setItem(HINT_KEY, "1");
   clearTimeout(timer);
   const seconds = Math.max(5, tokens.expires_in - EARLY_SECONDS);
   timer = setTimeout(() => {
@@ -33,6 +40,7 @@ function keep(tokens: Tokens): void {
 }
 
 function forget(): void {
+  localStorage.removeItem(HINT_KEY);
   clearTimeout(timer);
   setAccessToken(null);
 }
@@ -46,6 +54,7 @@ async function me(): Promise<ProfileOut> {
  * single-use, and presenting it twice would end the session.
  */
 export function refresh(): Promise<ProfileOut | null> {
+  if (!localStorage.getItem(HINT_KEY)) return Promise.resolve(null);
   inFlight ??= (async () => {
     try {
       const tokens = await unwrap(

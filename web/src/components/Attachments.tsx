@@ -7,7 +7,13 @@ import { formatBytes } from "../i18n/format";
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
 /** Drag-and-drop (or click, or keyboard) file picker. */
-export function FileDrop({ onFiles, disabled }: { onFiles: (files: File[]) => void; disabled?: boolean }) {
+export function FileDrop({
+  onFiles,
+  disabled,
+}: {
+  onFiles: (files: File[]) => void;
+  disabled?: boolean;
+}) {
   const { t } = useTranslation();
   const [rejected, setRejected] = useState<string | null>(null);
   return (
@@ -51,12 +57,16 @@ export function UploadList({ uploads }: { uploads: Upload[] }) {
       {uploads.map((u) => (
         <div key={u.name}>
           <Text size="sm">
-            {u.name} · {formatBytes(u.size)} {u.error ? `· ${u.error}` : u.progress >= 1 ? `· ${t("attachments.done")}` : ""}
+            {u.name} · {formatBytes(u.size)}{" "}
+            {u.error ? `· ${u.error}` : u.progress >= 1 ? `· ${t("attachments.done")}` : ""}
           </Text>
-          <Progress value={u.progress * 100} color={u.error ? "red" : "teal"} aria-label={t("attachments.progress", { name: u.name })} />
+          <Progress
+            value={u.progress * 100}
+            color={u.error ? "red" : "teal"}
+            aria-label={t("attachments.progress", { name: u.name })}
+          />
         </div>
       ))}
     </Stack>
   );
 }
-

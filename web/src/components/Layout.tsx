@@ -1,4 +1,14 @@
-import { Anchor, AppShell, Burger, Button, Container, Group, NativeSelect, Stack, Text } from "@mantine/core";
+import {
+  Anchor,
+  AppShell,
+  Burger,
+  Button,
+  Container,
+  Group,
+  NativeSelect,
+  Stack,
+  Text,
+} from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { Suspense } from "react";
 import { useTranslation } from "react-i18next";
@@ -56,14 +66,24 @@ export function Layout() {
   ));
 
   return (
-    <AppShell header={{ height: 60 }} navbar={{ width: 220, breakpoint: "sm", collapsed: { desktop: true, mobile: !opened } }} padding="md">
+    <AppShell
+      header={{ height: 60 }}
+      navbar={{ width: 220, breakpoint: "sm", collapsed: { desktop: true, mobile: !opened } }}
+      padding="md"
+    >
       <a href="#main" className="skip-link">
         {t("nav.skip")}
       </a>
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="lg" wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t("nav.menu")} />
+            <Burger
+              opened={opened}
+              onClick={toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label={t("nav.menu")}
+            />
             <Anchor component={Link} to="/" fw={700} size="lg" underline="never" c="teal.8">
               Clearway
             </Anchor>
@@ -111,7 +131,9 @@ export function Layout() {
         </Container>
         <Container size="lg" component="footer" py="xl">
           <Text size="xs" c="dimmed">
-            {user ? t("footer.signedIn", { name: user.name, role: t(`roles.${user.role}`) }) : t("footer.tagline")}
+            {user
+              ? t("footer.signedIn", { name: user.name, role: t(`roles.${user.role}`) })
+              : t("footer.tagline")}
           </Text>
         </Container>
       </AppShell.Main>

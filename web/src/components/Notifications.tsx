@@ -1,4 +1,13 @@
-import { Anchor, Badge, Button, Indicator, Popover, Stack, Text, UnstyledButton } from "@mantine/core";
+import {
+  Anchor,
+  Badge,
+  Button,
+  Indicator,
+  Popover,
+  Stack,
+  Text,
+  UnstyledButton,
+} from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
@@ -38,7 +47,9 @@ export function Notifications() {
       </Popover.Target>
       <Popover.Dropdown>
         <Stack gap="xs">
-          {(page.data?.items ?? []).length === 0 && <Text c="dimmed">{t("notifications.none")}</Text>}
+          {(page.data?.items ?? []).length === 0 && (
+            <Text c="dimmed">{t("notifications.none")}</Text>
+          )}
           {page.data?.items.map((n) => (
             <div key={n.id}>
               {n.link ? (
@@ -49,12 +60,18 @@ export function Notifications() {
                 <Text fw={n.read_at ? 400 : 600}>{n.title}</Text>
               )}
               <Text size="xs" c="dimmed">
-                {formatDate(n.created_at, true)} {!n.read_at && <Badge size="xs">{t("notifications.new")}</Badge>}
+                {formatDate(n.created_at, true)}{" "}
+                {!n.read_at && <Badge size="xs">{t("notifications.new")}</Badge>}
               </Text>
             </div>
           ))}
           {unread > 0 && (
-            <Button size="xs" variant="light" onClick={() => readAll.mutate()} loading={readAll.isPending}>
+            <Button
+              size="xs"
+              variant="light"
+              onClick={() => readAll.mutate()}
+              loading={readAll.isPending}
+            >
               {t("notifications.readAll")}
             </Button>
           )}

@@ -3,7 +3,13 @@ import { useTranslation } from "react-i18next";
 import type { Requirement } from "../api/rules";
 
 /** One requirement: what it is, the law behind it, who checks it, what it takes, who issues it. */
-export function RequirementCard({ requirement: r, status }: { requirement: Requirement; status?: string }) {
+export function RequirementCard({
+  requirement: r,
+  status,
+}: {
+  requirement: Requirement;
+  status?: string;
+}) {
   const { t } = useTranslation();
   return (
     <Card withBorder padding="md" component="article" aria-labelledby={`req-${r.code}`}>
@@ -16,7 +22,11 @@ export function RequirementCard({ requirement: r, status }: { requirement: Requi
             <Badge variant="light" color="gray">
               {r.code}
             </Badge>
-            {status && <Badge color={status === "applies" ? "teal" : status === "open" ? "yellow" : "gray"}>{t(`decision.${status}`)}</Badge>}
+            {status && (
+              <Badge color={status === "applies" ? "teal" : status === "open" ? "yellow" : "gray"}>
+                {t(`decision.${status}`)}
+              </Badge>
+            )}
           </Group>
         </Group>
         <Text size="sm">
@@ -60,7 +70,9 @@ export function RequirementCard({ requirement: r, status }: { requirement: Requi
           <Text size="sm" c="dimmed">
             <strong>{t("requirement.when")}: </strong>
             {r.questions
-              .map((q) => `${q.text} ${q.applies_when === false ? t("common.no") : t("common.yes")}`)
+              .map(
+                (q) => `${q.text} ${q.applies_when === false ? t("common.no") : t("common.yes")}`,
+              )
               .join(r.match === "any" ? ` ${t("requirement.or")} ` : ` ${t("requirement.and")} `)}
           </Text>
         )}

@@ -12,7 +12,10 @@ import type { Checklist, Page } from "../api/rules";
 export function useChecklists() {
   return useQuery({
     queryKey: ["checklists"],
-    queryFn: async () => (await unwrap(myChecklistsApiRulesChecklistsGet({ query: { limit: 100 } }))) as Page<Checklist>,
+    queryFn: async () =>
+      (await unwrap(
+        myChecklistsApiRulesChecklistsGet({ query: { limit: 100 } }),
+      )) as Page<Checklist>,
   });
 }
 
@@ -20,7 +23,9 @@ export function useChecklist(id: string | null | undefined) {
   return useQuery({
     queryKey: ["checklists", id],
     queryFn: async () =>
-      (await unwrap(readChecklistApiRulesChecklistsChecklistIdGet({ path: { checklist_id: id ?? "" } }))) as Checklist,
+      (await unwrap(
+        readChecklistApiRulesChecklistsChecklistIdGet({ path: { checklist_id: id ?? "" } }),
+      )) as Checklist,
     enabled: Boolean(id),
   });
 }

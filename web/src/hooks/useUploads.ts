@@ -8,11 +8,14 @@ import type { Upload } from "../components/Attachments";
 export function useUploads() {
   const [uploads, setUploads] = useState<Upload[]>([]);
   const queries = useQueryClient();
-  const update = (name: string, change: Partial<Upload>) =>
-    setUploads((all) => all.map((u) => (u.name === name ? { ...u, ...change } : u)));
   const upload = useCallback(
     async (orderId: string, files: File[]) => {
-      setUploads((all) => [...all, ...files.map((f) => ({ name: f.name, size: f.size, progress: 0 }))]);
+      const update = (name: string, change: Partial<Upload>) =>
+        setUploads((all) => all.map((u) => (u.name === name ? { ...u, ...change } : u)));
+      setUploads((all) => [
+        ...all,
+        ...files.map((f) => ({ name: f.name, size: f.size, progress: 0 })),
+      ]);
       let failed = 0;
       for (const file of files) {
         try {

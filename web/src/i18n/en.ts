@@ -37,10 +37,16 @@ export const en = {
     signOut: "Sign out",
   },
   footer: {
-    tagline: "Clearway: what your product needs abroad, who can assess it, and proof anyone can check.",
+    tagline:
+      "Clearway: what your product needs abroad, who can assess it, and proof anyone can check.",
     signedIn: "Signed in as {{name}} ({{role}}).",
   },
-  roles: { customer: "Customer", provider: "Provider", admin: "Administrator", anonymous: "Visitor" },
+  roles: {
+    customer: "Customer",
+    provider: "Provider",
+    admin: "Administrator",
+    anonymous: "Visitor",
+  },
   denied: {
     title: "This page is not for your role",
     body: "You are signed in as {{role}}, and this page belongs to another role.",
@@ -55,9 +61,18 @@ export const en = {
       "Type an HS code, a product category or simply what you sell, pick the market, and see every requirement with its legal basis.",
     searchLabel: "Search requirements",
     steps: {
-      look: { title: "1. Look it up", body: "Requirements grouped as mandatory or conditional, with the law, the authority and the evidence." },
-      check: { title: "2. Check it", body: "Answer a few questions to learn which conditional requirements apply, and save a checklist." },
-      clear: { title: "3. Clear it", body: "Order assessments from verified providers, receive reports and get a clearance anyone can verify." },
+      look: {
+        title: "1. Look it up",
+        body: "Requirements grouped as mandatory or conditional, with the law, the authority and the evidence.",
+      },
+      check: {
+        title: "2. Check it",
+        body: "Answer a few questions to learn which conditional requirements apply, and save a checklist.",
+      },
+      clear: {
+        title: "3. Clear it",
+        body: "Order assessments from verified providers, receive reports and get a clearance anyone can verify.",
+      },
     },
   },
   search: {
@@ -237,7 +252,12 @@ export const en = {
       expire: "Expire",
     },
   },
-  parties: { customer: "Customer", provider: "Provider", system: "Clearway", admin: "Administrator" },
+  parties: {
+    customer: "Customer",
+    provider: "Provider",
+    system: "Clearway",
+    admin: "Administrator",
+  },
   states: {
     submitted: "Submitted",
     quoted: "Quoted",

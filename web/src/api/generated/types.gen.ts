@@ -249,6 +249,18 @@ export type ClearanceStatus = {
 };
 
 /**
+ * CodeConfirmation
+ */
+export type CodeConfirmation = {
+    /**
+     * Code
+     *
+     * A 6-digit code from the authenticator app, or an unused recovery code.
+     */
+    code: string;
+};
+
+/**
  * Contact
  */
 export type Contact = {
@@ -270,6 +282,10 @@ export type Credentials = {
      * Email
      */
     email: string;
+    /**
+     * Otp
+     */
+    otp?: string | null;
     /**
      * Password
      */
@@ -880,13 +896,25 @@ export type QuoteOut = {
 };
 
 /**
+ * RecoveryCodes
+ */
+export type RecoveryCodes = {
+    /**
+     * Recovery Codes
+     *
+     * Each works once in place of a code; shown once.
+     */
+    recovery_codes: Array<string>;
+};
+
+/**
  * RefreshRequest
  */
 export type RefreshRequest = {
     /**
      * Refresh Token
      */
-    refresh_token: string;
+    refresh_token?: string | null;
 };
 
 /**
@@ -1192,6 +1220,54 @@ export type RuleBody = {
 };
 
 /**
+ * SecondFactorEnrolment
+ */
+export type SecondFactorEnrolment = {
+    /**
+     * Otpauth Uri
+     *
+     * The same as an `otpauth://` URI, for a QR code.
+     */
+    otpauth_uri: string;
+    /**
+     * Secret
+     *
+     * Base32 TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s).
+     */
+    secret: string;
+};
+
+/**
+ * SecondFactorRemoval
+ */
+export type SecondFactorRemoval = {
+    /**
+     * Code
+     *
+     * A 6-digit code from the authenticator app, or an unused recovery code.
+     */
+    code: string;
+    /**
+     * Password
+     */
+    password: string;
+};
+
+/**
+ * SecondFactorStatus
+ */
+export type SecondFactorStatus = {
+    /**
+     * Enabled
+     */
+    enabled: boolean;
+    /**
+     * Recovery Codes Left
+     */
+    recovery_codes_left: number;
+};
+
+/**
  * State
  */
 export type State = 'submitted' | 'quoted' | 'accepted' | 'in_progress' | 'report_delivered' | 'completed' | 'declined' | 'cancelled' | 'expired';
@@ -1250,7 +1326,7 @@ export type Tokens = {
     /**
      * Refresh Token
      */
-    refresh_token: string;
+    refresh_token?: string | null;
     /**
      * Token Type
      */
@@ -1668,6 +1744,14 @@ export type ReadOneApiCommonNotificationsNotificationIdReadPostResponse = ReadOn
 
 export type LoginApiIdentityLoginPostData = {
     body: Credentials;
+    headers?: {
+        /**
+         * X-Clearway-Client
+         *
+         * `web`: the browser app. The refresh token travels as the HttpOnly cookie `clearway_refresh` (the body's `refresh_token` is null), and a request that uses the cookie must carry this header.
+         */
+        'x-clearway-client'?: string | null;
+    };
     path?: never;
     query?: never;
     url: '/api/identity/login';
@@ -1700,6 +1784,14 @@ export type LogoutApiIdentityLogoutPostData = {
      * Body
      */
     body?: LogoutRequest | null;
+    headers?: {
+        /**
+         * X-Clearway-Client
+         *
+         * `web`: the browser app. The refresh token travels as the HttpOnly cookie `clearway_refresh` (the body's `refresh_token` is null), and a request that uses the cookie must carry this header.
+         */
+        'x-clearway-client'?: string | null;
+    };
     path?: never;
     query?: never;
     url: '/api/identity/logout';
@@ -1778,6 +1870,139 @@ export type UpdateMeApiIdentityMePatchResponses = {
 };
 
 export type UpdateMeApiIdentityMePatchResponse = UpdateMeApiIdentityMePatchResponses[keyof UpdateMeApiIdentityMePatchResponses];
+
+export type SecondFactorApiIdentityMfaGetData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/identity/mfa';
+};
+
+export type SecondFactorApiIdentityMfaGetErrors = {
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: unknown;
+};
+
+export type SecondFactorApiIdentityMfaGetResponses = {
+    /**
+     * Successful Response
+     */
+    200: SecondFactorStatus;
+};
+
+export type SecondFactorApiIdentityMfaGetResponse = SecondFactorApiIdentityMfaGetResponses[keyof SecondFactorApiIdentityMfaGetResponses];
+
+export type ConfirmApiIdentityMfaConfirmPostData = {
+    body: CodeConfirmation;
+    path?: never;
+    query?: never;
+    url: '/api/identity/mfa/confirm';
+};
+
+export type ConfirmApiIdentityMfaConfirmPostErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: unknown;
+};
+
+export type ConfirmApiIdentityMfaConfirmPostError = ConfirmApiIdentityMfaConfirmPostErrors[keyof ConfirmApiIdentityMfaConfirmPostErrors];
+
+export type ConfirmApiIdentityMfaConfirmPostResponses = {
+    /**
+     * Successful Response
+     */
+    200: RecoveryCodes;
+};
+
+export type ConfirmApiIdentityMfaConfirmPostResponse = ConfirmApiIdentityMfaConfirmPostResponses[keyof ConfirmApiIdentityMfaConfirmPostResponses];
+
+export type DisableApiIdentityMfaDisablePostData = {
+    body: SecondFactorRemoval;
+    path?: never;
+    query?: never;
+    url: '/api/identity/mfa/disable';
+};
+
+export type DisableApiIdentityMfaDisablePostErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: unknown;
+};
+
+export type DisableApiIdentityMfaDisablePostError = DisableApiIdentityMfaDisablePostErrors[keyof DisableApiIdentityMfaDisablePostErrors];
+
+export type DisableApiIdentityMfaDisablePostResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DisableApiIdentityMfaDisablePostResponse = DisableApiIdentityMfaDisablePostResponses[keyof DisableApiIdentityMfaDisablePostResponses];
+
+export type EnrolApiIdentityMfaEnrolPostData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/identity/mfa/enrol';
+};
+
+export type EnrolApiIdentityMfaEnrolPostErrors = {
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: unknown;
+};
+
+export type EnrolApiIdentityMfaEnrolPostResponses = {
+    /**
+     * Successful Response
+     */
+    200: SecondFactorEnrolment;
+};
+
+export type EnrolApiIdentityMfaEnrolPostResponse = EnrolApiIdentityMfaEnrolPostResponses[keyof EnrolApiIdentityMfaEnrolPostResponses];
+
+export type RenewCodesApiIdentityMfaRecoveryCodesPostData = {
+    body: CodeConfirmation;
+    path?: never;
+    query?: never;
+    url: '/api/identity/mfa/recovery-codes';
+};
+
+export type RenewCodesApiIdentityMfaRecoveryCodesPostErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: unknown;
+};
+
+export type RenewCodesApiIdentityMfaRecoveryCodesPostError = RenewCodesApiIdentityMfaRecoveryCodesPostErrors[keyof RenewCodesApiIdentityMfaRecoveryCodesPostErrors];
+
+export type RenewCodesApiIdentityMfaRecoveryCodesPostResponses = {
+    /**
+     * Successful Response
+     */
+    200: RecoveryCodes;
+};
+
+export type RenewCodesApiIdentityMfaRecoveryCodesPostResponse = RenewCodesApiIdentityMfaRecoveryCodesPostResponses[keyof RenewCodesApiIdentityMfaRecoveryCodesPostResponses];
 
 export type ChangeApiIdentityPasswordChangePostData = {
     body: ChangePassword;
@@ -1867,7 +2092,18 @@ export type ResetApiIdentityPasswordResetPostResponses = {
 export type ResetApiIdentityPasswordResetPostResponse = ResetApiIdentityPasswordResetPostResponses[keyof ResetApiIdentityPasswordResetPostResponses];
 
 export type RefreshApiIdentityRefreshPostData = {
-    body: RefreshRequest;
+    /**
+     * Body
+     */
+    body?: RefreshRequest | null;
+    headers?: {
+        /**
+         * X-Clearway-Client
+         *
+         * `web`: the browser app. The refresh token travels as the HttpOnly cookie `clearway_refresh` (the body's `refresh_token` is null), and a request that uses the cookie must carry this header.
+         */
+        'x-clearway-client'?: string | null;
+    };
     path?: never;
     query?: never;
     url: '/api/identity/refresh';

@@ -32,47 +32,73 @@ export default function Dashboard() {
   const { t, i18n } = useTranslation();
   const stats = useQuery({
     queryKey: ["monitor", "stats"],
-    queryFn: async () => (await unwrap(requestStatsApiMonitorRequestsStatsGet())) as { items: StatRow[] },
+    queryFn: async () =>
+      (await unwrap(requestStatsApiMonitorRequestsStatsGet())) as { items: StatRow[] },
     refetchInterval: LIVE,
   });
   const top = useQuery({
     queryKey: ["monitor", "top"],
-    queryFn: async () => (await unwrap(topSearchesApiMonitorSearchesTopGet({ query: { limit: 10 } }))) as { items: { key: string; count: number }[] },
+    queryFn: async () =>
+      (await unwrap(topSearchesApiMonitorSearchesTopGet({ query: { limit: 10 } }))) as {
+        items: { key: string; count: number }[];
+      },
     refetchInterval: LIVE,
   });
   const topMarkets = useQuery({
     queryKey: ["monitor", "top-markets"],
     queryFn: async () =>
-      (await unwrap(topSearchesApiMonitorSearchesTopGet({ query: { by: "market", limit: 10 } }))) as { items: { key: string; count: number }[] },
+      (await unwrap(
+        topSearchesApiMonitorSearchesTopGet({ query: { by: "market", limit: 10 } }),
+      )) as { items: { key: string; count: number }[] },
     refetchInterval: LIVE,
   });
   const active = useQuery({
     queryKey: ["monitor", "active"],
-    queryFn: async () => (await unwrap(activeApiMonitorUsersActiveGet())) as { items: { role: string; users: number }[] },
+    queryFn: async () =>
+      (await unwrap(activeApiMonitorUsersActiveGet())) as {
+        items: { role: string; users: number }[];
+      },
     refetchInterval: LIVE,
   });
   const funnel = useQuery({
     queryKey: ["monitor", "funnel"],
-    queryFn: async () => (await unwrap(funnelApiMonitorOrdersFunnelGet())) as Record<string, number | null>,
+    queryFn: async () =>
+      (await unwrap(funnelApiMonitorOrdersFunnelGet())) as Record<string, number | null>,
     refetchInterval: LIVE,
   });
   const audit = useQuery({
     queryKey: ["monitor", "audit-verify"],
-    queryFn: async () => (await unwrap(auditVerifyApiMonitorAuditVerifyGet())) as { ok: boolean; checked: number; detail: string },
+    queryFn: async () =>
+      (await unwrap(auditVerifyApiMonitorAuditVerifyGet())) as {
+        ok: boolean;
+        checked: number;
+        detail: string;
+      },
   });
-  const minuteLabel = (iso: string) => new Intl.DateTimeFormat(i18n.language, { timeStyle: "short" }).format(new Date(iso));
+  const minuteLabel = (iso: string) =>
+    new Intl.DateTimeFormat(i18n.language, { timeStyle: "short" }).format(new Date(iso));
   return (
     <Stack>
       <Group justify="space-between">
         <Title order={1}>{t("admin.dashboard")}</Title>
         <Text size="sm" c="dimmed">
-          {t("admin.live", { time: formatDate(new Date(stats.dataUpdatedAt || Date.now()).toISOString(), true) })}
+          {t("admin.live", {
+            time: formatDate(new Date(stats.dataUpdatedAt || Date.now()).toISOString(), true),
+          })}
         </Text>
       </Group>
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <Chart title={t("admin.requestsPerMinute")}>
           <QueryState query={stats} empty={t("admin.noData")} isEmpty={(d) => d.items.length === 0}>
-            {(d) => <BarChart h={220} data={perMinute(d.items, minuteLabel)} dataKey="minute" series={[{ name: "requests", label: t("admin.requests"), color: "teal.6" }]} data-testid="chart-requests" />}
+            {(d) => (
+              <BarChart
+                h={220}
+                data={perMinute(d.items, minuteLabel)}
+                dataKey="minute"
+                series={[{ name: "requests", label: t("admin.requests"), color: "teal.6" }]}
+                data-testid="chart-requests"
+              />
+            )}
           </QueryState>
         </Chart>
         <Chart title={t("admin.latency")}>
@@ -108,7 +134,9 @@ export default function Dashboard() {
                     ]}
                   />
                   <Text size="sm">
-                    {t("admin.ok")}: {formatNumber(mix.ok)} · {t("admin.clientErrors")}: {formatNumber(mix.client)} · {t("admin.serverErrors")}: {formatNumber(mix.server)}
+                    {t("admin.ok")}: {formatNumber(mix.ok)} · {t("admin.clientErrors")}:{" "}
+                    {formatNumber(mix.client)} · {t("admin.serverErrors")}:{" "}
+                    {formatNumber(mix.server)}
                   </Text>
                 </Group>
               );
@@ -117,17 +145,51 @@ export default function Dashboard() {
         </Chart>
         <Chart title={t("admin.topSearches")}>
           <QueryState query={top} empty={t("admin.noData")} isEmpty={(d) => d.items.length === 0}>
-            {(d) => <BarChart h={220} data={d.items} dataKey="key" orientation="vertical" yAxisProps={{ width: 90 }} series={[{ name: "count", label: t("admin.searches"), color: "blue.6" }]} />}
+            {(d) => (
+              <BarChart
+                h={220}
+                data={d.items}
+                dataKey="key"
+                orientation="vertical"
+                yAxisProps={{ width: 90 }}
+                series={[{ name: "count", label: t("admin.searches"), color: "blue.6" }]}
+              />
+            )}
           </QueryState>
         </Chart>
         <Chart title={t("admin.topMarkets")}>
-          <QueryState query={topMarkets} empty={t("admin.noData")} isEmpty={(d) => d.items.length === 0}>
-            {(d) => <BarChart h={220} data={d.items} dataKey="key" series={[{ name: "count", label: t("admin.searches"), color: "grape.6" }]} />}
+          <QueryState
+            query={topMarkets}
+            empty={t("admin.noData")}
+            isEmpty={(d) => d.items.length === 0}
+          >
+            {(d) => (
+              <BarChart
+                h={220}
+                data={d.items}
+                dataKey="key"
+                series={[{ name: "count", label: t("admin.searches"), color: "grape.6" }]}
+              />
+            )}
           </QueryState>
         </Chart>
         <Chart title={t("admin.activeUsers")}>
-          <QueryState query={active} empty={t("admin.noData")} isEmpty={(d) => d.items.length === 0}>
-            {(d) => <BarChart h={220} data={d.items.map((x) => ({ ...x, role: t(`roles.${x.role}`, { defaultValue: x.role }) }))} dataKey="role" series={[{ name: "users", label: t("admin.users"), color: "cyan.6" }]} />}
+          <QueryState
+            query={active}
+            empty={t("admin.noData")}
+            isEmpty={(d) => d.items.length === 0}
+          >
+            {(d) => (
+              <BarChart
+                h={220}
+                data={d.items.map((x) => ({
+                  ...x,
+                  role: t(`roles.${x.role}`, { defaultValue: x.role }),
+                }))}
+                dataKey="role"
+                series={[{ name: "users", label: t("admin.users"), color: "cyan.6" }]}
+              />
+            )}
           </QueryState>
         </Chart>
         <Chart title={t("admin.funnel")}>
@@ -135,7 +197,16 @@ export default function Dashboard() {
             {(f) => (
               <BarChart
                 h={220}
-                data={(["submitted", "accepted", "completed", "declined", "cancelled", "expired"] as const).map((k) => ({ step: t(`states.${k}`), orders: f[k] ?? 0 }))}
+                data={(
+                  [
+                    "submitted",
+                    "accepted",
+                    "completed",
+                    "declined",
+                    "cancelled",
+                    "expired",
+                  ] as const
+                ).map((k) => ({ step: t(`states.${k}`), orders: f[k] ?? 0 }))}
                 dataKey="step"
                 series={[{ name: "orders", label: t("nav.orders"), color: "indigo.6" }]}
               />
@@ -146,7 +217,9 @@ export default function Dashboard() {
           <QueryState query={audit}>
             {(a) => (
               <Text c={a.ok ? "teal.8" : "red.8"} fw={700} data-testid="audit-verify">
-                {a.ok ? t("admin.auditOk", { count: a.checked }) : t("admin.auditBroken", { detail: a.detail })}
+                {a.ok
+                  ? t("admin.auditOk", { count: a.checked })
+                  : t("admin.auditBroken", { detail: a.detail })}
               </Text>
             )}
           </QueryState>

@@ -17,13 +17,23 @@ export default function Mailbox() {
   const [open, setOpen] = useState<MailOut | null>(null);
   const mail = useQuery({
     queryKey: ["mailbox", debounced],
-    queryFn: () => unwrap(listMailApiCommonMailboxGet({ query: { limit: 50, ...(debounced ? { recipient: debounced } : {}) } })),
+    queryFn: () =>
+      unwrap(
+        listMailApiCommonMailboxGet({
+          query: { limit: 50, ...(debounced ? { recipient: debounced } : {}) },
+        }),
+      ),
     refetchInterval: 15_000,
   });
   return (
     <Stack>
       <Title order={1}>{t("nav.mailbox")}</Title>
-      <TextInput label={t("admin.recipient")} value={recipient} onChange={(e) => setRecipient(e.currentTarget.value)} maw={360} />
+      <TextInput
+        label={t("admin.recipient")}
+        value={recipient}
+        onChange={(e) => setRecipient(e.currentTarget.value)}
+        maw={360}
+      />
       <QueryState query={mail} empty={t("admin.noMail")} isEmpty={(d) => d.items.length === 0}>
         {(d) => (
           <Table.ScrollContainer minWidth={560}>

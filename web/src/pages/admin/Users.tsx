@@ -19,7 +19,8 @@ type Act = "verify" | "suspend" | "reinstate" | "delete";
 const CALLS: Record<Act, (id: string) => Promise<unknown>> = {
   verify: (id) => unwrap(verifyApiIdentityUsersUserIdVerifyPost({ path: { user_id: id } })),
   suspend: (id) => unwrap(suspendApiIdentityUsersUserIdSuspendPost({ path: { user_id: id } })),
-  reinstate: (id) => unwrap(reinstateApiIdentityUsersUserIdReinstatePost({ path: { user_id: id } })),
+  reinstate: (id) =>
+    unwrap(reinstateApiIdentityUsersUserIdReinstatePost({ path: { user_id: id } })),
   delete: (id) => unwrap(deleteApiIdentityUsersUserIdDelete({ path: { user_id: id } })),
 };
 
@@ -42,7 +43,11 @@ export default function Users() {
     queryFn: () =>
       unwrap(
         listUsersApiIdentityUsersGet({
-          query: { limit: 100, ...(role ? { role: role as "customer" } : {}), ...(status ? { status: status as "active" } : {}) },
+          query: {
+            limit: 100,
+            ...(role ? { role: role as "customer" } : {}),
+            ...(status ? { status: status as "active" } : {}),
+          },
         }),
       ),
   });
@@ -57,8 +62,26 @@ export default function Users() {
     <Stack>
       <Title order={1}>{t("admin.usersTitle")}</Title>
       <Group>
-        <Select label={t("admin.role")} clearable value={role} onChange={setRole} data={["customer", "provider", "admin"].map((r) => ({ value: r, label: t(`roles.${r}`) }))} />
-        <Select label={t("requirement.status")} clearable value={status} onChange={setStatus} data={["pending", "active", "suspended"].map((s) => ({ value: s, label: t(`states.${s}`, { defaultValue: s }) }))} />
+        <Select
+          label={t("admin.role")}
+          clearable
+          value={role}
+          onChange={setRole}
+          data={["customer", "provider", "admin"].map((r) => ({
+            value: r,
+            label: t(`roles.${r}`),
+          }))}
+        />
+        <Select
+          label={t("requirement.status")}
+          clearable
+          value={status}
+          onChange={setStatus}
+          data={["pending", "active", "suspended"].map((s) => ({
+            value: s,
+            label: t(`states.${s}`, { defaultValue: s }),
+          }))}
+        />
       </Group>
       <QueryState query={users} empty={t("admin.noUsers")} isEmpty={(d) => d.items.length === 0}>
         {(d) => (
@@ -87,7 +110,13 @@ export default function Users() {
                     <Table.Td>
                       <Group gap={4}>
                         {actionsFor(u).map((a) => (
-                          <Button key={a} size="xs" variant={a === "delete" ? "outline" : "light"} color={a === "delete" || a === "suspend" ? "red" : "teal"} onClick={() => setPending({ user: u, act: a })}>
+                          <Button
+                            key={a}
+                            size="xs"
+                            variant={a === "delete" ? "outline" : "light"}
+                            color={a === "delete" || a === "suspend" ? "red" : "teal"}
+                            onClick={() => setPending({ user: u, act: a })}
+                          >
                             {t(`admin.acts.${a}`)}
                           </Button>
                         ))}
@@ -100,16 +129,29 @@ export default function Users() {
           </Table.ScrollContainer>
         )}
       </QueryState>
-      <Modal opened={pending !== null} onClose={() => setPending(null)} title={t("admin.confirmTitle")}>
+      <Modal
+        opened={pending !== null}
+        onClose={() => setPending(null)}
+        title={t("admin.confirmTitle")}
+      >
         {pending && (
           <Stack>
-            <Text>{t(`admin.confirm.${pending.act}`, { name: pending.user.name, email: pending.user.email })}</Text>
+            <Text>
+              {t(`admin.confirm.${pending.act}`, {
+                name: pending.user.name,
+                email: pending.user.email,
+              })}
+            </Text>
             {act.isError && <ErrorNote error={act.error} />}
             <Group justify="flex-end">
               <Button variant="default" onClick={() => setPending(null)}>
                 {t("common.cancel")}
               </Button>
-              <Button color={pending.act === "delete" || pending.act === "suspend" ? "red" : "teal"} loading={act.isPending} onClick={() => act.mutate(pending)}>
+              <Button
+                color={pending.act === "delete" || pending.act === "suspend" ? "red" : "teal"}
+                loading={act.isPending}
+                onClick={() => act.mutate(pending)}
+              >
                 {t(`admin.acts.${pending.act}`)}
               </Button>
             </Group>

@@ -44,7 +44,8 @@ export default function ChecklistPage() {
         <Stack>
           <Group justify="space-between" wrap="wrap">
             <Title order={1}>
-              {flagOf(c.market)} {t("checklist.title", { market: c.market, product: c.category ?? c.hs_code })}
+              {flagOf(c.market)}{" "}
+              {t("checklist.title", { market: c.market, product: c.category ?? c.hs_code })}
             </Title>
             <ExportButton checklist={c} />
           </Group>
@@ -63,7 +64,10 @@ function ExportButton({ checklist }: { checklist: Checklist }) {
   const download = useMutation({
     mutationFn: async () => {
       const data = await unwrap(
-        exportChecklistApiRulesChecklistsChecklistIdExportGet({ path: { checklist_id: checklist.id }, query: { format: "json" } }),
+        exportChecklistApiRulesChecklistsChecklistIdExportGet({
+          path: { checklist_id: checklist.id },
+          query: { format: "json" },
+        }),
       );
       const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
       const link = document.createElement("a");
@@ -74,7 +78,12 @@ function ExportButton({ checklist }: { checklist: Checklist }) {
     },
   });
   return (
-    <Button variant="default" onClick={() => download.mutate()} loading={download.isPending} className="no-print">
+    <Button
+      variant="default"
+      onClick={() => download.mutate()}
+      loading={download.isPending}
+      className="no-print"
+    >
       {t("checklist.export")}
     </Button>
   );
@@ -117,7 +126,12 @@ function OpenQuestions({ checklist }: { checklist: Checklist }) {
           </Radio.Group>
         ))}
         {save.isError && <ErrorNote error={save.error} />}
-        <Button w="fit-content" onClick={() => save.mutate()} disabled={Object.keys(answers).length === 0} loading={save.isPending}>
+        <Button
+          w="fit-content"
+          onClick={() => save.mutate()}
+          disabled={Object.keys(answers).length === 0}
+          loading={save.isPending}
+        >
           {t("checklist.saveAnswers")}
         </Button>
       </Stack>
@@ -149,7 +163,9 @@ function Requirements({ checklist }: { checklist: Checklist }) {
                 <Table.Td>{r.code}</Table.Td>
                 <Table.Td>{r.title}</Table.Td>
                 <Table.Td>
-                  <Badge color={r.decided ? "teal" : "yellow"}>{t(r.decided ? "decision.applies" : "decision.open")}</Badge>
+                  <Badge color={r.decided ? "teal" : "yellow"}>
+                    {t(r.decided ? "decision.applies" : "decision.open")}
+                  </Badge>
                 </Table.Td>
                 <Table.Td>
                   <Text size="sm">{r.reason}</Text>
@@ -173,7 +189,10 @@ function Providers({ checklist }: { checklist: Checklist }) {
     queryFn: () =>
       unwrap(
         searchProvidersApiOrdersProvidersGet({
-          query: { checklist_id: checklist.id, ...(requirement ? { requirement: [requirement] } : {}) },
+          query: {
+            checklist_id: checklist.id,
+            ...(requirement ? { requirement: [requirement] } : {}),
+          },
         }),
       ),
   });
@@ -189,14 +208,27 @@ function Providers({ checklist }: { checklist: Checklist }) {
         <Select
           label={t("providers.requirement")}
           clearable
-          data={checklist.requirements.filter((r) => r.applies).map((r) => ({ value: r.code, label: `${r.code} · ${r.title}` }))}
+          data={checklist.requirements
+            .filter((r) => r.applies)
+            .map((r) => ({ value: r.code, label: `${r.code} · ${r.title}` }))}
           value={requirement}
           onChange={setRequirement}
           w={300}
         />
-        <NumberInput label={t("providers.maxDays")} min={1} max={365} value={turnaround} onChange={setTurnaround} w={200} />
+        <NumberInput
+          label={t("providers.maxDays")}
+          min={1}
+          max={365}
+          value={turnaround}
+          onChange={setTurnaround}
+          w={200}
+        />
       </Group>
-      <QueryState query={hits} empty={t("providers.none")} isEmpty={(d) => visible(d.items).length === 0}>
+      <QueryState
+        query={hits}
+        empty={t("providers.none")}
+        isEmpty={(d) => visible(d.items).length === 0}
+      >
         {(d) => (
           <SimpleGrid cols={{ base: 1, md: 2 }}>
             {visible(d.items).map(({ provider: p, match }) => (
@@ -207,15 +239,22 @@ function Providers({ checklist }: { checklist: Checklist }) {
                   </Title>
                   {p.description && <Text size="sm">{p.description}</Text>}
                   <Text size="sm">
-                    {t("providers.markets")}: {p.markets.map((m) => `${flagOf(m)} ${m}`).join(", ") || "—"}
+                    {t("providers.markets")}:{" "}
+                    {p.markets.map((m) => `${flagOf(m)} ${m}`).join(", ") || "—"}
                   </Text>
                   {match && (
                     <Text size="sm">
-                      {t("providers.covers", { covered: match.covered.length, total: match.covered.length + match.missing.length })}
-                      {match.missing.length > 0 && ` · ${t("providers.missing")}: ${match.missing.join(", ")}`}
+                      {t("providers.covers", {
+                        covered: match.covered.length,
+                        total: match.covered.length + match.missing.length,
+                      })}
+                      {match.missing.length > 0 &&
+                        ` · ${t("providers.missing")}: ${match.missing.join(", ")}`}
                     </Text>
                   )}
-                  {p.turnaround_days && <Text size="sm">{t("providers.turnaround", { count: p.turnaround_days })}</Text>}
+                  {p.turnaround_days && (
+                    <Text size="sm">{t("providers.turnaround", { count: p.turnaround_days })}</Text>
+                  )}
                   {p.price_min != null && p.currency && (
                     <Text size="sm">
                       {t("providers.price")}: {formatMoney(p.price_min, p.currency)}
@@ -234,7 +273,9 @@ function Providers({ checklist }: { checklist: Checklist }) {
                   <Button
                     mt="xs"
                     w="fit-content"
-                    onClick={() => navigate(`/orders/new?checklist=${checklist.id}&provider=${p.id}`)}
+                    onClick={() =>
+                      navigate(`/orders/new?checklist=${checklist.id}&provider=${p.id}`)
+                    }
                   >
                     {t("providers.order")}
                   </Button>
@@ -248,21 +289,36 @@ function Providers({ checklist }: { checklist: Checklist }) {
   );
 }
 
-type Missing = { missing?: { code: string; title: string }[]; rejected_reports?: { report_id: string; reason: string }[] };
+type Missing = {
+  missing?: { code: string; title: string }[];
+  rejected_reports?: { report_id: string; reason: string }[];
+};
 
 function ClearanceRequest({ checklist }: { checklist: Checklist }) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const orders = useOrders();
-  const reports = useQuery({ queryKey: ["reports"], queryFn: () => unwrap(listReportsApiOrdersReportsGet({ query: { limit: 200 } })) });
-  const mine = new Set((orders.data ?? []).filter((o) => o.checklist_id === checklist.id).map((o) => o.id));
-  const usable = (reports.data ?? []).filter((r) => mine.has(r.order_id) && r.status !== "withdrawn");
+  const reports = useQuery({
+    queryKey: ["reports"],
+    queryFn: () => unwrap(listReportsApiOrdersReportsGet({ query: { limit: 200 } })),
+  });
+  const mine = new Set(
+    (orders.data ?? []).filter((o) => o.checklist_id === checklist.id).map((o) => o.id),
+  );
+  const usable = (reports.data ?? []).filter(
+    (r) => mine.has(r.order_id) && r.status !== "withdrawn",
+  );
   const request = useMutation({
     mutationFn: () =>
-      unwrap(requestClearanceApiOrdersClearancesPost({ body: { checklist_id: checklist.id, report_ids: usable.map((r) => r.id) } })),
+      unwrap(
+        requestClearanceApiOrdersClearancesPost({
+          body: { checklist_id: checklist.id, report_ids: usable.map((r) => r.id) },
+        }),
+      ),
     onSuccess: (clearance) => navigate(`/clearances/${clearance.id}`),
   });
-  const refused = request.error instanceof ApiError ? (request.error.body as Missing | undefined) : undefined;
+  const refused =
+    request.error instanceof ApiError ? (request.error.body as Missing | undefined) : undefined;
   return (
     <Card withBorder component="section" aria-labelledby="clearance">
       <Title order={2} size="h3" id="clearance">

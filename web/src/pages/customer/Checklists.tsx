@@ -17,7 +17,11 @@ export default function Checklists() {
           {t("checklist.new")}
         </Button>
       </Group>
-      <QueryState query={checklists} empty={t("home.noChecklists")} isEmpty={(d) => d.items.length === 0}>
+      <QueryState
+        query={checklists}
+        empty={t("home.noChecklists")}
+        isEmpty={(d) => d.items.length === 0}
+      >
         {(d) => (
           <Table.ScrollContainer minWidth={500}>
             <Table striped>
@@ -41,7 +45,9 @@ export default function Checklists() {
                         {c.category ?? c.hs_code}
                       </Anchor>
                     </Table.Td>
-                    <Table.Td>{c.requirements.filter((r) => r.applies && r.decided).length}</Table.Td>
+                    <Table.Td>
+                      {c.requirements.filter((r) => r.applies && r.decided).length}
+                    </Table.Td>
                     <Table.Td>{c.open_questions.length}</Table.Td>
                     <Table.Td>{formatDate(c.updated_at, true)}</Table.Td>
                   </Table.Tr>

@@ -16,7 +16,8 @@ export default function ClearancePage() {
   const { id = "" } = useParams();
   const clearance = useQuery({
     queryKey: ["clearances", id],
-    queryFn: () => unwrap(getClearanceApiOrdersClearancesClearanceIdGet({ path: { clearance_id: id } })),
+    queryFn: () =>
+      unwrap(getClearanceApiOrdersClearancesClearanceIdGet({ path: { clearance_id: id } })),
   });
   return (
     <QueryState query={clearance}>

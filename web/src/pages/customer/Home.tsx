@@ -44,12 +44,17 @@ export default function Home() {
       <Title order={1}>{t("home.welcome", { name: user?.name ?? "" })}</Title>
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Panel title={t("nav.checklists")} to="/checklists">
-          <QueryState query={checklists} empty={t("home.noChecklists")} isEmpty={(d) => d.items.length === 0}>
+          <QueryState
+            query={checklists}
+            empty={t("home.noChecklists")}
+            isEmpty={(d) => d.items.length === 0}
+          >
             {(d) => (
               <Stack gap={4}>
                 {d.items.slice(0, 5).map((c) => (
                   <Anchor key={c.id} component={Link} to={`/checklists/${c.id}`}>
-                    {flagOf(c.market)} {c.market} · {c.category ?? c.hs_code} · {t("home.applies", { count: c.requirements.filter((r) => r.applies).length })}
+                    {flagOf(c.market)} {c.market} · {c.category ?? c.hs_code} ·{" "}
+                    {t("home.applies", { count: c.requirements.filter((r) => r.applies).length })}
                   </Anchor>
                 ))}
               </Stack>
@@ -73,7 +78,11 @@ export default function Home() {
           </QueryState>
         </Panel>
         <Panel title={t("nav.clearances")} to="/clearances">
-          <QueryState query={clearances} empty={t("home.noClearances")} isEmpty={(d) => d.length === 0}>
+          <QueryState
+            query={clearances}
+            empty={t("home.noClearances")}
+            isEmpty={(d) => d.length === 0}
+          >
             {(d) => (
               <Stack gap={4}>
                 {d.slice(0, 5).map((c) => (
@@ -89,7 +98,11 @@ export default function Home() {
           </QueryState>
         </Panel>
         <Panel title={t("home.notifications")} to="/home">
-          <QueryState query={notifications} empty={t("notifications.none")} isEmpty={(d) => d.items.length === 0}>
+          <QueryState
+            query={notifications}
+            empty={t("notifications.none")}
+            isEmpty={(d) => d.items.length === 0}
+          >
             {(d) => (
               <Stack gap={4}>
                 {d.items.map((n) => (

@@ -4,7 +4,10 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useSearchParams } from "react-router";
 import { unwrap } from "../../api/client";
-import { createOrderApiOrdersOrdersPost, searchProvidersApiOrdersProvidersGet } from "../../api/generated/sdk.gen";
+import {
+  createOrderApiOrdersOrdersPost,
+  searchProvidersApiOrdersProvidersGet,
+} from "../../api/generated/sdk.gen";
 import { FileDrop, UploadList } from "../../components/Attachments";
 import { ErrorNote, QueryState } from "../../components/QueryState";
 import { useChecklist } from "../../hooks/api";
@@ -24,7 +27,8 @@ export default function NewOrder() {
   const { uploads, upload } = useUploads();
   const providers = useQuery({
     queryKey: ["providers", checklistId, null],
-    queryFn: () => unwrap(searchProvidersApiOrdersProvidersGet({ query: { checklist_id: checklistId ?? "" } })),
+    queryFn: () =>
+      unwrap(searchProvidersApiOrdersProvidersGet({ query: { checklist_id: checklistId ?? "" } })),
     enabled: Boolean(checklistId),
   });
   const place = useMutation({
@@ -72,12 +76,22 @@ export default function NewOrder() {
                 </Checkbox.Group>
                 <Select
                   label={t("order.provider")}
-                  data={(providers.data?.items ?? []).map((h) => ({ value: h.provider.id, label: h.provider.display_name ?? h.provider.id }))}
+                  data={(providers.data?.items ?? []).map((h) => ({
+                    value: h.provider.id,
+                    label: h.provider.display_name ?? h.provider.id,
+                  }))}
                   value={providerId}
                   onChange={setProviderId}
                   error={place.isIdle || providerId ? undefined : t("order.pickProvider")}
                 />
-                <Textarea label={t("order.note")} autosize minRows={3} maxLength={5000} value={note} onChange={(e) => setNote(e.currentTarget.value)} />
+                <Textarea
+                  label={t("order.note")}
+                  autosize
+                  minRows={3}
+                  maxLength={5000}
+                  value={note}
+                  onChange={(e) => setNote(e.currentTarget.value)}
+                />
                 <div>
                   <Text size="sm" fw={500} mb={4}>
                     {t("attachments.title")}
@@ -94,12 +108,21 @@ export default function NewOrder() {
                 {place.data && place.data.failed > 0 && (
                   <Alert color="orange">
                     {t("order.someUploadsFailed")}{" "}
-                    <Button variant="subtle" size="xs" onClick={() => navigate(`/orders/${place.data.order.id}`)}>
+                    <Button
+                      variant="subtle"
+                      size="xs"
+                      onClick={() => navigate(`/orders/${place.data.order.id}`)}
+                    >
                       {t("order.open")}
                     </Button>
                   </Alert>
                 )}
-                <Button type="submit" loading={place.isPending} disabled={!providerId || chosen.length === 0} w="fit-content">
+                <Button
+                  type="submit"
+                  loading={place.isPending}
+                  disabled={!providerId || chosen.length === 0}
+                  w="fit-content"
+                >
                   {t("order.place")}
                 </Button>
               </Stack>

@@ -40,8 +40,18 @@ import { formatBytes, formatDate, formatMoney } from "../../i18n/format";
 type Action = TransitionIn["action"];
 /** What each party may do in each state (the orders service enforces the same table). */
 const ACTIONS: Record<string, Record<string, Action[]>> = {
-  customer: { submitted: ["cancel"], quoted: ["accept", "decline", "cancel"], accepted: ["cancel"], report_delivered: ["complete"] },
-  provider: { submitted: ["decline"], quoted: ["decline"], accepted: ["start", "cancel"], in_progress: ["deliver", "cancel"] },
+  customer: {
+    submitted: ["cancel"],
+    quoted: ["accept", "decline", "cancel"],
+    accepted: ["cancel"],
+    report_delivered: ["complete"],
+  },
+  provider: {
+    submitted: ["decline"],
+    quoted: ["decline"],
+    accepted: ["start", "cancel"],
+    in_progress: ["deliver", "cancel"],
+  },
 };
 
 export default function OrderPage() {
@@ -58,7 +68,12 @@ function useTransition(order: OrderOut) {
   const queries = useQueryClient();
   return useMutation({
     mutationFn: (body: TransitionIn) =>
-      unwrap(transitionApiOrdersOrdersOrderIdTransitionsPost({ path: { order_id: order.id }, body: { ...body, version: order.version } })),
+      unwrap(
+        transitionApiOrdersOrdersOrderIdTransitionsPost({
+          path: { order_id: order.id },
+          body: { ...body, version: order.version },
+        }),
+      ),
     onSuccess: (updated) => {
       queries.setQueryData(["orders", order.id], updated);
       void queries.invalidateQueries({ queryKey: ["orders"] });
@@ -78,7 +93,8 @@ function Order({ order }: { order: OrderOut }) {
         <div>
           <Title order={1}>{t("order.title", { id: order.id.slice(0, 8) })}</Title>
           <Text c="dimmed" size="sm">
-            {flagOf(order.market)} {order.market} · HS {order.hs_code} · {t("order.created", { date: formatDate(order.created_at, true) })}
+            {flagOf(order.market)} {order.market} · HS {order.hs_code} ·{" "}
+            {t("order.created", { date: formatDate(order.created_at, true) })}
           </Text>
         </div>
         <StateBadge state={order.state} />
@@ -88,7 +104,9 @@ function Order({ order }: { order: OrderOut }) {
           <Text fw={700}>{t("order.quote")}</Text>
           <Text data-testid="quote">
             {formatMoney(order.quote.amount, order.quote.currency ?? "EUR")}
-            {order.quote.turnaround_days ? ` · ${t("providers.turnaround", { count: order.quote.turnaround_days })}` : ""}
+            {order.quote.turnaround_days
+              ? ` · ${t("providers.turnaround", { count: order.quote.turnaround_days })}`
+              : ""}
           </Text>
         </Paper>
       )}
@@ -116,9 +134,13 @@ function Order({ order }: { order: OrderOut }) {
           </Title>
           <Timeline active={(order.history?.length ?? 1) - 1} bulletSize={14} lineWidth={2}>
             {(order.history ?? []).map((step) => (
-              <Timeline.Item key={`${step.at}-${step.to_state}`} title={t(`states.${step.to_state}`, { defaultValue: step.to_state })}>
+              <Timeline.Item
+                key={`${step.at}-${step.to_state}`}
+                title={t(`states.${step.to_state}`, { defaultValue: step.to_state })}
+              >
                 <Text size="xs" c="dimmed">
-                  {formatDate(step.at, true)} · {t(`parties.${step.party}`, { defaultValue: step.party })}
+                  {formatDate(step.at, true)} ·{" "}
+                  {t(`parties.${step.party}`, { defaultValue: step.party })}
                 </Text>
                 {step.reason && <Text size="sm">{step.reason}</Text>}
               </Timeline.Item>
@@ -143,18 +165,47 @@ function QuoteForm({ order }: { order: OrderOut }) {
   const [currency, setCurrency] = useState("EUR");
   const [days, setDays] = useState<number | string>(10);
   return (
-    <Card withBorder component="form" aria-label={t("order.quoteForm")} onSubmit={(e: React.FormEvent) => {
-      e.preventDefault();
-      if (typeof amount !== "number") return;
-      transition.mutate({
-        action: "quote",
-        quote: { amount: Math.round(amount * 100), currency, turnaround_days: typeof days === "number" ? days : null },
-      });
-    }}>
+    <Card
+      withBorder
+      component="form"
+      aria-label={t("order.quoteForm")}
+      onSubmit={(e: React.FormEvent) => {
+        e.preventDefault();
+        if (typeof amount !== "number") return;
+        transition.mutate({
+          action: "quote",
+          quote: {
+            amount: Math.round(amount * 100),
+            currency,
+            turnaround_days: typeof days === "number" ? days : null,
+          },
+        });
+      }}
+    >
       <Group align="end">
-        <NumberInput label={t("order.amount")} min={0} decimalScale={2} value={amount} onChange={setAmount} required />
-        <TextInput label={t("order.currency")} value={currency} maxLength={3} onChange={(e) => setCurrency(e.currentTarget.value.toUpperCase())} w={90} />
-        <NumberInput label={t("order.days")} min={1} max={365} value={days} onChange={setDays} w={140} />
+        <NumberInput
+          label={t("order.amount")}
+          min={0}
+          decimalScale={2}
+          value={amount}
+          onChange={setAmount}
+          required
+        />
+        <TextInput
+          label={t("order.currency")}
+          value={currency}
+          maxLength={3}
+          onChange={(e) => setCurrency(e.currentTarget.value.toUpperCase())}
+          w={90}
+        />
+        <NumberInput
+          label={t("order.days")}
+          min={1}
+          max={365}
+          value={days}
+          onChange={setDays}
+          w={140}
+        />
         <Button type="submit" loading={transition.isPending}>
           {t("order.actions.quote")}
         </Button>
@@ -171,11 +222,18 @@ function Messages({ order }: { order: OrderOut }) {
   const [body, setBody] = useState("");
   const messages = useQuery({
     queryKey: ["orders", order.id, "messages"],
-    queryFn: () => unwrap(listMessagesApiOrdersOrdersOrderIdMessagesGet({ path: { order_id: order.id } })),
+    queryFn: () =>
+      unwrap(listMessagesApiOrdersOrdersOrderIdMessagesGet({ path: { order_id: order.id } })),
     refetchInterval: 10_000,
   });
   const post = useMutation({
-    mutationFn: () => unwrap(postMessageApiOrdersOrdersOrderIdMessagesPost({ path: { order_id: order.id }, body: { body: body.trim() } })),
+    mutationFn: () =>
+      unwrap(
+        postMessageApiOrdersOrdersOrderIdMessagesPost({
+          path: { order_id: order.id },
+          body: { body: body.trim() },
+        }),
+      ),
     onSuccess: () => {
       setBody("");
       void queries.invalidateQueries({ queryKey: ["orders", order.id, "messages"] });
@@ -192,7 +250,8 @@ function Messages({ order }: { order: OrderOut }) {
             {items.map((m) => (
               <Paper key={m.id} p="xs" bg={m.author_id === user?.id ? "teal.0" : "gray.0"}>
                 <Text size="xs" c="dimmed">
-                  {t(`parties.${m.author_party}`, { defaultValue: m.author_party })} · {formatDate(m.created_at, true)}
+                  {t(`parties.${m.author_party}`, { defaultValue: m.author_party })} ·{" "}
+                  {formatDate(m.created_at, true)}
                 </Text>
                 <Text size="sm" style={{ whiteSpace: "pre-wrap" }}>
                   {m.body}
@@ -209,9 +268,22 @@ function Messages({ order }: { order: OrderOut }) {
         }}
       >
         <Stack gap="xs" mt="sm">
-          <Textarea label={t("order.writeMessage")} autosize minRows={2} value={body} onChange={(e) => setBody(e.currentTarget.value)} maxLength={5000} />
+          <Textarea
+            label={t("order.writeMessage")}
+            autosize
+            minRows={2}
+            value={body}
+            onChange={(e) => setBody(e.currentTarget.value)}
+            maxLength={5000}
+          />
           {post.isError && <ErrorNote error={post.error} />}
-          <Button type="submit" size="sm" w="fit-content" loading={post.isPending} disabled={!body.trim()}>
+          <Button
+            type="submit"
+            size="sm"
+            w="fit-content"
+            loading={post.isPending}
+            disabled={!body.trim()}
+          >
             {t("order.send")}
           </Button>
         </Stack>
@@ -222,9 +294,12 @@ function Messages({ order }: { order: OrderOut }) {
 
 async function download(orderId: string, file: AttachmentOut) {
   // The token travels in a header, so the file comes through fetch, not a plain link.
-  const response = await fetch(`${API_BASE_URL}/api/orders/orders/${orderId}/attachments/${file.id}`, {
-    headers: { authorization: `Bearer ${getAccessToken() ?? ""}` },
-  });
+  const response = await fetch(
+    `${API_BASE_URL}/api/orders/orders/${orderId}/attachments/${file.id}`,
+    {
+      headers: { authorization: `Bearer ${getAccessToken() ?? ""}` },
+    },
+  );
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await response.blob());
   link.download = file.filename;
@@ -237,7 +312,8 @@ function Attachments({ order }: { order: OrderOut }) {
   const { uploads, upload } = useUploads();
   const files = useQuery({
     queryKey: ["orders", order.id, "attachments"],
-    queryFn: () => unwrap(listAttachmentsApiOrdersOrdersOrderIdAttachmentsGet({ path: { order_id: order.id } })),
+    queryFn: () =>
+      unwrap(listAttachmentsApiOrdersOrdersOrderIdAttachmentsGet({ path: { order_id: order.id } })),
   });
   return (
     <Card withBorder component="section" aria-labelledby="attachments">
@@ -268,7 +344,8 @@ function Reports({ order, party }: { order: OrderOut; party: string }) {
   const { t } = useTranslation();
   const reports = useQuery({
     queryKey: ["orders", order.id, "reports"],
-    queryFn: () => unwrap(orderReportsApiOrdersOrdersOrderIdReportsGet({ path: { order_id: order.id } })),
+    queryFn: () =>
+      unwrap(orderReportsApiOrdersOrdersOrderIdReportsGet({ path: { order_id: order.id } })),
     refetchInterval: 15_000,
   });
   return (
@@ -286,7 +363,11 @@ function Reports({ order, party }: { order: OrderOut; party: string }) {
                 </Text>
                 <StateBadge state={r.status} />
                 <Text size="sm" c="dimmed">
-                  {r.requirement_codes.join(", ")} · {t("reports.valid", { from: formatDate(r.issued_on), to: formatDate(r.expires_on) })}
+                  {r.requirement_codes.join(", ")} ·{" "}
+                  {t("reports.valid", {
+                    from: formatDate(r.issued_on),
+                    to: formatDate(r.expires_on),
+                  })}
                 </Text>
               </Group>
             ))}
@@ -346,11 +427,32 @@ function ReportForm({ order }: { order: OrderOut }) {
         <Title order={3} size="h5">
           {t("reports.issue")}
         </Title>
-        <TextInput label={t("reports.reportTitle")} value={title} onChange={(e) => setTitle(e.currentTarget.value)} required />
-        <TextInput label={t("reports.reference")} value={reference} onChange={(e) => setReference(e.currentTarget.value)} />
+        <TextInput
+          label={t("reports.reportTitle")}
+          value={title}
+          onChange={(e) => setTitle(e.currentTarget.value)}
+          required
+        />
+        <TextInput
+          label={t("reports.reference")}
+          value={reference}
+          onChange={(e) => setReference(e.currentTarget.value)}
+        />
         <Group>
-          <TextInput type="date" label={t("reports.issuedOn")} value={issued} onChange={(e) => setIssued(e.currentTarget.value)} required />
-          <TextInput type="date" label={t("reports.expiresOn")} value={expires} onChange={(e) => setExpires(e.currentTarget.value)} required />
+          <TextInput
+            type="date"
+            label={t("reports.issuedOn")}
+            value={issued}
+            onChange={(e) => setIssued(e.currentTarget.value)}
+            required
+          />
+          <TextInput
+            type="date"
+            label={t("reports.expiresOn")}
+            value={expires}
+            onChange={(e) => setExpires(e.currentTarget.value)}
+            required
+          />
         </Group>
         <Text size="sm" c="dimmed">
           {t("reports.covers", { codes: order.requirements.map((r) => r.code).join(", ") })}

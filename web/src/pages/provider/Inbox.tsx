@@ -18,7 +18,11 @@ export default function Inbox() {
   const { user } = useAuth();
   const [view, setView] = useState("new");
   const orders = useOrders(10_000);
-  const profile = useQuery({ queryKey: ["provider-profile"], queryFn: () => unwrap(myProfileApiOrdersProvidersMeGet()), retry: false });
+  const profile = useQuery({
+    queryKey: ["provider-profile"],
+    queryFn: () => unwrap(myProfileApiOrdersProvidersMeGet()),
+    retry: false,
+  });
   const pending = user?.status === "pending" || profile.data?.status === "pending";
   return (
     <Stack>
@@ -28,7 +32,9 @@ export default function Inbox() {
           {t("provider.pending")}
         </Alert>
       )}
-      {profile.data && !profile.data.markets.length && !pending && <Alert color="blue">{t("provider.completeProfile")}</Alert>}
+      {profile.data && !profile.data.markets.length && !pending && (
+        <Alert color="blue">{t("provider.completeProfile")}</Alert>
+      )}
       <SegmentedControl
         w="fit-content"
         value={view}
@@ -42,9 +48,17 @@ export default function Inbox() {
       <QueryState query={orders}>
         {(all) => {
           const shown = all.filter((o) =>
-            view === "new" ? NEW.has(o.state) : view === "active" ? ACTIVE.has(o.state) : !NEW.has(o.state) && !ACTIVE.has(o.state),
+            view === "new"
+              ? NEW.has(o.state)
+              : view === "active"
+                ? ACTIVE.has(o.state)
+                : !NEW.has(o.state) && !ACTIVE.has(o.state),
           );
-          return shown.length ? <OrderTable orders={shown} /> : <Alert color="gray">{t("provider.empty")}</Alert>;
+          return shown.length ? (
+            <OrderTable orders={shown} />
+          ) : (
+            <Alert color="gray">{t("provider.empty")}</Alert>
+          );
         }}
       </QueryState>
     </Stack>

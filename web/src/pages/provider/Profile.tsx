@@ -1,9 +1,22 @@
-import { Alert, Button, MultiSelect, NumberInput, Stack, TagsInput, Textarea, TextInput, Title } from "@mantine/core";
+import {
+  Alert,
+  Button,
+  MultiSelect,
+  NumberInput,
+  Stack,
+  TagsInput,
+  Textarea,
+  TextInput,
+  Title,
+} from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../api/client";
-import { myProfileApiOrdersProvidersMeGet, updateMyProfileApiOrdersProvidersMePut } from "../../api/generated/sdk.gen";
+import {
+  myProfileApiOrdersProvidersMeGet,
+  updateMyProfileApiOrdersProvidersMePut,
+} from "../../api/generated/sdk.gen";
 import type { ProfileChanges, ProviderOut } from "../../api/generated/types.gen";
 import { flagOf } from "../../components/flags";
 import { useMarkets } from "../../components/MarketSelect";
@@ -12,7 +25,10 @@ import { ErrorNote, QueryState } from "../../components/QueryState";
 /** What a provider offers: markets, requirements covered, evidence, accreditations, turnaround. */
 export default function Profile() {
   const { t } = useTranslation();
-  const profile = useQuery({ queryKey: ["provider-profile"], queryFn: () => unwrap(myProfileApiOrdersProvidersMeGet()) });
+  const profile = useQuery({
+    queryKey: ["provider-profile"],
+    queryFn: () => unwrap(myProfileApiOrdersProvidersMeGet()),
+  });
   return (
     <Stack maw={720}>
       <Title order={1}>{t("provider.profile")}</Title>
@@ -40,7 +56,9 @@ function Editor({ profile }: { profile: ProviderOut }) {
   }, [profile]);
   const save = useMutation({
     mutationFn: () => {
-      const body = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== null && v !== "")) as ProfileChanges;
+      const body = Object.fromEntries(
+        Object.entries(form).filter(([, v]) => v !== null && v !== ""),
+      ) as ProfileChanges;
       return unwrap(updateMyProfileApiOrdersProvidersMePut({ body }));
     },
     onSuccess: (saved) => queries.setQueryData(["provider-profile"], saved),
@@ -54,12 +72,25 @@ function Editor({ profile }: { profile: ProviderOut }) {
       }}
     >
       <Stack>
-        <TextInput label={t("provider.displayName")} value={form.display_name ?? ""} onChange={(e) => set({ display_name: e.currentTarget.value })} />
-        <Textarea label={t("provider.description")} autosize minRows={3} value={form.description ?? ""} onChange={(e) => set({ description: e.currentTarget.value })} />
+        <TextInput
+          label={t("provider.displayName")}
+          value={form.display_name ?? ""}
+          onChange={(e) => set({ display_name: e.currentTarget.value })}
+        />
+        <Textarea
+          label={t("provider.description")}
+          autosize
+          minRows={3}
+          value={form.description ?? ""}
+          onChange={(e) => set({ description: e.currentTarget.value })}
+        />
         <MultiSelect
           label={t("providers.markets")}
           searchable
-          data={(markets.data?.items ?? []).map((m) => ({ value: m.code, label: `${flagOf(m.code)} ${m.name}` }))}
+          data={(markets.data?.items ?? []).map((m) => ({
+            value: m.code,
+            label: `${flagOf(m.code)} ${m.name}`,
+          }))}
           value={form.markets ?? []}
           onChange={(v) => set({ markets: v })}
         />
@@ -69,10 +100,30 @@ function Editor({ profile }: { profile: ProviderOut }) {
           value={form.requirement_codes ?? []}
           onChange={(v) => set({ requirement_codes: v.map((c) => c.trim().toUpperCase()) })}
         />
-        <TagsInput label={t("provider.evidence")} value={form.evidence_types ?? []} onChange={(v) => set({ evidence_types: v })} />
-        <NumberInput label={t("provider.turnaround")} min={1} max={365} value={form.turnaround_days ?? ""} onChange={(v) => set({ turnaround_days: typeof v === "number" ? v : null })} />
-        <TextInput label={t("order.currency")} maxLength={3} value={form.currency ?? ""} onChange={(e) => set({ currency: e.currentTarget.value.toUpperCase() })} />
-        <TextInput label={t("provider.contactEmail")} type="email" value={form.contact_email ?? ""} onChange={(e) => set({ contact_email: e.currentTarget.value })} />
+        <TagsInput
+          label={t("provider.evidence")}
+          value={form.evidence_types ?? []}
+          onChange={(v) => set({ evidence_types: v })}
+        />
+        <NumberInput
+          label={t("provider.turnaround")}
+          min={1}
+          max={365}
+          value={form.turnaround_days ?? ""}
+          onChange={(v) => set({ turnaround_days: typeof v === "number" ? v : null })}
+        />
+        <TextInput
+          label={t("order.currency")}
+          maxLength={3}
+          value={form.currency ?? ""}
+          onChange={(e) => set({ currency: e.currentTarget.value.toUpperCase() })}
+        />
+        <TextInput
+          label={t("provider.contactEmail")}
+          type="email"
+          value={form.contact_email ?? ""}
+          onChange={(e) => set({ contact_email: e.currentTarget.value })}
+        />
         {save.isError && <ErrorNote error={save.error} />}
         {save.isSuccess && (
           <Alert color="teal" role="status">

@@ -1,5 +1,16 @@
 import { zodResolver } from "@hookform/resolvers/zod";
-import { Alert, Anchor, Button, Paper, PasswordInput, SegmentedControl, Stack, Text, TextInput, Title } from "@mantine/core";
+import {
+  Alert,
+  Anchor,
+  Button,
+  Paper,
+  PasswordInput,
+  SegmentedControl,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from "@mantine/core";
 import { useMutation } from "@tanstack/react-query";
 import { useForm } from "react-hook-form";
 import { useTranslation } from "react-i18next";
@@ -15,7 +26,11 @@ import { type Role, useAuth } from "../../auth/AuthProvider";
 import { ErrorNote } from "../../components/QueryState";
 
 /** Where each role starts after signing in. */
-export const HOME: Record<Role, string> = { customer: "/home", provider: "/provider", admin: "/admin" };
+export const HOME: Record<Role, string> = {
+  customer: "/home",
+  provider: "/provider",
+  admin: "/admin",
+};
 
 /** Only same-site paths may be a `next` target (no open redirect). */
 export function safeNext(next: string | null): string | null {
@@ -53,8 +68,19 @@ export function SignIn() {
       <form onSubmit={form.handleSubmit((v) => submit.mutate(v))} noValidate>
         <Stack>
           {submit.isError && <ErrorNote error={submit.error} />}
-          <TextInput label={t("account.email")} type="email" autoComplete="email" {...form.register("email")} error={form.formState.errors.email && t("account.badEmail")} />
-          <PasswordInput label={t("account.password")} autoComplete="current-password" {...form.register("password")} error={form.formState.errors.password && t("account.required")} />
+          <TextInput
+            label={t("account.email")}
+            type="email"
+            autoComplete="email"
+            {...form.register("email")}
+            error={form.formState.errors.email && t("account.badEmail")}
+          />
+          <PasswordInput
+            label={t("account.password")}
+            autoComplete="current-password"
+            {...form.register("password")}
+            error={form.formState.errors.password && t("account.required")}
+          />
           <Button type="submit" loading={submit.isPending}>
             {t("account.signIn")}
           </Button>
@@ -83,7 +109,10 @@ export function Register() {
     password,
   });
   type Values = z.infer<typeof schema>;
-  const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: { role: "customer" } });
+  const form = useForm<Values>({
+    resolver: zodResolver(schema),
+    defaultValues: { role: "customer" },
+  });
   const submit = useMutation({
     mutationFn: (v: Values) =>
       unwrap(registerApiIdentityRegisterPost({ body: { ...v, company: v.company || null } })),
@@ -121,15 +150,32 @@ export function Register() {
               ]}
             />
           </div>
-          <TextInput label={t("account.name")} autoComplete="name" {...form.register("name")} error={form.formState.errors.name && t("account.required")} />
-          <TextInput label={t("account.company")} autoComplete="organization" {...form.register("company")} />
-          <TextInput label={t("account.email")} type="email" autoComplete="email" {...form.register("email")} error={form.formState.errors.email && t("account.badEmail")} />
+          <TextInput
+            label={t("account.name")}
+            autoComplete="name"
+            {...form.register("name")}
+            error={form.formState.errors.name && t("account.required")}
+          />
+          <TextInput
+            label={t("account.company")}
+            autoComplete="organization"
+            {...form.register("company")}
+          />
+          <TextInput
+            label={t("account.email")}
+            type="email"
+            autoComplete="email"
+            {...form.register("email")}
+            error={form.formState.errors.email && t("account.badEmail")}
+          />
           <PasswordInput
             label={t("account.password")}
             description={t("account.passwordRule", { count: PASSWORD_MIN })}
             autoComplete="new-password"
             {...form.register("password")}
-            error={form.formState.errors.password && t("account.passwordRule", { count: PASSWORD_MIN })}
+            error={
+              form.formState.errors.password && t("account.passwordRule", { count: PASSWORD_MIN })
+            }
           />
           <Button type="submit" loading={submit.isPending}>
             {t("account.register")}
@@ -145,7 +191,8 @@ export function Forgot() {
   const schema = z.object({ email });
   const form = useForm<z.infer<typeof schema>>({ resolver: zodResolver(schema) });
   const submit = useMutation({
-    mutationFn: (v: z.infer<typeof schema>) => unwrap(forgotApiIdentityPasswordForgotPost({ body: v })),
+    mutationFn: (v: z.infer<typeof schema>) =>
+      unwrap(forgotApiIdentityPasswordForgotPost({ body: v })),
   });
   return (
     <Panel title={t("account.forgotTitle")}>
@@ -157,7 +204,13 @@ export function Forgot() {
         <form onSubmit={form.handleSubmit((v) => submit.mutate(v))} noValidate>
           <Stack>
             {submit.isError && <ErrorNote error={submit.error} />}
-            <TextInput label={t("account.email")} type="email" autoComplete="email" {...form.register("email")} error={form.formState.errors.email && t("account.badEmail")} />
+            <TextInput
+              label={t("account.email")}
+              type="email"
+              autoComplete="email"
+              {...form.register("email")}
+              error={form.formState.errors.email && t("account.badEmail")}
+            />
             <Button type="submit" loading={submit.isPending}>
               {t("account.sendLink")}
             </Button>
@@ -202,8 +255,20 @@ export function Reset() {
         <form onSubmit={form.handleSubmit((v) => submit.mutate(v))} noValidate>
           <Stack>
             {submit.isError && <ErrorNote error={submit.error} />}
-            <PasswordInput label={t("account.newPassword")} autoComplete="new-password" {...form.register("password")} error={form.formState.errors.password && t("account.passwordRule", { count: PASSWORD_MIN })} />
-            <PasswordInput label={t("account.confirm")} autoComplete="new-password" {...form.register("confirm")} error={form.formState.errors.confirm && t("account.mismatch")} />
+            <PasswordInput
+              label={t("account.newPassword")}
+              autoComplete="new-password"
+              {...form.register("password")}
+              error={
+                form.formState.errors.password && t("account.passwordRule", { count: PASSWORD_MIN })
+              }
+            />
+            <PasswordInput
+              label={t("account.confirm")}
+              autoComplete="new-password"
+              {...form.register("confirm")}
+              error={form.formState.errors.confirm && t("account.mismatch")}
+            />
             <Button type="submit" loading={submit.isPending}>
               {t("account.setPassword")}
             </Button>

@@ -34,7 +34,8 @@ export default function Landing() {
     const query: ProductQuery = { market };
     if (product.hs_code) query.hs_code = product.hs_code;
     else if (product.category) query.category = product.category;
-    else if (/^\d[\d.\s]{1,12}$/.test(product.text.trim())) query.hs_code = product.text.replace(/[.\s]/g, "");
+    else if (/^\d[\d.\s]{1,12}$/.test(product.text.trim()))
+      query.hs_code = product.text.replace(/[.\s]/g, "");
     else query.q = product.text.trim();
     navigate(`/?${toSearch(query)}`);
   }
@@ -46,26 +47,28 @@ export default function Landing() {
         <Text mt="xs" mb="md">
           {t("landing.subtitle")}
         </Text>
-        <form onSubmit={submit} role="search" aria-label={t("landing.searchLabel")}>
-          <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm">
-            <div style={{ gridColumn: "span 1" }} className="product-cell">
-              <ProductInput value={product} onChange={setProduct} />
-            </div>
-            <MarketSelect
-              value={market}
-              onChange={setMarket}
-              error={missing && !market ? t("search.pickMarket") : undefined}
-            />
-            <Button type="submit" mt={{ base: 0, sm: 46 }}>
-              {t("search.submit")}
-            </Button>
-          </SimpleGrid>
-          {missing && !product.text.trim() && (
-            <Text c="red.8" size="sm" mt="xs" role="alert">
-              {t("search.enterProduct")}
-            </Text>
-          )}
-        </form>
+        <search aria-label={t("landing.searchLabel")}>
+          <form onSubmit={submit}>
+            <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm">
+              <div style={{ gridColumn: "span 1" }} className="product-cell">
+                <ProductInput value={product} onChange={setProduct} />
+              </div>
+              <MarketSelect
+                value={market}
+                onChange={setMarket}
+                error={missing && !market ? t("search.pickMarket") : undefined}
+              />
+              <Button type="submit" mt={{ base: 0, sm: 46 }}>
+                {t("search.submit")}
+              </Button>
+            </SimpleGrid>
+            {missing && !product.text.trim() && (
+              <Text c="red.8" size="sm" mt="xs" role="alert">
+                {t("search.enterProduct")}
+              </Text>
+            )}
+          </form>
+        </search>
       </Paper>
       {current ? <Results query={current} /> : <Intro />}
     </Stack>
@@ -105,13 +108,16 @@ function Results({ query }: { query: ProductQuery }) {
         const matched = result.matched;
         const readAs =
           matched.category?.name ??
-          (matched.hs_code ? `${matched.hs_code_dotted ?? matched.hs_code} ${matched.hs_description ?? ""}` : null);
+          (matched.hs_code
+            ? `${matched.hs_code_dotted ?? matched.hs_code} ${matched.hs_description ?? ""}`
+            : null);
         return (
           <Stack gap="md" aria-live="polite">
             <Group justify="space-between" wrap="wrap">
               <div>
                 <Title order={2}>
-                  {flagOf(result.market.code)} {t("results.title", { market: result.market.name, count: result.total })}
+                  {flagOf(result.market.code)}{" "}
+                  {t("results.title", { market: result.market.name, count: result.total })}
                 </Title>
                 {readAs && (
                   <Text size="sm" c="dimmed">
@@ -120,7 +126,12 @@ function Results({ query }: { query: ProductQuery }) {
                 )}
               </div>
               {conditional.length > 0 && (
-                <Button component={Link} to={`/self-check?${toSearch(query)}`} variant="filled" color="teal">
+                <Button
+                  component={Link}
+                  to={`/self-check?${toSearch(query)}`}
+                  variant="filled"
+                  color="teal"
+                >
                   {t("results.selfCheck")}
                 </Button>
               )}
@@ -136,7 +147,9 @@ function Results({ query }: { query: ProductQuery }) {
                     to={`/?${toSearch({ market: query.market, ...(alt.kind === "category" ? { category: alt.key } : { hs_code: alt.key }) })}`}
                   >
                     <Badge variant="outline" style={{ cursor: "pointer", textTransform: "none" }}>
-                      {alt.kind === "category" ? alt.name : `${alt.key} ${alt.name.slice(0, 40)}${alt.name.length > 40 ? "…" : ""}`}
+                      {alt.kind === "category"
+                        ? alt.name
+                        : `${alt.key} ${alt.name.slice(0, 40)}${alt.name.length > 40 ? "…" : ""}`}
                     </Badge>
                   </Anchor>
                 ))}

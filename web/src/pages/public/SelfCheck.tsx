@@ -4,7 +4,10 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { unwrap } from "../../api/client";
-import { createChecklistApiRulesChecklistsPost, selfCheckQuestionsApiRulesSelfCheckGet } from "../../api/generated/sdk.gen";
+import {
+  createChecklistApiRulesChecklistsPost,
+  selfCheckQuestionsApiRulesSelfCheckGet,
+} from "../../api/generated/sdk.gen";
 import type { Checklist, SelfCheck as SelfCheckAnswer } from "../../api/rules";
 import { useAuth } from "../../auth/AuthProvider";
 import { ErrorNote, QueryState } from "../../components/QueryState";
@@ -19,7 +22,9 @@ export default function SelfCheck() {
   const check = useQuery({
     queryKey: ["self-check", query],
     queryFn: async () =>
-      (await unwrap(selfCheckQuestionsApiRulesSelfCheckGet({ query: query ?? { market: "" } }))) as SelfCheckAnswer,
+      (await unwrap(
+        selfCheckQuestionsApiRulesSelfCheckGet({ query: query ?? { market: "" } }),
+      )) as SelfCheckAnswer,
     enabled: query !== null,
   });
   if (!query) {
@@ -69,9 +74,13 @@ function Wizard({ data }: { data: SelfCheckAnswer }) {
   return (
     <Stack>
       <Text c="dimmed">
-        {data.market.name} · {data.matched.category?.name ?? data.matched.hs_code_dotted ?? data.matched.hs_code}
+        {data.market.name} ·{" "}
+        {data.matched.category?.name ?? data.matched.hs_code_dotted ?? data.matched.hs_code}
       </Text>
-      <Progress value={questions.length ? (Math.min(step, questions.length) / questions.length) * 100 : 100} aria-label={t("selfCheck.progress")} />
+      <Progress
+        value={questions.length ? (Math.min(step, questions.length) / questions.length) * 100 : 100}
+        aria-label={t("selfCheck.progress")}
+      />
       {!done && question && (
         <Stack component="section" aria-labelledby="question">
           <Text size="sm" c="dimmed">
@@ -79,7 +88,11 @@ function Wizard({ data }: { data: SelfCheckAnswer }) {
           </Text>
           <Radio.Group
             id="question"
-            label={<Title order={2} size="h3">{question.text}</Title>}
+            label={
+              <Title order={2} size="h3">
+                {question.text}
+              </Title>
+            }
             value={question.id in answers ? String(answers[question.id]) : null}
             onChange={(value) => setAnswers({ ...answers, [question.id]: value === "true" })}
           >
@@ -108,7 +121,10 @@ function Wizard({ data }: { data: SelfCheckAnswer }) {
                 {t("selfCheck.save")}
               </Button>
             ) : !user ? (
-              <Button component={Link} to={`/sign-in?next=${encodeURIComponent(`/self-check?${toSearch(query ?? { market: "" })}`)}`}>
+              <Button
+                component={Link}
+                to={`/sign-in?next=${encodeURIComponent(`/self-check?${toSearch(query ?? { market: "" })}`)}`}
+              >
                 {t("selfCheck.signInToSave")}
               </Button>
             ) : null}

@@ -1,4 +1,14 @@
-import { Alert, Button, Paper, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
+import {
+  Alert,
+  Button,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from "@mantine/core";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -15,7 +25,11 @@ import { formatDate } from "../../i18n/format";
 
 type Standing = "valid" | "revoked" | "expired" | "invalid";
 
-export function standingOf(view: { valid: boolean; status: string; signature_valid?: boolean }): Standing {
+export function standingOf(view: {
+  valid: boolean;
+  status: string;
+  signature_valid?: boolean;
+}): Standing {
   if (view.signature_valid === false) return "invalid";
   if (view.valid) return "valid";
   if (view.status === "expired") return "expired";
@@ -23,11 +37,22 @@ export function standingOf(view: { valid: boolean; status: string; signature_val
   return "invalid";
 }
 
-const COLORS: Record<Standing, string> = { valid: "green", revoked: "red", expired: "orange", invalid: "red" };
+const COLORS: Record<Standing, string> = {
+  valid: "green",
+  revoked: "red",
+  expired: "orange",
+  invalid: "red",
+};
 const SYMBOLS: Record<Standing, string> = { valid: "✔", revoked: "✖", expired: "⏱", invalid: "✖" };
 
 /** The state, big and in words and colour and symbol, so nobody can misread it. */
-export function StandingBanner({ standing, reason }: { standing: Standing; reason?: string | null }) {
+export function StandingBanner({
+  standing,
+  reason,
+}: {
+  standing: Standing;
+  reason?: string | null;
+}) {
   const { t } = useTranslation();
   return (
     <Alert
@@ -62,9 +87,7 @@ function Details({ view }: { view: ClearanceStatus | Verification }) {
         </Table.Tr>
         <Table.Tr>
           <Table.Th>{t("verify.market")}</Table.Th>
-          <Table.Td>
-            {view.market && `${flagOf(view.market)} ${view.market}`}
-          </Table.Td>
+          <Table.Td>{view.market && `${flagOf(view.market)} ${view.market}`}</Table.Td>
         </Table.Tr>
         <Table.Tr>
           <Table.Th>{t("verify.hsCode")}</Table.Th>
@@ -107,7 +130,10 @@ export default function Verify() {
 function ById({ id }: { id: string }) {
   const status = useQuery({
     queryKey: ["verify", id],
-    queryFn: () => unwrap(clearanceStatusApiOrdersClearancesClearanceIdVerifyGet({ path: { clearance_id: id } })),
+    queryFn: () =>
+      unwrap(
+        clearanceStatusApiOrdersClearancesClearanceIdVerifyGet({ path: { clearance_id: id } }),
+      ),
     retry: false,
   });
   return (
@@ -130,7 +156,12 @@ function Lookup() {
   const [id, setId] = useState("");
   const [certificate, setCertificate] = useState("");
   const present = useMutation({
-    mutationFn: () => unwrap(verifyCertificateApiOrdersClearancesVerifyPost({ body: { certificate: certificate.trim() } })),
+    mutationFn: () =>
+      unwrap(
+        verifyCertificateApiOrdersClearancesVerifyPost({
+          body: { certificate: certificate.trim() },
+        }),
+      ),
   });
   return (
     <Stack>
@@ -141,7 +172,11 @@ function Lookup() {
         }}
       >
         <Stack>
-          <TextInput label={t("verify.byId")} value={id} onChange={(e) => setId(e.currentTarget.value)} />
+          <TextInput
+            label={t("verify.byId")}
+            value={id}
+            onChange={(e) => setId(e.currentTarget.value)}
+          />
           <Button type="submit" w="fit-content">
             {t("verify.check")}
           </Button>
