@@ -13,6 +13,8 @@ const port =
       "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
     ]).toString(),
   );
+// Workers load this file again: they must reuse the port the server was started on.
+process.env.CLEARWAY_E2E_PORT = String(port);
 const baseURL = `http://127.0.0.1:${port}`;
 const venv = join(import.meta.dirname, "..", ".venv", "bin", "clearway");
 const clearway = process.env.CLEARWAY_BIN ?? (existsSync(venv) ? venv : "clearway");

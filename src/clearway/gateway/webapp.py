@@ -49,6 +49,8 @@ class WebApp:
     def __init__(self, root: Path) -> None:
         self.files: dict[str, StaticFile] = {}
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if any(part.startswith(".") for part in path.relative_to(root).parts):
+                continue  # the build's manifest and stamps are not for browsers
             url = "/" + path.relative_to(root).as_posix()
             self.files[url] = _load(path, IMMUTABLE if url.startswith(ASSETS) else REVALIDATE)
         self.index = self.files["/index.html"]

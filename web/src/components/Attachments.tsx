@@ -27,6 +27,7 @@ export function FileDrop({
         maxSize={MAX_ATTACHMENT_BYTES}
         disabled={disabled ?? false}
         aria-label={t("attachments.drop")}
+        inputProps={{ "aria-label": t("attachments.drop") }}
         data-testid="dropzone"
       >
         <Group justify="center" mih={80} style={{ pointerEvents: "none" }}>
@@ -62,7 +63,7 @@ export function UploadList({ uploads }: { uploads: Upload[] }) {
           </Text>
           <Progress
             value={u.progress * 100}
-            color={u.error ? "red" : "teal"}
+            color={u.error ? "red" : "brand"}
             aria-label={t("attachments.progress", { name: u.name })}
           />
         </div>

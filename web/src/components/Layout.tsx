@@ -84,7 +84,7 @@ export function Layout() {
               size="sm"
               aria-label={t("nav.menu")}
             />
-            <Anchor component={Link} to="/" fw={700} size="lg" underline="never" c="teal.8">
+            <Anchor component={Link} to="/" fw={700} size="lg" underline="never" c="brand.9">
               Clearway
             </Anchor>
             <Group gap="md" visibleFrom="sm" component="nav" aria-label={t("nav.main")}>

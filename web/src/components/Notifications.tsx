@@ -34,8 +34,8 @@ export function Notifications() {
   const unread = page.data?.unread ?? 0;
   return (
     <Popover width={320} position="bottom-end" shadow="md">
-      <Popover.Target>
-        <Indicator label={unread} disabled={!unread} size={16} color="red">
+      <Indicator label={unread} disabled={!unread} size={16} color="red">
+        <Popover.Target>
           <UnstyledButton
             aria-label={t("notifications.open", { count: unread })}
             data-testid="notifications"
@@ -43,8 +43,8 @@ export function Notifications() {
           >
             <span aria-hidden>🔔</span>
           </UnstyledButton>
-        </Indicator>
-      </Popover.Target>
+        </Popover.Target>
+      </Indicator>
       <Popover.Dropdown>
         <Stack gap="xs">
           {(page.data?.items ?? []).length === 0 && (

@@ -23,7 +23,7 @@ export function RequirementCard({
               {r.code}
             </Badge>
             {status && (
-              <Badge color={status === "applies" ? "teal" : status === "open" ? "yellow" : "gray"}>
+              <Badge variant="dot" color={status === "applies" ? "brand" : status === "open" ? "yellow" : "gray"}>
                 {t(`decision.${status}`)}
               </Badge>
             )}

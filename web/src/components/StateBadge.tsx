@@ -6,7 +6,7 @@ const COLORS: Record<string, string> = {
   quoted: "violet",
   accepted: "cyan",
   in_progress: "yellow",
-  report_delivered: "teal",
+  report_delivered: "brand",
   completed: "green",
   declined: "red",
   cancelled: "gray",
@@ -24,7 +24,8 @@ const COLORS: Record<string, string> = {
 export function StateBadge({ state }: { state: string }) {
   const { t } = useTranslation();
   return (
-    <Badge color={COLORS[state] ?? "gray"} variant="light" data-state={state}>
+    // "dot": the words stay dark on white (AA contrast); the colour is in the dot.
+    <Badge color={COLORS[state] ?? "gray"} variant="dot" data-state={state}>
       {t(`states.${state}`, { defaultValue: state.replaceAll("_", " ") })}
     </Badge>
   );

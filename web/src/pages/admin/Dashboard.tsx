@@ -95,7 +95,7 @@ export default function Dashboard() {
                 h={220}
                 data={perMinute(d.items, minuteLabel)}
                 dataKey="minute"
-                series={[{ name: "requests", label: t("admin.requests"), color: "teal.6" }]}
+                series={[{ name: "requests", label: t("admin.requests"), color: "brand.6" }]}
                 data-testid="chart-requests"
               />
             )}
@@ -111,7 +111,7 @@ export default function Dashboard() {
                 unit=" ms"
                 withLegend
                 series={[
-                  { name: "p50", color: "teal.6" },
+                  { name: "p50", color: "brand.6" },
                   { name: "p95", color: "orange.6" },
                   { name: "p99", color: "red.6" },
                 ]}
@@ -128,7 +128,7 @@ export default function Dashboard() {
                   <DonutChart
                     withLabels
                     data={[
-                      { name: t("admin.ok"), value: mix.ok, color: "teal.6" },
+                      { name: t("admin.ok"), value: mix.ok, color: "brand.6" },
                       { name: t("admin.clientErrors"), value: mix.client, color: "orange.6" },
                       { name: t("admin.serverErrors"), value: mix.server, color: "red.6" },
                     ]}
@@ -216,7 +216,7 @@ export default function Dashboard() {
         <Chart title={t("admin.audit")}>
           <QueryState query={audit}>
             {(a) => (
-              <Text c={a.ok ? "teal.8" : "red.8"} fw={700} data-testid="audit-verify">
+              <Text c={a.ok ? "brand.8" : "red.8"} fw={700} data-testid="audit-verify">
                 {a.ok
                   ? t("admin.auditOk", { count: a.checked })
                   : t("admin.auditBroken", { detail: a.detail })}

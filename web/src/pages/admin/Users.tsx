@@ -114,7 +114,7 @@ export default function Users() {
                             key={a}
                             size="xs"
                             variant={a === "delete" ? "outline" : "light"}
-                            color={a === "delete" || a === "suspend" ? "red" : "teal"}
+                            color={a === "delete" || a === "suspend" ? "red" : "brand"}
                             onClick={() => setPending({ user: u, act: a })}
                           >
                             {t(`admin.acts.${a}`)}
@@ -148,7 +148,7 @@ export default function Users() {
                 {t("common.cancel")}
               </Button>
               <Button
-                color={pending.act === "delete" || pending.act === "suspend" ? "red" : "teal"}
+                color={pending.act === "delete" || pending.act === "suspend" ? "red" : "brand"}
                 loading={act.isPending}
                 onClick={() => act.mutate(pending)}
               >

@@ -163,7 +163,7 @@ function Requirements({ checklist }: { checklist: Checklist }) {
                 <Table.Td>{r.code}</Table.Td>
                 <Table.Td>{r.title}</Table.Td>
                 <Table.Td>
-                  <Badge color={r.decided ? "teal" : "yellow"}>
+                  <Badge variant="dot" color={r.decided ? "brand" : "yellow"}>
                     {t(r.decided ? "decision.applies" : "decision.open")}
                   </Badge>
                 </Table.Td>
@@ -300,7 +300,7 @@ function ClearanceRequest({ checklist }: { checklist: Checklist }) {
   const orders = useOrders();
   const reports = useQuery({
     queryKey: ["reports"],
-    queryFn: () => unwrap(listReportsApiOrdersReportsGet({ query: { limit: 200 } })),
+    queryFn: () => unwrap(listReportsApiOrdersReportsGet({ query: { limit: 100 } })),
   });
   const mine = new Set(
     (orders.data ?? []).filter((o) => o.checklist_id === checklist.id).map((o) => o.id),

@@ -116,7 +116,7 @@ function Order({ order }: { order: OrderOut }) {
           {actions.map((action) => (
             <Button
               key={action}
-              color={action === "decline" || action === "cancel" ? "red" : "teal"}
+              color={action === "decline" || action === "cancel" ? "red" : "brand"}
               variant={action === "decline" || action === "cancel" ? "outline" : "filled"}
               onClick={() => transition.mutate({ action })}
               loading={transition.isPending && transition.variables?.action === action}
@@ -248,7 +248,7 @@ function Messages({ order }: { order: OrderOut }) {
         {(items) => (
           <Stack gap="xs" mah={320} style={{ overflowY: "auto" }} data-testid="thread">
             {items.map((m) => (
-              <Paper key={m.id} p="xs" bg={m.author_id === user?.id ? "teal.0" : "gray.0"}>
+              <Paper key={m.id} p="xs" bg={m.author_id === user?.id ? "brand.0" : "gray.0"}>
                 <Text size="xs" c="dimmed">
                   {t(`parties.${m.author_party}`, { defaultValue: m.author_party })} ·{" "}
                   {formatDate(m.created_at, true)}
@@ -376,7 +376,7 @@ function Reports({ order, party }: { order: OrderOut; party: string }) {
       </QueryState>
       {party === "provider" && order.state === "in_progress" && <ReportForm order={order} />}
       {party === "customer" && (reports.data?.length ?? 0) > 0 && (
-        <Alert mt="sm" color="teal">
+        <Alert mt="sm" color="brand">
           {t("reports.nextStep")}{" "}
           <Anchor component={Link} to={`/checklists/${order.checklist_id}`}>
             {t("clearance.request")}

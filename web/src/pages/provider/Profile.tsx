@@ -126,7 +126,7 @@ function Editor({ profile }: { profile: ProviderOut }) {
         />
         {save.isError && <ErrorNote error={save.error} />}
         {save.isSuccess && (
-          <Alert color="teal" role="status">
+          <Alert color="brand" role="status">
             {t("common.saved")}
           </Alert>
         )}

@@ -121,7 +121,7 @@ export function Register() {
   if (submit.isSuccess) {
     return (
       <Panel title={t("account.register")}>
-        <Alert color="teal" role="status">
+        <Alert color="brand" role="status">
           {submit.data.detail} {role === "provider" && t("account.providerPending")}
         </Alert>
         <Anchor component={Link} to="/sign-in" mt="md" display="block">
@@ -197,7 +197,7 @@ export function Forgot() {
   return (
     <Panel title={t("account.forgotTitle")}>
       {submit.isSuccess ? (
-        <Alert color="teal" role="status">
+        <Alert color="brand" role="status">
           {submit.data.detail}
         </Alert>
       ) : (
@@ -244,7 +244,7 @@ export function Reset() {
     <Panel title={t("account.resetTitle")}>
       {submit.isSuccess ? (
         <Stack>
-          <Alert color="teal" role="status">
+          <Alert color="brand" role="status">
             {t("account.resetDone")}
           </Alert>
           <Button component={Link} to="/sign-in">

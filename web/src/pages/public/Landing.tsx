@@ -42,7 +42,7 @@ export default function Landing() {
 
   return (
     <Stack gap="lg">
-      <Paper p="lg" radius="md" bg="teal.0">
+      <Paper p="lg" radius="md" bg="brand.0">
         <Title order={1}>{t("landing.title")}</Title>
         <Text mt="xs" mb="md">
           {t("landing.subtitle")}
@@ -130,7 +130,7 @@ function Results({ query }: { query: ProductQuery }) {
                   component={Link}
                   to={`/self-check?${toSearch(query)}`}
                   variant="filled"
-                  color="teal"
+                  color="brand"
                 >
                   {t("results.selfCheck")}
                 </Button>
