@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
-from clearway.kit.bus import CloudEvent
+from clearway.kit.bus import Bus, CloudEvent
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
@@ -91,6 +91,8 @@ class ServiceContext:
     telemetry: Telemetry
     # Only for the service that hosts the key service (common): rotation and versions.
     key_admin: LocalKeyStore | None = None
+    # Only for the service that shows dead letters to administrators (common): list and replay.
+    dead_letters: Bus | None = None
     # Invalidation messages to this service's other processes (`clearway.kit.cache_bus`).
     cache: CacheBus = field(default_factory=LocalCacheBus)
 

@@ -124,6 +124,7 @@ class ServiceHost:
             calls=calls,
             files=LocalFileStore(settings.resolved_data_dir / "files" / name, base.sealer),
             key_admin=base.keystore if name == "common" else None,
+            dead_letters=base.bus if name == "common" else None,
             cache=base.cache,
             telemetry=self.telemetry,
         )
