@@ -293,6 +293,54 @@ export type Credentials = {
 };
 
 /**
+ * DeadLetterOut
+ */
+export type DeadLetterOut = {
+    /**
+     * Attempts
+     */
+    attempts: number;
+    /**
+     * Data
+     */
+    data: {
+        [key: string]: unknown;
+    };
+    /**
+     * Event Id
+     */
+    event_id: string;
+    /**
+     * Event Source
+     */
+    event_source: string;
+    /**
+     * Event Type
+     */
+    event_type: string;
+    /**
+     * Failed At
+     */
+    failed_at: string;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Last Error
+     */
+    last_error: string;
+    /**
+     * Queue
+     */
+    queue: string;
+    /**
+     * Subject
+     */
+    subject: string | null;
+};
+
+/**
  * ForgotPassword
  */
 export type ForgotPassword = {
@@ -974,6 +1022,36 @@ export type ReliedReport = {
 };
 
 /**
+ * ReplayIn
+ *
+ * Name the dead letters to replay, or ask for all of them (optionally of one queue).
+ */
+export type ReplayIn = {
+    /**
+     * All
+     */
+    all?: boolean;
+    /**
+     * Ids
+     */
+    ids?: Array<number>;
+    /**
+     * Queue
+     */
+    queue?: string | null;
+};
+
+/**
+ * Replayed
+ */
+export type Replayed = {
+    /**
+     * Replayed
+     */
+    replayed: number;
+};
+
+/**
  * ReportIn
  */
 export type ReportIn = {
@@ -1514,6 +1592,71 @@ export type JwksWellKnownJwksJsonGetResponses = {
      */
     200: unknown;
 };
+
+export type ListDeadLettersApiCommonDeadLettersGetData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Queue
+         */
+        queue?: string | null;
+    };
+    url: '/api/common/dead-letters';
+};
+
+export type ListDeadLettersApiCommonDeadLettersGetErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: unknown;
+};
+
+export type ListDeadLettersApiCommonDeadLettersGetError = ListDeadLettersApiCommonDeadLettersGetErrors[keyof ListDeadLettersApiCommonDeadLettersGetErrors];
+
+export type ListDeadLettersApiCommonDeadLettersGetResponses = {
+    /**
+     * Response List Dead Letters Api Common Dead Letters Get
+     *
+     * Successful Response
+     */
+    200: Array<DeadLetterOut>;
+};
+
+export type ListDeadLettersApiCommonDeadLettersGetResponse = ListDeadLettersApiCommonDeadLettersGetResponses[keyof ListDeadLettersApiCommonDeadLettersGetResponses];
+
+export type ReplayDeadLettersApiCommonDeadLettersReplayPostData = {
+    body: ReplayIn;
+    path?: never;
+    query?: never;
+    url: '/api/common/dead-letters/replay';
+};
+
+export type ReplayDeadLettersApiCommonDeadLettersReplayPostErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: unknown;
+};
+
+export type ReplayDeadLettersApiCommonDeadLettersReplayPostError = ReplayDeadLettersApiCommonDeadLettersReplayPostErrors[keyof ReplayDeadLettersApiCommonDeadLettersReplayPostErrors];
+
+export type ReplayDeadLettersApiCommonDeadLettersReplayPostResponses = {
+    /**
+     * Successful Response
+     */
+    200: Replayed;
+};
+
+export type ReplayDeadLettersApiCommonDeadLettersReplayPostResponse = ReplayDeadLettersApiCommonDeadLettersReplayPostResponses[keyof ReplayDeadLettersApiCommonDeadLettersReplayPostResponses];
 
 export type KeyVersionsApiCommonKeysGetData = {
     body?: never;
