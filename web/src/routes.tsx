@@ -29,6 +29,13 @@ const ProviderProfile = lazy(() => import("./pages/provider/Profile"));
 const AdminDashboard = lazy(() => import("./pages/admin/Dashboard"));
 const AdminUsers = lazy(() => import("./pages/admin/Users"));
 const AdminMailbox = lazy(() => import("./pages/admin/Mailbox"));
+const AdminProviders = lazy(() => import("./pages/admin/Providers"));
+const AdminRules = lazy(() => import("./pages/admin/Rules"));
+const AdminRule = lazy(() => import("./pages/admin/RulePage"));
+const AdminImport = lazy(() => import("./pages/admin/RuleImport"));
+const AdminAudit = lazy(() => import("./pages/admin/Audit"));
+const AdminDeadLetters = lazy(() => import("./pages/admin/DeadLetters"));
+const AdminKeys = lazy(() => import("./pages/admin/Keys"));
 
 const customer = (element: React.ReactNode) => (
   <RequireRole roles={["customer"]}>{element}</RequireRole>
@@ -68,6 +75,13 @@ export const routes: RouteObject[] = [
       { path: "admin", element: admin(<AdminDashboard />) },
       { path: "admin/users", element: admin(<AdminUsers />) },
       { path: "admin/mailbox", element: admin(<AdminMailbox />) },
+      { path: "admin/providers", element: admin(<AdminProviders />) },
+      { path: "admin/rules", element: admin(<AdminRules />) },
+      { path: "admin/rules/:code", element: admin(<AdminRule />) },
+      { path: "admin/import", element: admin(<AdminImport />) },
+      { path: "admin/audit", element: admin(<AdminAudit />) },
+      { path: "admin/dead-letters", element: admin(<AdminDeadLetters />) },
+      { path: "admin/keys", element: admin(<AdminKeys />) },
       { path: "*", element: <NotFound /> },
     ],
   },
