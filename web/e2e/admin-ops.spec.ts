@@ -45,7 +45,9 @@ test("an administrator edits and publishes a rule, previews an import, verifies 
   await expect(compare.getByRole("table", { name: "Differences" })).toContainText(
     "Checked in the end-to-end walk.",
   );
-  await expect(page.getByRole("region", { name: "History", exact: true })).toContainText(/Publish · version 2/);
+  await expect(page.getByRole("region", { name: "History", exact: true })).toContainText(
+    /Publish · version 2/,
+  );
   await check(page, "admin-rule-published");
 
   // A second draft, published at a later date.

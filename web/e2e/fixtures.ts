@@ -36,7 +36,7 @@ export async function signIn(page: Page, email: string, password = DEMO_PASSWORD
 
 export async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
 }
 
 /** A full-page screenshot for people to look at, and axe finding nothing serious. */
@@ -47,8 +47,12 @@ export async function check(page: Page, name: string) {
   const { violations } = await new AxeBuilder({ page }).analyze();
   const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   // Soft: the walk goes on and the run still fails, listing every page's violations.
-  expect.soft(
-    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.html.slice(0, 160)).join("; ")})`),
-    `axe on ${name}`,
-  ).toEqual([]);
+  expect
+    .soft(
+      serious.map(
+        (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.html.slice(0, 160)).join("; ")})`,
+      ),
+      `axe on ${name}`,
+    )
+    .toEqual([]);
 }

@@ -24,7 +24,9 @@ async function pick(page: Page, label: string, typed: string, option: RegExp) {
 }
 
 async function answerAll(page: Page) {
-  for (let i = 0; i < Object.keys(ANSWERS).length; i++) {
+  const count = Object.keys(ANSWERS).length;
+  for (let i = 0; i < count; i++) {
+    await expect(page.getByText(`Question ${i + 1} of ${count}`)).toBeVisible();
     const group = page.getByRole("radiogroup");
     const question = (await page.getByRole("heading", { level: 2 }).textContent()) ?? "";
     expect(Object.keys(ANSWERS)).toContain(question);

@@ -9,7 +9,9 @@ import { openapiDocument } from "./clearway.mjs";
 
 const web = fileURLToPath(new URL("..", import.meta.url));
 const stale = (why) => {
-  console.error(`The API client is stale: ${why}.\nRun \`npm run generate\` in web/ and commit the result.`);
+  console.error(
+    `The API client is stale: ${why}.\nRun \`npm run generate\` in web/ and commit the result.`,
+  );
   process.exit(1);
 };
 
@@ -38,7 +40,9 @@ const files = (root) => {
 const committed = files(join(web, "src/api/generated"));
 const generated = files(fresh);
 for (const [name, text] of generated) {
-  if (committed.get(name) !== text) stale(`src/api/generated/${name} differs from a fresh generation`);
+  if (committed.get(name) !== text)
+    stale(`src/api/generated/${name} differs from a fresh generation`);
 }
-for (const name of committed.keys()) if (!generated.has(name)) stale(`src/api/generated/${name} is not generated any more`);
+for (const name of committed.keys())
+  if (!generated.has(name)) stale(`src/api/generated/${name} is not generated any more`);
 console.log("The API client matches the API.");

@@ -1,7 +1,12 @@
 import "@mantine/core/styles.css";
 import "./styles.css";
 import "./i18n";
-import { createTheme, MantineProvider, type MantineColorsTuple } from "@mantine/core";
+import {
+  createTheme,
+  DEFAULT_THEME,
+  type MantineColorsTuple,
+  MantineProvider,
+} from "@mantine/core";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
@@ -23,10 +28,20 @@ const brand: MantineColorsTuple = [
   "#087f5b",
   "#066649",
 ];
+/** A palette whose darker half is darker still: its text passes AA on white and on tints. */
+function darker(name: "red" | "blue" | "orange" | "yellow", dark: string[]): MantineColorsTuple {
+  return [...DEFAULT_THEME.colors[name].slice(0, 6), ...dark] as unknown as MantineColorsTuple;
+}
 const theme = createTheme({
   primaryColor: "brand",
   primaryShade: 8,
-  colors: { brand },
+  colors: {
+    brand,
+    red: darker("red", ["#c92a2a", "#b02525", "#a61e1e", "#871a1a"]),
+    blue: darker("blue", ["#1971c2", "#1864ab", "#145591", "#104577"]),
+    orange: darker("orange", ["#c2410c", "#b03a0a", "#9a3412", "#7c2d12"]),
+    yellow: darker("yellow", ["#a16207", "#8a5306", "#854d0e", "#713f12"]),
+  },
   defaultRadius: "md",
 });
 const queries = new QueryClient({

@@ -23,7 +23,10 @@ export function RequirementCard({
               {r.code}
             </Badge>
             {status && (
-              <Badge variant="dot" color={status === "applies" ? "brand" : status === "open" ? "yellow" : "gray"}>
+              <Badge
+                variant="dot"
+                color={status === "applies" ? "brand" : status === "open" ? "yellow" : "gray"}
+              >
                 {t(`decision.${status}`)}
               </Badge>
             )}

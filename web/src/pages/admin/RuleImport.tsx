@@ -193,8 +193,7 @@ function PlanTable({ report }: { report: ImportReport }) {
                     {Object.entries(item.changes).map(([field, c]) => (
                       <Text size="xs" key={field}>
                         <strong>{t(`ops.fields.${field}`, { defaultValue: field })}</strong>:{" "}
-                        <del>{showValue(c.from)}</del> →{" "}
-                        <ins>{showValue(c.to)}</ins>
+                        <del>{showValue(c.from)}</del> → <ins>{showValue(c.to)}</ins>
                       </Text>
                     ))}
                   </Stack>

@@ -16,7 +16,7 @@ import { useForm } from "react-hook-form";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { z } from "zod";
-import { unwrap } from "../../api/client";
+import { ApiError, unwrap } from "../../api/client";
 import {
   forgotApiIdentityPasswordForgotPost,
   registerApiIdentityRegisterPost,
@@ -38,6 +38,11 @@ export function safeNext(next: string | null): string | null {
 }
 
 const PASSWORD_MIN = 10;
+
+/** A provider that signs up waits for an administrator: say so, not just "forbidden". */
+function isPending(error: unknown): boolean {
+  return error instanceof ApiError && (error.problemType ?? "").endsWith("account-pending");
+}
 const email = z.string().trim().email();
 const password = z.string().min(PASSWORD_MIN).max(200);
 
@@ -67,7 +72,14 @@ export function SignIn() {
     <Panel title={t("account.signIn")}>
       <form onSubmit={form.handleSubmit((v) => submit.mutate(v))} noValidate>
         <Stack>
-          {submit.isError && <ErrorNote error={submit.error} />}
+          {submit.isError &&
+            (isPending(submit.error) ? (
+              <Alert color="yellow" title={t("provider.pendingTitle")} data-testid="pending">
+                {t("provider.pending")}
+              </Alert>
+            ) : (
+              <ErrorNote error={submit.error} />
+            ))}
           <TextInput
             label={t("account.email")}
             type="email"

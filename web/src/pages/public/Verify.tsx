@@ -37,11 +37,12 @@ export function standingOf(view: {
   return "invalid";
 }
 
+// Dark enough for white text (WCAG AA) and distinct in hue; the words and symbol say it too.
 const COLORS: Record<Standing, string> = {
-  valid: "green",
-  revoked: "red",
-  expired: "orange",
-  invalid: "red",
+  valid: "#1e6b30",
+  revoked: "#a61e1e",
+  expired: "#8a4b00",
+  invalid: "#a61e1e",
 };
 const SYMBOLS: Record<Standing, string> = { valid: "✔", revoked: "✖", expired: "⏱", invalid: "✖" };
 
