@@ -58,7 +58,7 @@ test("an administrator edits and publishes a rule, previews an import, verifies 
   await page.getByLabel("In force from").fill(`${new Date().getFullYear() + 1}-01-01T00:00`);
   await page.getByRole("button", { name: "Publish version 3" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Published." })).toBeVisible();
-  const versions = page.getByRole("region", { name: "Versions", exact: true });
+  const versions = page.getByRole("region", { name: "Versions", exact: true }).first();
   await expect(versions.getByRole("row")).toHaveCount(4);
 
   // Import: the dry run lists every change and writes nothing until it is applied.
@@ -109,5 +109,4 @@ test("the rule editor at a phone's width, in Chinese", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "规则 EU-EMC" })).toBeVisible();
   await expect(page.getByRole("button", { name: "保存草稿" })).toBeVisible();
   await check(page, "phone-admin-rule-zh");
-  await page.getByLabel("Language").selectOption("en");
 });

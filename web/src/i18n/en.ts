@@ -483,6 +483,7 @@ export const en = {
       import: "Import a rule file",
       hint: "YAML or CSV. A dry run shows every change first; nothing is written until you apply it, and then all or nothing.",
       file: "Rule file",
+      clear: "Remove the file",
       preview: "Preview changes (dry run)",
       dryRunTitle: "Dry run: nothing has been written",
       dryRunBody_one: "{{file}} would make {{count}} change.",

@@ -466,6 +466,7 @@ export const zh: Messages = {
       import: "导入规则文件",
       hint: "YAML 或 CSV。试运行会先列出每一项修改；应用前不会写入任何内容，应用时全部成功或全部不写入。",
       file: "规则文件",
+      clear: "移除文件",
       preview: "预览修改（试运行）",
       dryRunTitle: "试运行：尚未写入任何内容",
       dryRunBody_one: "{{file}} 将产生 {{count}} 项修改。",

@@ -21,6 +21,7 @@ import {
 import { ErrorNote, Loading, QueryState } from "../../components/QueryState";
 import { formatDate, formatNumber } from "../../i18n/format";
 import { OpsNav } from "./OpsNav";
+import { ScrollTable } from "./ScrollTable";
 
 type AuditEntry = {
   seq: number;
@@ -83,7 +84,7 @@ function Verification() {
         <ErrorNote error={verdict.error} />
       ) : verdict.data.ok ? (
         <Alert
-          color="green"
+          color="brand"
           variant="filled"
           title={t("ops.audit.intactTitle")}
           role="status"
@@ -154,7 +155,7 @@ function Trail() {
             <Text size="sm" c="dimmed">
               {t("ops.audit.count", { count: d.total, shown: formatNumber(d.total) })}
             </Text>
-            <Table.ScrollContainer minWidth={720}>
+            <ScrollTable minWidth={720} label={t("ops.audit.trail")}>
               <Table striped>
                 <Table.Thead>
                   <Table.Tr>
@@ -189,7 +190,7 @@ function Trail() {
                   ))}
                 </Table.Tbody>
               </Table>
-            </Table.ScrollContainer>
+            </ScrollTable>
             {d.total > PAGE && (
               <Pagination
                 total={Math.ceil(d.total / PAGE)}

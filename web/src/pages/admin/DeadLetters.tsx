@@ -23,6 +23,7 @@ import type { DeadLetterOut } from "../../api/generated/types.gen";
 import { ErrorNote, QueryState } from "../../components/QueryState";
 import { formatDate } from "../../i18n/format";
 import { OpsNav } from "./OpsNav";
+import { ScrollTable } from "./ScrollTable";
 
 const QUEUES = ["identity", "common", "orders", "monitor", "rules"];
 
@@ -77,7 +78,7 @@ export default function DeadLetters() {
         data={QUEUES}
       />
       {replay.isSuccess && (
-        <Alert color="green" role="status">
+        <Alert color="brand" role="status">
           {t("ops.dlq.replayed", { count: replay.data.replayed })}
         </Alert>
       )}
@@ -104,7 +105,7 @@ export default function DeadLetters() {
                 {t("ops.dlq.replayAll", { count: d.length })}
               </Button>
             </Group>
-            <Table.ScrollContainer minWidth={760}>
+            <ScrollTable minWidth={760} label={t("ops.dlq.title")}>
               <Table striped>
                 <Table.Thead>
                   <Table.Tr>
@@ -152,7 +153,7 @@ export default function DeadLetters() {
                   ))}
                 </Table.Tbody>
               </Table>
-            </Table.ScrollContainer>
+            </ScrollTable>
           </Stack>
         )}
       </QueryState>

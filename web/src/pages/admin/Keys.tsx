@@ -11,6 +11,7 @@ import { ErrorNote, QueryState } from "../../components/QueryState";
 import { StateBadge } from "../../components/StateBadge";
 import { formatDate } from "../../i18n/format";
 import { OpsNav } from "./OpsNav";
+import { ScrollTable } from "./ScrollTable";
 
 /** The platform master key's versions, and rotation to a new one (confirmed first). */
 export default function Keys() {
@@ -36,7 +37,7 @@ export default function Keys() {
         {t("ops.keys.hint")}
       </Text>
       {rotate.isSuccess && (
-        <Alert color="green" role="status">
+        <Alert color="brand" role="status">
           {t("ops.keys.rotated", { version: rotate.data.version })}
         </Alert>
       )}
@@ -54,7 +55,7 @@ export default function Keys() {
       </Group>
       <QueryState query={keys} empty={t("ops.keys.none")} isEmpty={(d) => d.length === 0}>
         {(d) => (
-          <Table.ScrollContainer minWidth={420}>
+          <ScrollTable minWidth={420} label={t("ops.keys.title")}>
             <Table striped>
               <Table.Thead>
                 <Table.Tr>
@@ -75,7 +76,7 @@ export default function Keys() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
         )}
       </QueryState>
       <Modal

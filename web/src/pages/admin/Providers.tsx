@@ -16,6 +16,7 @@ import { ErrorNote, QueryState } from "../../components/QueryState";
 import { StateBadge } from "../../components/StateBadge";
 import { formatDate } from "../../i18n/format";
 import { OpsNav } from "./OpsNav";
+import { ScrollTable } from "./ScrollTable";
 
 type Act = "verify" | "suspend" | "reinstate" | "delete";
 // A provider's id is its account's id: verifying and deleting are the account's (identity),
@@ -84,7 +85,7 @@ export default function Providers() {
         isEmpty={(d) => d.items.length === 0}
       >
         {(d) => (
-          <Table.ScrollContainer minWidth={720}>
+          <ScrollTable minWidth={720} label={t("ops.providers.title")}>
             <Table striped>
               <Table.Thead>
                 <Table.Tr>
@@ -142,7 +143,7 @@ export default function Providers() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
         )}
       </QueryState>
       <Modal

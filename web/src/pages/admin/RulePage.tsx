@@ -44,6 +44,7 @@ import {
   type RuleVersions,
   showValue,
 } from "./ruleAdmin";
+import { ScrollTable } from "./ScrollTable";
 
 /** One rule: edit its draft, publish it now or at a date, retire it, and see what changed. */
 export default function RulePage() {
@@ -192,7 +193,7 @@ function Editor({ rule, current }: { rule: RuleVersions; current: RuleVersion })
         </Text>
         {save.isError && <ErrorNote error={save.error} />}
         {save.isSuccess && Object.keys(changes).length === 0 && (
-          <Alert color="green" role="status">
+          <Alert color="brand" role="status">
             {t("ops.rule.savedDraft")}
           </Alert>
         )}
@@ -279,7 +280,7 @@ function Lifecycle({ rule, current }: { rule: RuleVersions; current: RuleVersion
             {publish.isError && <ErrorNote error={publish.error} />}
             <Group>
               <Button
-                color="green"
+                color="brand"
                 loading={publish.isPending}
                 disabled={when === "later" && !localToIso(at)}
                 onClick={() => publish.mutate()}
@@ -292,7 +293,7 @@ function Lifecycle({ rule, current }: { rule: RuleVersions; current: RuleVersion
           <Text size="sm">{t("ops.rule.noDraft")}</Text>
         )}
         {publish.isSuccess && (
-          <Alert color="green" role="status">
+          <Alert color="brand" role="status">
             {t("ops.rule.published")}
           </Alert>
         )}
@@ -340,7 +341,7 @@ function Versions({ rule }: { rule: RuleVersions }) {
       <Title order={2} size="h3" id="rule-versions" mb="sm">
         {t("ops.rule.versions")}
       </Title>
-      <Table.ScrollContainer minWidth={520}>
+      <ScrollTable minWidth={520} label={t("ops.rule.versions")}>
         <Table>
           <Table.Thead>
             <Table.Tr>
@@ -363,7 +364,7 @@ function Versions({ rule }: { rule: RuleVersions }) {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
     </Card>
   );
 }
@@ -432,7 +433,7 @@ function Compare({ rule }: { rule: RuleVersions }) {
 function DiffTable({ rows }: { rows: { field: string; from: unknown; to: unknown }[] }) {
   const { t } = useTranslation();
   return (
-    <Table.ScrollContainer minWidth={480}>
+    <ScrollTable minWidth={480} label={t("ops.rule.diff")}>
       <Table aria-label={t("ops.rule.diff")}>
         <Table.Thead>
           <Table.Tr>
@@ -455,7 +456,7 @@ function DiffTable({ rows }: { rows: { field: string; from: unknown; to: unknown
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }
 

@@ -13,6 +13,7 @@ import { StateBadge } from "../../components/StateBadge";
 import { formatDate } from "../../i18n/format";
 import { OpsNav } from "./OpsNav";
 import type { RulePage, RuleStatus } from "./ruleAdmin";
+import { ScrollTable } from "./ScrollTable";
 
 /** Every rule at its newest version (drafts included), filtered by market, status and text. */
 export default function Rules() {
@@ -79,7 +80,7 @@ export default function Rules() {
             <Text size="sm" c="dimmed" aria-live="polite">
               {t("ops.rules.count", { count: d.total })}
             </Text>
-            <Table.ScrollContainer minWidth={720}>
+            <ScrollTable minWidth={720} label={t("ops.rules.title")}>
               <Table striped>
                 <Table.Thead>
                   <Table.Tr>
@@ -106,7 +107,7 @@ export default function Rules() {
                         <Group gap={4} wrap="nowrap">
                           <StateBadge state={r.status} />
                           {r.in_force && (
-                            <Badge size="xs" variant="outline" color="green">
+                            <Badge size="xs" variant="outline" color="brand">
                               {t("ops.rules.inForce")}
                             </Badge>
                           )}
@@ -117,7 +118,7 @@ export default function Rules() {
                   ))}
                 </Table.Tbody>
               </Table>
-            </Table.ScrollContainer>
+            </ScrollTable>
           </>
         )}
       </QueryState>
