@@ -415,6 +415,8 @@ export const en = {
       status: { draft: "Draft", published: "Published", retired: "Retired" },
     },
     fields: {
+      code: "Code",
+      market: "Market",
       title: "Title",
       legal_reference: "Legal reference",
       authority: "Authority",
@@ -439,6 +441,7 @@ export const en = {
       reschedule: "Reschedule",
       retire: "Retire",
       unchanged: "Unchanged",
+      superseded: "Superseded",
     },
     rule: {
       title: "Rule {{code}}",

@@ -398,6 +398,8 @@ export const zh: Messages = {
       status: { draft: "草稿", published: "已发布", retired: "已停用" },
     },
     fields: {
+      code: "编号",
+      market: "市场",
       title: "标题",
       legal_reference: "法律依据",
       authority: "主管机构",
@@ -422,6 +424,7 @@ export const zh: Messages = {
       reschedule: "改期",
       retire: "停用",
       unchanged: "无变化",
+      superseded: "被取代",
     },
     rule: {
       title: "规则 {{code}}",

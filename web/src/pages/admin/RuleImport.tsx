@@ -23,8 +23,9 @@ import {
 import { flagOf } from "../../components/flags";
 import { useMarkets } from "../../components/MarketSelect";
 import { ErrorNote } from "../../components/QueryState";
+import { formatDate } from "../../i18n/format";
 import { OpsNav } from "./OpsNav";
-import { type ImportReport, showValue } from "./ruleAdmin";
+import { type ImportReport, showField, visibleChanges } from "./ruleAdmin";
 import { ScrollTable } from "./ScrollTable";
 
 const ACTION_COLORS: Record<string, string> = {
@@ -190,14 +191,15 @@ function PlanTable({ report }: { report: ImportReport }) {
               </Table.Td>
               <Table.Td>{item.version}</Table.Td>
               <Table.Td>
-                {Object.keys(item.changes).length === 0 ? (
+                {visibleChanges(item.changes).length === 0 ? (
                   "—"
                 ) : (
                   <Stack gap={2}>
-                    {Object.entries(item.changes).map(([field, c]) => (
+                    {visibleChanges(item.changes).map(({ field, from, to }) => (
                       <Text size="xs" key={field}>
                         <strong>{t(`ops.fields.${field}`, { defaultValue: field })}</strong>:{" "}
-                        <del>{showValue(c.from)}</del> → <ins>{showValue(c.to)}</ins>
+                        <del>{showField(field, from, (d) => formatDate(d, true))}</del> →{" "}
+                        <ins>{showField(field, to, (d) => formatDate(d, true))}</ins>
                       </Text>
                     ))}
                   </Stack>

@@ -42,7 +42,9 @@ import {
   type RuleField,
   type RuleVersion,
   type RuleVersions,
+  showField,
   showValue,
+  visibleChanges,
 } from "./ruleAdmin";
 import { ScrollTable } from "./ScrollTable";
 
@@ -447,10 +449,10 @@ function DiffTable({ rows }: { rows: { field: string; from: unknown; to: unknown
             <Table.Tr key={row.field}>
               <Table.Td>{t(`ops.fields.${row.field}`, { defaultValue: row.field })}</Table.Td>
               <Table.Td>
-                <del>{showValue(row.from)}</del>
+                <del>{showField(row.field, row.from, (d) => formatDate(d, true))}</del>
               </Table.Td>
               <Table.Td>
-                <ins>{showValue(row.to)}</ins>
+                <ins>{showField(row.field, row.to, (d) => formatDate(d, true))}</ins>
               </Table.Td>
             </Table.Tr>
           ))}
@@ -493,14 +495,8 @@ function HistoryList({ code }: { code: string }) {
                     ? t("ops.rule.bySource", { actor: entry.actor, source: entry.source })
                     : t("ops.rule.byActor", { actor: entry.actor })}
                 </Text>
-                {Object.keys(entry.changes).length > 0 && (
-                  <DiffTable
-                    rows={Object.entries(entry.changes).map(([field, c]) => ({
-                      field,
-                      from: c.from,
-                      to: c.to,
-                    }))}
-                  />
+                {visibleChanges(entry.changes).length > 0 && (
+                  <DiffTable rows={visibleChanges(entry.changes)} />
                 )}
               </li>
             ))}

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { changedFields, diffVersions, localToIso, type RuleVersion, showValue } from "./ruleAdmin";
+import {
+  changedFields,
+  diffVersions,
+  localToIso,
+  type RuleVersion,
+  showField,
+  showValue,
+  visibleChanges,
+} from "./ruleAdmin";
 
 const base: RuleVersion = {
   code: "EU-CE-LVD",
@@ -73,5 +81,20 @@ describe("localToIso", () => {
     expect(localToIso("2030-05-01T10:00")).toBe(new Date("2030-05-01T10:00").toISOString());
     expect(localToIso("")).toBeNull();
     expect(localToIso("not a date")).toBeNull();
+  });
+});
+
+describe("visibleChanges and showField", () => {
+  it("drops a change from nothing to an empty list, keeps real ones", () => {
+    expect(
+      visibleChanges({ categories: { from: null, to: [] }, title: { from: "a", to: "b" } }),
+    ).toEqual([{ field: "title", from: "a", to: "b" }]);
+  });
+  it("shows the in-force dates through the locale formatter only", () => {
+    const date = (iso: string) => `date(${iso})`;
+    expect(showField("effective_from", "2026-01-01T00:00:00Z", date)).toBe(
+      "date(2026-01-01T00:00:00Z)",
+    );
+    expect(showField("title", "2026-01-01", date)).toBe("2026-01-01");
   });
 });

@@ -102,6 +102,22 @@ export function showValue(value: unknown): string {
   return String(value);
 }
 
+const MOMENTS = new Set(["effective_from", "effective_to"]);
+
+/** A changed field as a reader wants it: dates in the user's locale, the rest in words. */
+export function showField(field: string, value: unknown, date: (iso: string) => string): string {
+  return MOMENTS.has(field) && typeof value === "string" ? date(value) : showValue(value);
+}
+
+/** The rows of a recorded change worth showing: an empty list that became null is no change. */
+export function visibleChanges(
+  changes: Record<string, Change>,
+): { field: string; from: unknown; to: unknown }[] {
+  return Object.entries(changes)
+    .filter(([, c]) => showValue(c.from) !== showValue(c.to))
+    .map(([field, c]) => ({ field, from: c.from, to: c.to }));
+}
+
 /** Only the fields that changed, for a PATCH that touches nothing else. */
 export function changedFields(
   before: RuleVersion,
