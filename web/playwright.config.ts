@@ -32,6 +32,8 @@ export default defineConfig({
   use: {
     baseURL,
     trace: "retain-on-failure",
+    // Mantine then skips its transitions: pages settle at once for screenshots and axe.
+    reducedMotion: "reduce",
     launchOptions: {
       // Debian's chromium: no browser download, ever.
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",

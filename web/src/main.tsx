@@ -29,7 +29,10 @@ const brand: MantineColorsTuple = [
   "#066649",
 ];
 /** A palette whose darker half is darker still: its text passes AA on white and on tints. */
-function darker(name: "red" | "blue" | "orange" | "yellow", dark: string[]): MantineColorsTuple {
+function darker(
+  name: "red" | "blue" | "orange" | "yellow" | "green",
+  dark: string[],
+): MantineColorsTuple {
   return [...DEFAULT_THEME.colors[name].slice(0, 6), ...dark] as unknown as MantineColorsTuple;
 }
 const theme = createTheme({
@@ -41,8 +44,11 @@ const theme = createTheme({
     blue: darker("blue", ["#1971c2", "#1864ab", "#145591", "#104577"]),
     orange: darker("orange", ["#c2410c", "#b03a0a", "#9a3412", "#7c2d12"]),
     yellow: darker("yellow", ["#a16207", "#8a5306", "#854d0e", "#713f12"]),
+    green: darker("green", ["#237032", "#1e6b30", "#1b5e20", "#14491a"]),
   },
   defaultRadius: "md",
+  // No animation for people who ask their system for less motion.
+  respectReducedMotion: true,
 });
 const queries = new QueryClient({
   defaultOptions: {

@@ -28,7 +28,7 @@ export function RequireRole({ roles, children }: { roles: Role[]; children: Reac
     return (
       <Alert color="red" title={t("denied.title")} role="alert" maw={520}>
         {t("denied.body", { role: t(`roles.${user.role}`) })}{" "}
-        <Anchor component={Link} to="/">
+        <Anchor component={Link} to="/" c="inherit" underline="always" fw={700}>
           {t("denied.home")}
         </Anchor>
       </Alert>

@@ -1,6 +1,6 @@
 import "@mantine/charts/styles.css";
 import { BarChart, DonutChart, LineChart } from "@mantine/charts";
-import { Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { Card, Group, SimpleGrid, Stack, Text, Title, VisuallyHidden } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../../api/client";
@@ -16,6 +16,21 @@ import { formatDate, formatNumber } from "../../i18n/format";
 import { perMinute, type StatRow, statusMix } from "./stats";
 
 const LIVE = 15_000;
+
+/**
+ * A chart drawn for the eye and inert, out of screen readers' and the keyboard's way (its SVG has no useful semantics),
+ * with the same figures in words beside it for them.
+ */
+function Figure({ summary, children }: { summary: string; children: React.ReactNode }) {
+  return (
+    <>
+      <div inert>{children}</div>
+      <VisuallyHidden>{summary}</VisuallyHidden>
+    </>
+  );
+}
+
+const said = (rows: object[]) => rows.map((row) => Object.values(row).join(" ")).join("; ");
 
 function Chart({ title, children }: { title: string; children: React.ReactNode }) {
   return (
@@ -91,31 +106,35 @@ export default function Dashboard() {
         <Chart title={t("admin.requestsPerMinute")}>
           <QueryState query={stats} empty={t("admin.noData")} isEmpty={(d) => d.items.length === 0}>
             {(d) => (
-              <BarChart
-                h={220}
-                data={perMinute(d.items, minuteLabel)}
-                dataKey="minute"
-                series={[{ name: "requests", label: t("admin.requests"), color: "brand.6" }]}
-                data-testid="chart-requests"
-              />
+              <Figure summary={said(perMinute(d.items, minuteLabel))}>
+                <BarChart
+                  h={220}
+                  data={perMinute(d.items, minuteLabel)}
+                  dataKey="minute"
+                  series={[{ name: "requests", label: t("admin.requests"), color: "brand.6" }]}
+                  data-testid="chart-requests"
+                />
+              </Figure>
             )}
           </QueryState>
         </Chart>
         <Chart title={t("admin.latency")}>
           <QueryState query={stats} empty={t("admin.noData")} isEmpty={(d) => d.items.length === 0}>
             {(d) => (
-              <LineChart
-                h={220}
-                data={perMinute(d.items, minuteLabel)}
-                dataKey="minute"
-                unit=" ms"
-                withLegend
-                series={[
-                  { name: "p50", color: "brand.6" },
-                  { name: "p95", color: "orange.6" },
-                  { name: "p99", color: "red.6" },
-                ]}
-              />
+              <Figure summary={said(perMinute(d.items, minuteLabel))}>
+                <LineChart
+                  h={220}
+                  data={perMinute(d.items, minuteLabel)}
+                  dataKey="minute"
+                  unit=" ms"
+                  withLegend
+                  series={[
+                    { name: "p50", color: "brand.6" },
+                    { name: "p95", color: "orange.6" },
+                    { name: "p99", color: "red.6" },
+                  ]}
+                />
+              </Figure>
             )}
           </QueryState>
         </Chart>
@@ -125,14 +144,22 @@ export default function Dashboard() {
               const mix = statusMix(d.items);
               return (
                 <Group>
-                  <DonutChart
-                    withLabels
-                    data={[
+                  <Figure
+                    summary={said([
                       { name: t("admin.ok"), value: mix.ok, color: "brand.6" },
                       { name: t("admin.clientErrors"), value: mix.client, color: "orange.6" },
                       { name: t("admin.serverErrors"), value: mix.server, color: "red.6" },
-                    ]}
-                  />
+                    ])}
+                  >
+                    <DonutChart
+                      withLabels
+                      data={[
+                        { name: t("admin.ok"), value: mix.ok, color: "brand.6" },
+                        { name: t("admin.clientErrors"), value: mix.client, color: "orange.6" },
+                        { name: t("admin.serverErrors"), value: mix.server, color: "red.6" },
+                      ]}
+                    />
+                  </Figure>
                   <Text size="sm">
                     {t("admin.ok")}: {formatNumber(mix.ok)} · {t("admin.clientErrors")}:{" "}
                     {formatNumber(mix.client)} · {t("admin.serverErrors")}:{" "}
@@ -146,14 +173,16 @@ export default function Dashboard() {
         <Chart title={t("admin.topSearches")}>
           <QueryState query={top} empty={t("admin.noData")} isEmpty={(d) => d.items.length === 0}>
             {(d) => (
-              <BarChart
-                h={220}
-                data={d.items}
-                dataKey="key"
-                orientation="vertical"
-                yAxisProps={{ width: 90 }}
-                series={[{ name: "count", label: t("admin.searches"), color: "blue.6" }]}
-              />
+              <Figure summary={said(d.items)}>
+                <BarChart
+                  h={220}
+                  data={d.items}
+                  dataKey="key"
+                  orientation="vertical"
+                  yAxisProps={{ width: 90 }}
+                  series={[{ name: "count", label: t("admin.searches"), color: "blue.6" }]}
+                />
+              </Figure>
             )}
           </QueryState>
         </Chart>
@@ -164,12 +193,14 @@ export default function Dashboard() {
             isEmpty={(d) => d.items.length === 0}
           >
             {(d) => (
-              <BarChart
-                h={220}
-                data={d.items}
-                dataKey="key"
-                series={[{ name: "count", label: t("admin.searches"), color: "grape.6" }]}
-              />
+              <Figure summary={said(d.items)}>
+                <BarChart
+                  h={220}
+                  data={d.items}
+                  dataKey="key"
+                  series={[{ name: "count", label: t("admin.searches"), color: "grape.6" }]}
+                />
+              </Figure>
             )}
           </QueryState>
         </Chart>
@@ -180,36 +211,60 @@ export default function Dashboard() {
             isEmpty={(d) => d.items.length === 0}
           >
             {(d) => (
-              <BarChart
-                h={220}
-                data={d.items.map((x) => ({
-                  ...x,
-                  role: t(`roles.${x.role}`, { defaultValue: x.role }),
-                }))}
-                dataKey="role"
-                series={[{ name: "users", label: t("admin.users"), color: "cyan.6" }]}
-              />
+              <Figure
+                summary={said(
+                  d.items.map((x) => ({
+                    ...x,
+                    role: t(`roles.${x.role}`, { defaultValue: x.role }),
+                  })),
+                )}
+              >
+                <BarChart
+                  h={220}
+                  data={d.items.map((x) => ({
+                    ...x,
+                    role: t(`roles.${x.role}`, { defaultValue: x.role }),
+                  }))}
+                  dataKey="role"
+                  series={[{ name: "users", label: t("admin.users"), color: "cyan.6" }]}
+                />
+              </Figure>
             )}
           </QueryState>
         </Chart>
         <Chart title={t("admin.funnel")}>
           <QueryState query={funnel}>
             {(f) => (
-              <BarChart
-                h={220}
-                data={(
-                  [
-                    "submitted",
-                    "accepted",
-                    "completed",
-                    "declined",
-                    "cancelled",
-                    "expired",
-                  ] as const
-                ).map((k) => ({ step: t(`states.${k}`), orders: f[k] ?? 0 }))}
-                dataKey="step"
-                series={[{ name: "orders", label: t("nav.orders"), color: "indigo.6" }]}
-              />
+              <Figure
+                summary={said(
+                  (
+                    [
+                      "submitted",
+                      "accepted",
+                      "completed",
+                      "declined",
+                      "cancelled",
+                      "expired",
+                    ] as const
+                  ).map((k) => ({ step: t(`states.${k}`), orders: f[k] ?? 0 })),
+                )}
+              >
+                <BarChart
+                  h={220}
+                  data={(
+                    [
+                      "submitted",
+                      "accepted",
+                      "completed",
+                      "declined",
+                      "cancelled",
+                      "expired",
+                    ] as const
+                  ).map((k) => ({ step: t(`states.${k}`), orders: f[k] ?? 0 }))}
+                  dataKey="step"
+                  series={[{ name: "orders", label: t("nav.orders"), color: "indigo.6" }]}
+                />
+              </Figure>
             )}
           </QueryState>
         </Chart>

@@ -133,6 +133,7 @@ export default function Users() {
         opened={pending !== null}
         onClose={() => setPending(null)}
         title={t("admin.confirmTitle")}
+        closeButtonProps={{ "aria-label": t("common.cancel") }}
       >
         {pending && (
           <Stack>
