@@ -125,7 +125,7 @@ def bearer(token: str) -> dict[str, str]:
 # migrated and seeded with the same key store as the seeded data directory.
 
 ENGINES = ("sqlite", "postgresql")
-SERVICE_SUITES = ("identity", "rules", "orders", "monitor", "gateway", "security")
+SERVICE_SUITES = ("identity", "rules", "orders", "monitor", "gateway", "security", "common")
 TESTS = Path(__file__).parent
 # A superuser connection to the server that holds the test databases (CI starts PostgreSQL).
 POSTGRES_ADMIN_URL = os.environ.get(
