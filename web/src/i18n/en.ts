@@ -389,6 +389,7 @@ export const en = {
     providers: {
       title: "Providers",
       listing: "Listing",
+      any: "Any",
       none: "No providers match.",
       name: "Provider",
       markets: "Markets",

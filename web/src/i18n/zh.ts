@@ -372,6 +372,7 @@ export const zh: Messages = {
     providers: {
       title: "服务商",
       listing: "上架状态",
+      any: "全部",
       none: "没有符合条件的服务商。",
       name: "服务商",
       markets: "市场",

@@ -5,6 +5,7 @@ import { useTranslation } from "react-i18next";
 import { unwrap } from "../../api/client";
 import {
   deleteApiIdentityUsersUserIdDelete,
+  listUsersApiIdentityUsersGet,
   reinstateProviderApiOrdersProvidersProviderIdReinstatePost,
   searchProvidersApiOrdersProvidersGet,
   suspendProviderApiOrdersProvidersProviderIdSuspendPost,
@@ -55,6 +56,13 @@ export default function Providers() {
         }),
       ),
   });
+  // The accounts behind the listings: a provider's profile may not carry a name yet.
+  const accounts = useQuery({
+    queryKey: ["users", "provider", null],
+    queryFn: () =>
+      unwrap(listUsersApiIdentityUsersGet({ query: { limit: 100, role: "provider" } })),
+  });
+  const account = new Map((accounts.data?.items ?? []).map((u) => [u.id, u]));
   const act = useMutation({
     mutationFn: ({ provider, act }: { provider: ProviderOut; act: Act }) => CALLS[act](provider.id),
     onSuccess: () => {
@@ -63,13 +71,15 @@ export default function Providers() {
       void queries.invalidateQueries({ queryKey: ["users"] });
     },
   });
-  const name = (p: ProviderOut) => p.display_name ?? p.contact_email ?? p.id;
+  const name = (p: ProviderOut) => p.display_name ?? account.get(p.id)?.name ?? p.id;
+  const email = (p: ProviderOut) => p.contact_email ?? account.get(p.id)?.email;
   return (
     <Stack>
       <OpsNav />
       <Title order={1}>{t("ops.providers.title")}</Title>
       <Select
         label={t("ops.providers.listing")}
+        placeholder={t("ops.providers.any")}
         clearable
         maw={280}
         value={status}
@@ -104,9 +114,9 @@ export default function Providers() {
                       <Text size="sm" fw={600}>
                         {name(p)}
                       </Text>
-                      {p.contact_email && (
+                      {email(p) && (
                         <Text size="xs" c="dimmed">
-                          {p.contact_email}
+                          {email(p)}
                         </Text>
                       )}
                     </Table.Td>
