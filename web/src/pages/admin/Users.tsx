@@ -113,8 +113,8 @@ export default function Users() {
                           <Button
                             key={a}
                             size="xs"
-                            variant={a === "delete" ? "outline" : "light"}
-                            color={a === "delete" || a === "suspend" ? "red" : "brand"}
+                            variant="default"
+                            c={a === "delete" || a === "suspend" ? "red.8" : undefined}
                             onClick={() => setPending({ user: u, act: a })}
                           >
                             {t(`admin.acts.${a}`)}
