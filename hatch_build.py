@@ -19,8 +19,8 @@ class WebAppBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "webapp"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if self.target_name != "wheel":
-            return
+        if self.target_name != "wheel" or version == "editable":
+            return  # an editable install serves what `make up` copied into the source tree
         web = Path(self.root) / "web"
         dist = web / "dist"
         if not (dist / "index.html").is_file() and (web / "package.json").is_file():

@@ -162,7 +162,7 @@ function Requirements({ checklist }: { checklist: Checklist }) {
               <Table.Tr key={r.code}>
                 <Table.Td>{r.code}</Table.Td>
                 <Table.Td>{r.title}</Table.Td>
-                <Table.Td>
+                <Table.Td style={{ whiteSpace: "nowrap" }}>
                   <Badge variant="dot" color={r.decided ? "brand" : "yellow"}>
                     {t(r.decided ? "decision.applies" : "decision.open")}
                   </Badge>
