@@ -1,6 +1,6 @@
 import { MantineProvider } from "@mantine/core";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -49,7 +49,10 @@ function show() {
   );
 }
 
-afterEach(() => client.setConfig({ baseUrl: "", fetch: globalThis.fetch }));
+afterEach(() => {
+  cleanup();
+  client.setConfig({ baseUrl: "", fetch: globalThis.fetch });
+});
 
 describe("DeadLetters", () => {
   it("lists a dead letter and replays the selected one after confirmation", async () => {

@@ -158,6 +158,7 @@ export default function DeadLetters() {
         )}
       </QueryState>
       <Modal
+        closeButtonProps={{ "aria-label": t("common.cancel") }}
         opened={confirm !== null}
         onClose={() => setConfirm(null)}
         title={t("ops.dlq.confirmTitle")}
@@ -182,6 +183,7 @@ export default function DeadLetters() {
         )}
       </Modal>
       <Modal
+        closeButtonProps={{ "aria-label": t("common.cancel") }}
         opened={open !== null}
         onClose={() => setOpen(null)}
         title={open?.event_type ?? ""}

@@ -80,6 +80,7 @@ export default function Keys() {
         )}
       </QueryState>
       <Modal
+        closeButtonProps={{ "aria-label": t("common.cancel") }}
         opened={confirming}
         onClose={() => setConfirming(false)}
         title={t("ops.keys.confirmTitle")}

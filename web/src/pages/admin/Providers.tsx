@@ -157,6 +157,7 @@ export default function Providers() {
         )}
       </QueryState>
       <Modal
+        closeButtonProps={{ "aria-label": t("common.cancel") }}
         opened={pending !== null}
         onClose={() => setPending(null)}
         title={t("admin.confirmTitle")}

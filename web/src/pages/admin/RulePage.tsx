@@ -308,6 +308,7 @@ function Lifecycle({ rule, current }: { rule: RuleVersions; current: RuleVersion
         )}
       </Stack>
       <Modal
+        closeButtonProps={{ "aria-label": t("common.cancel") }}
         opened={retiring}
         onClose={() => setRetiring(false)}
         title={t("ops.rule.retireTitle", { code: rule.code })}
