@@ -170,3 +170,36 @@ async def test_jwks_publishes_only_public_ed25519_keys(api: Api) -> None:
     header = orjson.loads(b64decode(token.split(".")[0]))
     assert header["alg"] == "Ed25519"
     assert header["kid"] in {k["kid"] for k in keys}
+
+
+async def test_a_patch_leaves_absent_fields_and_clears_null_ones(api: Api) -> None:
+    token = await api.customer("absent@example.com")
+    full = {"name": "Abe Sent", "company": "A Ltd", "phone": "+44 20 7946 0000", "country": "GB"}
+    assert (
+        await api.client.patch("/api/identity/me", json=full, headers=bearer(token))
+    ).status_code == 200
+    # Absent: unchanged.
+    renamed = await api.client.patch(
+        "/api/identity/me", json={"name": "Abe Present"}, headers=bearer(token)
+    )
+    assert renamed.json() | {"name": "Abe Sent"} == (
+        await api.client.get("/api/identity/me", headers=bearer(token))
+    ).json() | {"name": "Abe Sent"}
+    assert {k: renamed.json()[k] for k in ("company", "phone", "country")} == {
+        "company": "A Ltd",
+        "phone": "+44 20 7946 0000",
+        "country": "GB",
+    }
+    # Null: cleared where the field may be empty; refused (and nothing saved) where it may not.
+    cleared = await api.client.patch(
+        "/api/identity/me", json={"phone": None, "country": None}, headers=bearer(token)
+    )
+    assert (cleared.json()["phone"], cleared.json()["country"]) == (None, None)
+    assert cleared.json()["company"] == "A Ltd"
+    refused = await api.client.patch(
+        "/api/identity/me", json={"name": None, "company": None}, headers=bearer(token)
+    )
+    problem = assert_problem(refused, 422)
+    assert "name" in str(problem)
+    me = (await api.client.get("/api/identity/me", headers=bearer(token))).json()
+    assert (me["name"], me["company"]) == ("Abe Present", "A Ltd")

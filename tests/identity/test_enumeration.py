@@ -42,7 +42,8 @@ async def test_sign_in_answers_alike_for_unknown_address_and_wrong_password(
         timings: dict[str, list[float]] = {"unknown": [], "wrong": []}
         bodies: dict[str, set[bytes]] = {"unknown": set(), "wrong": set()}
         statuses: set[int] = set()
-        # Four of each stays under the account lockout (5) and the address lockout (20).
+        # Four of each stays under the back-off (after 5 per account and address) and the
+        # address limit (20).
         for attempt in range(4):
             for kind, email in (
                 ("unknown", f"ghost{attempt}@example.com"),

@@ -12,7 +12,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from clearway.services.identity.domain import BackoffPolicy, ThrottleState
-from tests.conftest import PASSWORD, Api
+from tests.conftest import PASSWORD, Api, query_sql, run_sql
 from tests.support import assert_problem, client_at, platform_api
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
@@ -125,3 +125,25 @@ async def test_a_flood_cannot_take_every_core(tmp_path: Path, seeded_data_dir: P
             assert (await first).status_code == 200
         # Once the turn is free, sign-in works again.
         await api.login("flood@example.com")
+
+
+async def test_old_throttle_entries_are_pruned(tmp_path: Path, seeded_data_dir: Path) -> None:
+    async with platform_api(tmp_path / "data", seed=seeded_data_dir) as api:
+        for email in ("old@example.com", "fresh@example.com"):
+            assert await _fail(api, email) == 401
+        settings = api.platform.settings
+        rows = query_sql(settings, "identity", "SELECT key FROM login_throttle")
+        assert len(rows) == 3  # two account-and-address pairs, one address
+        # Nothing in a key shows the client address or the e-mail.
+        assert not [k for (k,) in rows if "127.0.0.1" in k or "example" in k]
+        old = next(k for (k,) in rows if k.startswith("pair:"))
+        aged = datetime.now(UTC) - timedelta(days=2)
+        run_sql(
+            settings,
+            "identity",
+            [("UPDATE login_throttle SET window_started = ? WHERE key = ?", (aged, old))],
+        )
+        jobs = {job.name: job for job in api.platform.hosted["identity"].service.jobs}
+        assert await jobs["identity-prune-throttle"].run() == 1
+        left = {k for (k,) in query_sql(settings, "identity", "SELECT key FROM login_throttle")}
+        assert old not in left and len(left) == 2

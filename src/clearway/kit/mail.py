@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 
 import aiosmtplib
 import jinja2
+from email_validator import EmailNotValidError, validate_email
 
 # Headers the mailer sets itself; letting a caller set them would allow spoofing or duplicates.
 _RESERVED_HEADERS = frozenset(
@@ -43,6 +43,18 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@clearway.local>"
 
 
+def envelope_address(to: str) -> str:
+    """The one bare address `to`, as it goes on the wire: all ASCII (the domain in IDNA form)
+    whenever the local part allows, so any relay takes it; UTF-8 otherwise (`zoë@…`), which
+    the SMTP client sends with SMTPUTF8 (RFC 6531). The same validator as registration, so
+    every address an account can have can be written to."""
+    try:
+        checked = validate_email(to, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError("to must be a single e-mail address") from exc
+    return checked.ascii_email or checked.normalized
+
+
 def _check_single_line(value: str, what: str) -> None:
     if "\r" in value or "\n" in value:
         raise ValueError(f"{what} must be a single line")
@@ -65,12 +77,7 @@ class MailMessage:
     message_id: str = field(default_factory=new_message_id)
 
     def __post_init__(self) -> None:
-        try:
-            address = Address(addr_spec=self.to)
-        except (ValueError, IndexError) as exc:
-            raise ValueError("to must be a single e-mail address") from exc
-        if not address.domain:
-            raise ValueError("to must be a single e-mail address")
+        envelope_address(self.to)
         _check_single_line(self.subject, "subject")
         _check_single_line(self.message_id, "message_id")
         for name, value in self.headers.items():
@@ -116,7 +123,11 @@ class MailTemplates:
     variable an error instead of a silently blank mail.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, subject_values: frozenset[str] | None = None) -> None:
+        # Only these context values reach a subject when given: a subject is read before the
+        # mail is opened and is where a stranger's text would be believed (phishing), so a
+        # subject template that names any other value fails to render.
+        self._subject_values = subject_values
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(directory),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
@@ -132,7 +143,11 @@ class MailTemplates:
         `name` is positional-only so that a context may itself contain a `name`.
         """
         # A subject is one header line: collapse whitespace so user input cannot break it.
-        subject = " ".join(self._env.get_template(f"{name}.subject.txt").render(context).split())
+        allowed = context
+        if self._subject_values is not None:
+            allowed = {k: v for k, v in context.items() if k in self._subject_values}
+        subject_template = self._env.get_template(f"{name}.subject.txt")
+        subject = " ".join(subject_template.render(allowed).split())
         text = self._env.get_template(f"{name}.txt").render(context)
         html_name = f"{name}.html"
         try:
@@ -165,6 +180,8 @@ class Mailer(Protocol):
 
 
 def _is_permanent(exc: Exception) -> bool:
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+        return True  # e.g. a UTF-8 address and a relay without SMTPUTF8: retrying cannot help
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return all(500 <= refused.code < 600 for refused in exc.recipients)
     return isinstance(exc, aiosmtplib.SMTPResponseException) and 500 <= exc.code < 600
@@ -198,7 +215,7 @@ class SmtpMailer:
     def _compose(self, message: MailMessage) -> EmailMessage:
         mime = EmailMessage()
         mime["From"] = self._sender
-        mime["To"] = message.to
+        mime["To"] = envelope_address(message.to)
         mime["Subject"] = message.subject
         mime["Date"] = format_datetime(datetime.now(UTC))
         mime["Message-ID"] = message.message_id

@@ -55,3 +55,12 @@ def test_evict() -> None:
     cache.evict(b"k")
     cache.evict(b"absent")
     assert cache.get(b"k") is None
+
+
+def test_a_shredded_key_does_not_come_back() -> None:
+    """A reader that unwrapped the key just before the shred committed cannot cache it again."""
+    cache = DataKeyCache(max_age_seconds=60, max_uses=1000)
+    cache.put(b"k", key())
+    cache.evict(b"k")
+    cache.put(b"k", key())
+    assert cache.get(b"k") is None

@@ -224,3 +224,15 @@ async def test_required_starttls_is_not_silently_skipped(smtp_server: StartServe
     with pytest.raises(MailDeliveryError):
         await mailer.send(message())
     assert handler.envelopes == []
+
+
+async def test_a_utf8_address_needs_a_relay_with_smtputf8(smtp_server: StartServer) -> None:
+    """Without SMTPUTF8 the relay can never take `zoë@…`: a permanent failure, not retries."""
+    handler = Collector()
+    server = smtp_server(handler, enable_SMTPUTF8=False)
+    with pytest.raises(MailDeliveryError) as failure:
+        await SmtpMailer("127.0.0.1", server.port, SENDER).send(message(to="zoë@exämple.org"))
+    assert failure.value.permanent
+    # The domain alone is no obstacle: it goes out in its IDNA form.
+    await SmtpMailer("127.0.0.1", server.port, SENDER).send(message(to="ann@exämple.org"))
+    assert handler.envelopes[0].rcpt_tos == ["ann@xn--exmple-cua.org"]

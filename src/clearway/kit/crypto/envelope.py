@@ -93,6 +93,9 @@ class DataKeyCache:
         self.max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        # Keys evicted because they were shredded: a reader that unwrapped one just before the
+        # shred committed must not put it back (bounded like the entries; shreds are rare).
+        self._gone: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key_id: bytes) -> AESGCM | None:
@@ -112,14 +115,20 @@ class DataKeyCache:
 
     def put(self, key_id: bytes, cipher: AESGCM) -> None:
         with self._lock:
+            if key_id in self._gone:
+                return
             self._entries[key_id] = _Entry(cipher, self._clock())
             self._entries.move_to_end(key_id)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
     def evict(self, key_id: bytes) -> None:
+        """Drop a shredded key, and keep it from coming back."""
         with self._lock:
             self._entries.pop(key_id, None)
+            self._gone[key_id] = None
+            while len(self._gone) > self.max_entries:
+                self._gone.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -196,6 +205,7 @@ class FieldCipher:
                 .where(data_keys.c.id.in_(ids))
                 .values(wrapped=None, destroyed_at=datetime.now(UTC))
             )
+
         for key_id in ids:
             self._cache.evict(bytes.fromhex(key_id))
         return len(ids)
@@ -238,6 +248,15 @@ class FieldCipher:
             total += done
             if done < batch:
                 return total
+
+    async def shredded(self, session: AsyncSession, subject: str) -> bool:
+        """Whether the subject was crypto-shredded: what arrives for it later is not kept."""
+        found = await session.execute(
+            select(data_keys.c.id)
+            .where(data_keys.c.subject == subject, data_keys.c.destroyed_at.is_not(None))
+            .limit(1)
+        )
+        return found.first() is not None
 
     async def _subject_key(self, session: AsyncSession, subject: str) -> tuple[bytes, AESGCM]:
         # Always asks the database which key is the subject's, so a key created in a

@@ -10,7 +10,12 @@ from clearway.services.common.api import build_router
 from clearway.services.common.dead_letters import build_dead_letters_router
 from clearway.services.common.inapp import InAppNotifications, build_inapp_router
 from clearway.services.common.mailbox import Mailbox
-from clearway.services.common.notifications import MAIL_REQUESTED, TEMPLATES, Notifier
+from clearway.services.common.notifications import (
+    MAIL_REQUESTED,
+    SUBJECT_VALUES,
+    TEMPLATES,
+    Notifier,
+)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,7 +40,7 @@ def create(context: ServiceContext) -> Service:
         )
     inapp = InAppNotifications(context.db)
     notifier = Notifier(
-        MailTemplates(TEMPLATE_DIR),
+        MailTemplates(TEMPLATE_DIR, subject_values=SUBJECT_VALUES),
         context.sealer,
         mailbox,
         smtp,
@@ -54,5 +59,6 @@ def create(context: ServiceContext) -> Service:
         subscriptions=[
             Subscription(tuple(TEMPLATES), notifier.on_event),
             Subscription((MAIL_REQUESTED,), notifier.on_mail_requested),
+            Subscription(("user.deleted",), notifier.on_user_deleted),
         ],
     )

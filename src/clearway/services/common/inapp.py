@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,6 +63,9 @@ class InAppNotifications:
                 created_at=datetime.now(UTC),
             ).on_conflict_do_nothing()
         )
+
+    async def erase(self, session: AsyncSession, user_id: str) -> None:
+        await session.execute(delete(notifications).where(notifications.c.user_id == user_id))
 
     async def list(
         self, user_id: str, *, unread_only: bool, limit: int, offset: int

@@ -6,16 +6,23 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.crypto import BlindIndex, FieldCipher
+from clearway.kit.crypto import BlindIndex, FieldCipher, ShreddedError
 from clearway.kit.db import Database
 from clearway.kit.mail import MailMessage
 from clearway.services.common.tables import mailbox
 
-SUBJECT = "service:mailbox"
+SUBJECT = "service:mailbox"  # mail to no known user (none today), and mail stored before
 FIELDS = ("recipient", "subject", "text", "html")
+# What a mail of a deleted user reads as: its key is shredded, its fields are noise.
+ERASED = "erased"
+
+
+def user_subject(user_id: str) -> str:
+    """Common's key for one user's data: shredded when the user is deleted."""
+    return f"user:{user_id}"
 
 
 @dataclass(frozen=True)
@@ -40,9 +47,14 @@ class Mailbox:
         return self.blind_index.compute("common", "mailbox", "recipient", recipient)
 
     async def store(
-        self, session: AsyncSession, message: MailMessage, event_id: str | None
+        self,
+        session: AsyncSession,
+        message: MailMessage,
+        event_id: str | None,
+        user_id: str | None = None,
     ) -> None:
         mail_id = uuid.uuid4().hex
+        subject = user_subject(user_id) if user_id else SUBJECT
         plain = {
             "recipient": message.to,
             "subject": message.subject,
@@ -55,7 +67,7 @@ class Mailbox:
                 None
                 if value is None
                 else await self.cipher.encrypt(
-                    session, SUBJECT, "mailbox", f"{column}_enc", mail_id, value
+                    session, subject, "mailbox", f"{column}_enc", mail_id, value
                 )
             )
         await session.execute(
@@ -65,6 +77,7 @@ class Mailbox:
                 template=message.template,
                 event_id=event_id,
                 recipient_index=self._index(message.to),
+                user_id=user_id,
                 created_at=datetime.now(UTC),
                 **values,
             )
@@ -98,16 +111,31 @@ class Mailbox:
             row = (await session.execute(select(mailbox).where(mailbox.c.id == mail_id))).first()
             return None if row is None else await self._open(session, row)
 
+    async def erase(self, session: AsyncSession, user_id: str) -> None:
+        """Crypto-shred the user's mail and forget its address's index: what stays is a row
+        that says a mail of some template was sent, and reads as erased."""
+        # A key to shred even if no mail was kept yet, so mail that arrives late is refused too.
+        await self.cipher.encrypt(session, user_subject(user_id), "mailbox", ERASED, user_id, "")
+        await self.cipher.shred(session, user_subject(user_id))
+        await session.execute(
+            update(mailbox).where(mailbox.c.user_id == user_id).values(recipient_index=ERASED)
+        )
+
     async def _open(self, session: AsyncSession, row: object) -> StoredMail:
         mail_id: str = row.id  # type: ignore[attr-defined]
         values: dict[str, str | None] = {}
-        for column in FIELDS:
-            sealed = getattr(row, f"{column}_enc")
-            values[column] = (
-                None
-                if sealed is None
-                else await self.cipher.decrypt(session, "mailbox", f"{column}_enc", mail_id, sealed)
-            )
+        try:
+            for column in FIELDS:
+                sealed = getattr(row, f"{column}_enc")
+                values[column] = (
+                    None
+                    if sealed is None
+                    else await self.cipher.decrypt(
+                        session, "mailbox", f"{column}_enc", mail_id, sealed
+                    )
+                )
+        except ShreddedError:
+            values = {"recipient": ERASED, "subject": ERASED, "text": ERASED, "html": None}
         return StoredMail(
             id=mail_id,
             message_id=row.message_id,  # type: ignore[attr-defined]

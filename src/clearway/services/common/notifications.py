@@ -20,7 +20,7 @@ from clearway.kit.crypto import Sealer
 from clearway.kit.mail import MailMessage, MailTemplates, SmtpMailer
 from clearway.kit.service import ServiceCallError, ServiceCalls
 from clearway.services.common.inapp import InAppNotifications
-from clearway.services.common.mailbox import Mailbox
+from clearway.services.common.mailbox import Mailbox, user_subject
 
 SOURCE = "/clearway/common"
 
@@ -30,12 +30,20 @@ def _recipient_context(user_id: str) -> str:
     return f"mail-recipient|{user_id}"
 
 
+def _token(value: Any, length: int) -> str:
+    """An id or a date for a headline: letters, digits and dashes only, whatever came in."""
+    return "".join(c for c in str(value or "") if c.isascii() and (c.isalnum() or c == "-"))[
+        :length
+    ]
+
+
 def _order_update(headline: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The context of an `order_update` mail: a headline and where to look in the app."""
+    """The context of an `order_update` mail: a headline (our words, ids and a date only: it
+    is the subject) and where to look in the app."""
 
     def extras(data: dict[str, Any]) -> dict[str, Any]:
-        ids = {k: str(data.get(f"{k}_id") or "")[:8] for k in ("order", "report", "clearance")}
-        values = {**ids, "expires_on": data.get("expires_on") or "", "state": data.get("state")}
+        ids = {k: _token(data.get(f"{k}_id"), 8) for k in ("order", "report", "clearance")}
+        values = {**ids, "expires_on": _token(data.get("expires_on"), 10)}
         if data.get("clearance_id"):
             path = f"/clearances/{data['clearance_id']}"
         elif data.get("order_id"):
@@ -43,6 +51,13 @@ def _order_update(headline: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
         else:
             path = "/"
         return {"headline": headline.format(**values), "path": path}
+
+    return extras
+
+
+def _account_update(headline: str, detail: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def extras(data: dict[str, Any]) -> dict[str, Any]:
+        return {"headline": headline, "detail": detail, "path": "/"}
 
     return extras
 
@@ -67,6 +82,22 @@ ORDER_HEADLINES = {
     "clearance.revoked": "Shipment clearance {clearance} was revoked",
 }
 MAIL_REQUESTED = "mail.requested"
+# What an account's owner is told when an administrator changes its state: headline, then why.
+ACCOUNT_UPDATES = {
+    "user.verified": (
+        "Your Clearway account is verified",
+        "An administrator has checked your provider account: sign in to complete your profile "
+        "and receive orders.",
+    ),
+    "user.suspended": (
+        "Your Clearway account is suspended",
+        "An administrator has suspended your account; you cannot sign in until it is reinstated.",
+    ),
+    "user.reinstated": (
+        "Your Clearway account is active again",
+        "An administrator has reinstated your account: you can sign in again.",
+    ),
+}
 
 # event type -> (template, extra context from the event's data)
 TEMPLATES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
@@ -77,8 +108,14 @@ TEMPLATES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
         lambda data: {"expires_at": data.get("expires_at")},
     ),
     **{kind: ("order_update", _order_update(text)) for kind, text in ORDER_HEADLINES.items()},
+    **{
+        kind: ("account_update", _account_update(headline, detail))
+        for kind, (headline, detail) in ACCOUNT_UPDATES.items()
+    },
 }
 SEALED_EXTRAS = ("link",)
+# The only values a subject may show (see `MailTemplates`): never a name or other user text.
+SUBJECT_VALUES = frozenset({"headline"})
 
 
 class Notifier:
@@ -110,6 +147,8 @@ class Notifier:
         user_id = data.get("user_id")
         if not sealed or not isinstance(user_id, str):
             return  # accounts made by an operator (seeded) get no mail
+        if await self._erased(session, user_id):
+            return
         context = _recipient_context(user_id)
         recipient = orjson.loads(self.sealer.open_text(sealed, context))
         values: dict[str, Any] = {"name": recipient["name"], "public_url": self.public_url}
@@ -118,7 +157,7 @@ class Notifier:
             if key in data:
                 values[key] = self.sealer.open_text(data[key], context)
         message = self.templates.render(template, **values).addressed_to(recipient["email"])
-        await self.deliver(session, message, event.id)
+        await self.deliver(session, message, event.id, user_id)
         await publish(
             session,
             CloudEvent.new(
@@ -132,7 +171,7 @@ class Notifier:
         self, event: CloudEvent, session: AsyncSession, template: str, values: dict[str, Any]
     ) -> None:
         for user_id in event.data["notify"]:
-            if not isinstance(user_id, str):
+            if not isinstance(user_id, str) or await self._erased(session, user_id):
                 continue
             await self.inapp.add(
                 session,
@@ -155,6 +194,8 @@ class Notifier:
     async def on_mail_requested(self, event: CloudEvent, session: AsyncSession) -> None:
         """Mail a user known by id: identity says where to (never kept here in clear)."""
         user_id, template = event.data["user_id"], event.data["template"]
+        if await self._erased(session, user_id):
+            return
         try:
             contact = await self.calls.get_json(
                 "identity", f"/internal/identity/users/{user_id}/contact"
@@ -166,7 +207,7 @@ class Notifier:
         message = self.templates.render(
             template, name=contact["name"], public_url=self.public_url, **event.data["values"]
         ).addressed_to(contact["email"], message_id=f"<{event.id}@clearway.local>")
-        await self.deliver(session, message, event.id)
+        await self.deliver(session, message, event.id, user_id)
         await publish(
             session,
             CloudEvent.new(
@@ -176,8 +217,21 @@ class Notifier:
             ),
         )
 
-    async def deliver(self, session: AsyncSession, message: MailMessage, event_id: str) -> None:
+    async def deliver(
+        self, session: AsyncSession, message: MailMessage, event_id: str, user_id: str
+    ) -> None:
         if self.smtp is not None:
             await self.smtp.send(message)
         else:
-            await self.mailbox.store(session, message, event_id)
+            await self.mailbox.store(session, message, event_id, user_id)
+
+    async def on_user_deleted(self, event: CloudEvent, session: AsyncSession) -> None:
+        """Erasure: the user's mail is shredded and their notifications are gone."""
+        user_id = event.data.get("user_id")
+        if isinstance(user_id, str):
+            await self.mailbox.erase(session, user_id)
+            await self.inapp.erase(session, user_id)
+
+    async def _erased(self, session: AsyncSession, user_id: str) -> bool:
+        """A user deleted before this event was handled: nothing more is kept for them."""
+        return await self.mailbox.cipher.shredded(session, user_subject(user_id))

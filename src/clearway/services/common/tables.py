@@ -1,4 +1,5 @@
-"""Common's tables: the local mailbox (contents encrypted per field), in-app notifications."""
+"""Common's tables: the local mailbox (contents encrypted per field, under the recipient's key),
+in-app notifications."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ mailbox = Table(
     Column("message_id", String(255), nullable=False, unique=True),
     Column("template", String(64), nullable=True, index=True),
     Column("event_id", String(64), nullable=True),
-    Column("recipient_index", String(64), nullable=False, index=True),  # blind index
+    # The blind index of the address; "erased" once its user is deleted.
+    Column("recipient_index", String(64), nullable=False, index=True),
+    # Whose mail it is (its fields are encrypted under that user's key); NULL for older mail.
+    Column("user_id", String(32), nullable=True, index=True),
     Column("recipient_enc", LargeBinary, nullable=False),
     Column("subject_enc", LargeBinary, nullable=False),
     Column("text_enc", LargeBinary, nullable=False),

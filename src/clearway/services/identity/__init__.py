@@ -69,7 +69,8 @@ def create(context: ServiceContext) -> Service:
         migrations=Path(__file__).parent / "migrations",
         subscriptions=[Subscription(("key.rotated",), on_key_rotated)],
         jobs=[
-            Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys, every_process=True)
+            Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys, every_process=True),
+            Job("identity-prune-throttle", 3600, accounts.prune_throttle),
         ],
         on_start=[start],
     )
@@ -77,7 +78,17 @@ def create(context: ServiceContext) -> Service:
 
 async def _first_start(accounts: Accounts, context: ServiceContext) -> None:
     settings = context.settings
-    if not await accounts.has_admin():
+    existing = await accounts.an_admin()
+    if existing is not None:
+        # Said every start, so whoever set CLEARWAY_ADMIN_PASSWORD knows whom it is not for.
+        log.info("Administrator %s exists", existing)
+        if settings.admin_password is not None:
+            log.info(
+                "CLEARWAY_ADMIN_PASSWORD is used only to create the first administrator; "
+                "%s keeps its own password",
+                existing,
+            )
+    else:
         password = settings.admin_password.get_secret_value() if settings.admin_password else None
         generated = password is None
         password = password or secrets.token_urlsafe(18)
@@ -86,6 +97,11 @@ async def _first_start(accounts: Accounts, context: ServiceContext) -> None:
             password=password,
             role=domain.Role.ADMIN,
             name="Administrator",
+        )
+        log.info(
+            "Administrator %s created (%s)",
+            settings.admin_email,
+            "password printed once below" if generated else "password from CLEARWAY_ADMIN_PASSWORD",
         )
         if generated:
             # Shown once: it is stored only as an argon2 hash.

@@ -12,6 +12,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.cache_bus import CacheBus, LocalCacheBus
@@ -34,6 +35,7 @@ from clearway.services.identity.tables import (
     login_throttle,
     password_resets,
     refresh_tokens,
+    registration_notices,
     revocations,
     users,
 )
@@ -48,6 +50,7 @@ PERSONAL = ("email", "name", "company", "phone")
 # Longer than a revoking transaction can take (pool wait included) between its clock reading
 # and its commit.
 REVOCATION_SETTLE = timedelta(seconds=120)
+REPEAT_NOTICE_EVERY = timedelta(hours=1)
 # A wrong password is forgotten after a day without another one from the same place.
 BACKOFF_MEMORY = timedelta(days=1)
 ADDRESS_POLICY = ThrottlePolicy(
@@ -231,6 +234,8 @@ class Accounts:
             ).first()
             if existing is not None:
                 await self.hashing.hash(password)  # the same work as a real registration
+                if not await self._repeat_notice_due(session, existing.id):
+                    return
                 known_name = await self._decrypt(session, existing.id, "name", existing.name_enc)
                 await events.emit(
                     session,
@@ -267,6 +272,34 @@ class Accounts:
                 },
                 subject=user_id,
             )
+
+    async def _repeat_notice_due(self, session: AsyncSession, user_id: str) -> bool:
+        """Whether to tell the owner of a taken address about another registration: at most
+        once an hour, so registering someone's address over and over cannot flood them."""
+        now = datetime.now(UTC)
+        claimed = await session.execute(
+            update(registration_notices)
+            .where(
+                registration_notices.c.user_id == user_id,
+                registration_notices.c.sent_at <= now - REPEAT_NOTICE_EVERY,
+            )
+            .values(sent_at=now)
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            return True
+        known = select(registration_notices.c.user_id).where(
+            registration_notices.c.user_id == user_id
+        )
+        if (await session.execute(known)).first() is not None:
+            return False
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    registration_notices.insert().values(user_id=user_id, sent_at=now)
+                )
+        except IntegrityError:
+            return False  # a concurrent registration claimed it
+        return True
 
     # --- sign-in and sessions --------------------------------------------------------------
 
@@ -318,6 +351,20 @@ class Accounts:
         async with self.db.transaction() as session:
             await session.execute(login_throttle.delete().where(login_throttle.c.key == pair_key))
             return await self._start_session(session, row.id, row.role, family_id=uuid.uuid4().hex)
+
+    async def prune_throttle(self) -> int:
+        """Forget throttle entries past their memory and their wait; how many went."""
+        now = datetime.now(UTC)
+        async with self.db.transaction() as session:
+            gone = await session.execute(
+                login_throttle.delete().where(
+                    login_throttle.c.window_started < now - BACKOFF_MEMORY,
+                    or_(
+                        login_throttle.c.locked_until.is_(None), login_throttle.c.locked_until < now
+                    ),
+                )
+            )
+            return int(gone.rowcount)  # type: ignore[attr-defined]
 
     async def _failed_login(
         self, pair_key: str, address_key: str, user_id: str | None, address: str, now: datetime
@@ -693,7 +740,8 @@ class Accounts:
             await events.emit(
                 session,
                 event_type,
-                {"user_id": user_id, "role": row.role, "by": admin.user_id},
+                # `notify`: the owner is told (mail and in-app) by common.
+                {"user_id": user_id, "role": row.role, "by": admin.user_id, "notify": [user_id]},
                 subject=user_id,
             )
             profile = await self._profile(session, await self._user(session, user_id))
@@ -737,6 +785,9 @@ class Accounts:
                 password_resets.delete().where(password_resets.c.user_id == user_id)
             )
             await self.second_factors.remove(session, user_id)
+            await session.execute(
+                registration_notices.delete().where(registration_notices.c.user_id == user_id)
+            )
             await self._revoke_user_sessions(session, user_id, now)
             await events.emit(
                 session,
@@ -785,11 +836,15 @@ class Accounts:
                 )
             return True
 
-    async def has_admin(self) -> bool:
+    async def an_admin(self) -> str | None:
+        """The e-mail of the first active administrator, if there is one."""
         async with self.db.read() as session:
-            found = await session.execute(
-                select(users.c.id)
-                .where(users.c.role == Role.ADMIN, or_(users.c.status == Status.ACTIVE))
-                .limit(1)
-            )
-            return found.first() is not None
+            row = (
+                await session.execute(
+                    select(users)
+                    .where(users.c.role == Role.ADMIN, users.c.status == Status.ACTIVE)
+                    .order_by(users.c.created_at, users.c.id)
+                    .limit(1)
+                )
+            ).first()
+            return None if row is None else (await self._profile(session, row)).email

@@ -21,6 +21,7 @@ from clearway.services.identity.schemas import (
     Contact,
     Credentials,
     ForgotPassword,
+    KeySet,
     LogoutRequest,
     ProfileChanges,
     ProfileOut,
@@ -32,6 +33,7 @@ from clearway.services.identity.schemas import (
     SecondFactorEnrolment,
     SecondFactorRemoval,
     SecondFactorStatus,
+    SignInProblem,
     Tokens,
     UserPage,
 )
@@ -63,7 +65,12 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         browser.keep(response, pair.refresh_token)
         return Tokens(access_token=pair.access_token, expires_in=pair.expires_in)
 
-    @router.get("/.well-known/jwks.json", tags=["identity"], summary="Public keys of access tokens")
+    @router.get(
+        "/.well-known/jwks.json",
+        tags=["identity"],
+        summary="Public keys of access tokens",
+        response_model=KeySet,
+    )
     async def jwks() -> JSONResponse:
         return JSONResponse(
             accounts.issuer.jwks(), headers={"cache-control": "public, max-age=300"}
@@ -83,7 +90,21 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         )
         return Accepted(detail=REGISTERED)
 
-    @router.post("/api/identity/login", response_model=Tokens)
+    @router.post(
+        "/api/identity/login",
+        response_model=Tokens,
+        responses={
+            401: {
+                "description": "Wrong e-mail or password, or a second factor is needed.",
+                "content": {
+                    "application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/SignInProblem"}
+                    }
+                },
+                "model": SignInProblem,
+            }
+        },
+    )
     async def login(
         body: Credentials, request: Request, response: Response, client: ClientHeader = None
     ) -> Tokens:
@@ -184,9 +205,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
     @router.patch("/api/identity/me", response_model=ProfileOut)
     async def update_me(body: ProfileChanges, caller: SignedIn) -> Any:
         assert caller.user_id is not None
-        changes = body.model_dump(exclude_unset=True)
-        if changes.get("name", "") is None:
-            raise Problem(422, detail="The name cannot be removed.", type="validation")
+        changes = body.model_dump(exclude_unset=True)  # absent: unchanged; null: cleared
         return asdict(await accounts.update_me(caller.user_id, changes))
 
     @router.get("/api/identity/users", response_model=UserPage)

@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Company = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Invisible characters that reorder or hide text: no place in a name, every place in phishing.
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable(text: object) -> object:
+    """Refuse control characters (tabs and line breaks too), line separators and bidi controls,
+    before whitespace is trimmed: a trailing line break is refused, not quietly cut."""
+    if not isinstance(text, str):
+        return text  # the type check after this one answers
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            raise ValueError(f"must not contain control characters (found U+{ord(char):04X})")
+    return text
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(_printable),  # runs first: sees the text before it is trimmed
+]
+Company = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(_printable),  # runs first: sees the text before it is trimmed
+]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ().-]{5,24}$")
 ]
@@ -106,10 +139,19 @@ class ProfileOut(BaseModel):
 
 
 class ProfileChanges(Strict):
+    """A field left out stays as it is; `null` clears it (every account keeps its `name`)."""
+
     name: Name | None = None
     company: Company | None = None
     phone: Phone | None = None
     country: Country | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_stays(cls, name: str | None) -> str:
+        if name is None:
+            raise ValueError("the name cannot be removed, only changed")
+        return name
 
 
 class UserPage(BaseModel):
@@ -155,3 +197,32 @@ class SecondFactorRemoval(Strict):
 
 class RecoveryCodes(BaseModel):
     recovery_codes: list[str] = Field(description="Each works once in place of a code; shown once.")
+
+
+class PublicKey(BaseModel):
+    """One Ed25519 public key (RFC 8037 JWK) that verifies access tokens."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    use: Literal["sig"]
+    alg: Literal["Ed25519"]
+
+
+class KeySet(BaseModel):
+    keys: list[PublicKey]
+
+
+class SignInProblem(BaseModel):
+    """A refused sign-in (RFC 9457). `type` ends in `invalid-credentials`, `mfa-required` (send
+    the login again with `otp`), `invalid-mfa-code`, or `mfa-setup-required` (an administrator
+    must enrol: `secret` and `otpauth_uri` are given, sign in again with a code from them)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    secret: str | None = None
+    otpauth_uri: str | None = None

@@ -184,18 +184,22 @@ class SecondFactors:
         """Let a sign-in through, or raise: the code is needed, wrong, or (`required` and no
         factor yet) the factor must be set up now, with the secret in the answer; the next
         sign-in with a code from it turns it on."""
+        if not required:
+            async with self.db.read() as session:  # most sign-ins: a read, no write lock
+                row = await self._row(session, user_id)
+            if row is None or row.enabled_at is None:
+                return  # an unconfirmed enrolment does not guard the account yet
         setup: Enrolment | None = None
         async with self.db.transaction() as session:
             row = await self._row(session, user_id)
             enabled = row is not None and row.enabled_at is not None
             if not enabled and not required:
-                return  # an unconfirmed enrolment does not guard the account yet
-            if not enabled and (row is None or code is None):
-                setup = (
-                    Enrolment(secret, totp.provisioning_uri(secret, email))
-                    if row is not None and (secret := await self._secret(session, row))
-                    else await self._pending(session, user_id, email)
-                )
+                return
+            if not enabled and row is None:
+                setup = await self._pending(session, user_id, email)
+            elif not enabled and code is None:
+                secret = await self._secret(session, row)  # the same pending one, shown again
+                setup = Enrolment(secret, totp.provisioning_uri(secret, email))
             elif code is None:
                 raise MFA_REQUIRED
             elif not await self._use_code(session, row, code):

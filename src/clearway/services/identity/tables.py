@@ -110,4 +110,12 @@ recovery_codes = Table(
     Column("used_at", UTCDateTime(), nullable=True),
 )
 
+# When an account's owner was last told that someone registered with its address again.
+registration_notices = Table(
+    "registration_notices",
+    metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("sent_at", UTCDateTime(), nullable=False),
+)
+
 Index("ix_revocations_expires", revocations.c.expires_at)
