@@ -361,6 +361,16 @@ export type HttpValidationError = {
 };
 
 /**
+ * KeySet
+ */
+export type KeySet = {
+    /**
+     * Keys
+     */
+    keys: Array<PublicKey>;
+};
+
+/**
  * KeyVersion
  */
 export type KeyVersion = {
@@ -898,6 +908,38 @@ export type ProviderSearch = {
 };
 
 /**
+ * PublicKey
+ *
+ * One Ed25519 public key (RFC 8037 JWK) that verifies access tokens.
+ */
+export type PublicKey = {
+    /**
+     * Alg
+     */
+    alg: 'Ed25519';
+    /**
+     * Crv
+     */
+    crv: 'Ed25519';
+    /**
+     * Kid
+     */
+    kid: string;
+    /**
+     * Kty
+     */
+    kty: 'OKP';
+    /**
+     * Use
+     */
+    use: 'sig';
+    /**
+     * X
+     */
+    x: string;
+};
+
+/**
  * QuestionBody
  */
 export type QuestionBody = {
@@ -1346,6 +1388,44 @@ export type SecondFactorStatus = {
 };
 
 /**
+ * SignInProblem
+ *
+ * A refused sign-in (RFC 9457). `type` ends in `invalid-credentials`, `mfa-required` (send
+ * the login again with `otp`), `invalid-mfa-code`, or `mfa-setup-required` (an administrator
+ * must enrol: `secret` and `otpauth_uri` are given, sign in again with a code from them).
+ */
+export type SignInProblem = {
+    /**
+     * Detail
+     */
+    detail?: string | null;
+    /**
+     * Instance
+     */
+    instance?: string | null;
+    /**
+     * Otpauth Uri
+     */
+    otpauth_uri?: string | null;
+    /**
+     * Secret
+     */
+    secret?: string | null;
+    /**
+     * Status
+     */
+    status: number;
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Type
+     */
+    type: string;
+};
+
+/**
  * State
  */
 export type State = 'submitted' | 'quoted' | 'accepted' | 'in_progress' | 'report_delivered' | 'completed' | 'declined' | 'cancelled' | 'expired';
@@ -1590,8 +1670,10 @@ export type JwksWellKnownJwksJsonGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: KeySet;
 };
+
+export type JwksWellKnownJwksJsonGetResponse = JwksWellKnownJwksJsonGetResponses[keyof JwksWellKnownJwksJsonGetResponses];
 
 export type ListDeadLettersApiCommonDeadLettersGetData = {
     body?: never;
@@ -1901,6 +1983,10 @@ export type LoginApiIdentityLoginPostData = {
 };
 
 export type LoginApiIdentityLoginPostErrors = {
+    /**
+     * Wrong e-mail or password, or a second factor is needed.
+     */
+    401: SignInProblem;
     /**
      * Validation Error
      */
