@@ -430,3 +430,21 @@ def rules_coverage(markdown: bool) -> None:
     from clearway.services.rules.shipped import coverage_markdown
 
     click.echo(coverage_markdown(), nl=False)
+
+
+@main.command()
+def openapi() -> None:
+    """Print the gateway's OpenAPI document (what /api/openapi.json serves), without a server.
+
+    The web app's API client is generated from it: `clearway openapi > web/openapi.json`.
+    """
+    import json
+    import tempfile
+
+    from clearway.gateway.docs import merge
+    from clearway.runtime.platform import Platform
+
+    with tempfile.TemporaryDirectory() as scratch:
+        platform = Platform(_settings(data_dir=scratch))
+        documents = {name: host.service.api.openapi() for name, host in platform.hosted.items()}
+        click.echo(json.dumps(merge(platform.routes.routes, documents), indent=2, sort_keys=True))

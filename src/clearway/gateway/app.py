@@ -37,6 +37,7 @@ from clearway.gateway.edge import (
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import WRITES, RequestRecorder
 from clearway.gateway.routes import RouteTable
+from clearway.gateway.webapp import WebApp
 from clearway.kit.caller import ANONYMOUS, Caller
 from clearway.kit.ids import new_id
 from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
@@ -95,8 +96,10 @@ class Gateway:
         upstream_timeout: float,
         edge: EdgeLimits,
         body_limits: Mapping[str, int] | None = None,
+        webapp: WebApp | None = None,
     ) -> None:
         self.routes = routes
+        self.webapp = webapp
         self.verifier = verifier
         self.limiter = limiter
         self.recorder = recorder
@@ -124,6 +127,11 @@ class Gateway:
             refused = self.edge.head_problem(target, scope["headers"])
             if refused is not None:
                 raise refused
+            page = self.webapp.find(scope) if self.webapp is not None else None
+            if page is not None:
+                template = "webapp"
+                await outcome.send_file(*WebApp.response(scope, page))
+                return
             body = RequestBody(
                 receive, self.edge.body_timeout, outcome.mute, empty=not has_body(scope["headers"])
             )
@@ -362,6 +370,10 @@ class _Outcome:
             b"application/problem+json",
             headers,
         )
+
+    async def send_file(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        await self.send({"type": "http.response.start", "status": 200, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
 
     async def json(self, status: int, body: Any) -> None:
         await self._body(status, orjson.dumps(body), b"application/json", [])

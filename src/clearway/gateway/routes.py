@@ -72,6 +72,8 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/api/common/mailbox/{message_id}", "common", ADMIN),
     route("POST", "/api/common/keys/rotate", "common", ADMIN),
     route("GET", "/api/common/keys", "common", ADMIN),
+    route("GET", "/api/common/dead-letters", "common", ADMIN),
+    route("POST", "/api/common/dead-letters/replay", "common", ADMIN),
     # common: in-app notifications, each user's own
     route("GET", "/api/common/notifications", "common", SIGNED_IN),
     route("POST", "/api/common/notifications/read", "common", SIGNED_IN),

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from clearway.kit.bus import CloudEvent
+from clearway.kit.bus import Bus, CloudEvent
 from clearway.kit.bus.contract import Event, Subscription
 from clearway.kit.bus.events import BATCH_SUFFIX
 from clearway.kit.bus.telemetry import Telemetry
@@ -91,6 +91,8 @@ class ServiceContext:
     telemetry: Telemetry
     # Only for the service that hosts the key service (common): rotation and versions.
     key_admin: KeyStore | None = None
+    # Only for the service that shows dead letters to administrators (common): list and replay.
+    dead_letters: Bus | None = None
     # Invalidation messages to this service's other processes (`clearway.kit.cache_bus`).
     cache: CacheBus = field(default_factory=LocalCacheBus)
 

@@ -36,6 +36,7 @@ from clearway.gateway.edge import EdgeLimits
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import RequestRecorder
 from clearway.gateway.routes import RouteTable
+from clearway.gateway.webapp import WebApp
 from clearway.kit.aws import aws_client
 from clearway.kit.bus import (
     CloudEvent,
@@ -204,6 +205,7 @@ class ServiceHost:
             calls=calls,
             files=open_files(settings, name, base.sealer),
             key_admin=base.keystore if name == "common" else None,
+            dead_letters=base.bus if name == "common" else None,
             cache=base.cache,
             telemetry=self.telemetry,
         )
@@ -315,6 +317,7 @@ class GatewayHost:
             body_limits={"upload": settings.body_limit_upload_bytes},
             upstream_timeout=settings.upstream_timeout_seconds,
             edge=EdgeLimits.from_settings(settings),
+            webapp=WebApp.packaged(),
         )
         self.app: ASGIApp = self.gateway
         if settings.cors_origins:

@@ -10,6 +10,7 @@ from clearway.kit.bus import subscribe
 from clearway.kit.mail import MailTemplates, SmtpMailer
 from clearway.kit.service import Service, ServiceContext, service_api
 from clearway.services.common.api import build_router
+from clearway.services.common.dead_letters import build_dead_letters_router
 from clearway.services.common.inapp import InAppNotifications, build_inapp_router
 from clearway.services.common.mailbox import Mailbox
 from clearway.services.common.notifications import SUBJECT_VALUES, TEMPLATES, Notifier
@@ -22,6 +23,8 @@ def create(context: ServiceContext) -> Service:
     settings = context.settings
     if context.key_admin is None:
         raise RuntimeError("the common service hosts the key service and needs its store")
+    if context.dead_letters is None:
+        raise RuntimeError("the common service shows the dead letters and needs the bus")
     mailbox = Mailbox(context.db, context.cipher, context.blind_index)
     smtp = None
     if settings.mail_backend == "smtp":
@@ -46,6 +49,7 @@ def create(context: ServiceContext) -> Service:
     api = service_api("common", "Clearway common", "Mailbox, notifications and key service.")
     api.include_router(build_router(mailbox, context.key_admin, context.db))
     api.include_router(build_inapp_router(inapp))
+    api.include_router(build_dead_letters_router(context.dead_letters))
     return Service(
         name="common",
         api=api,

@@ -1,0 +1,54 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
+import type { ProfileOut } from "../api/generated/types.gen";
+import * as session from "./session";
+
+export type Role = "customer" | "provider" | "admin";
+
+type Auth = {
+  /** undefined while the session is being restored on load. */
+  user: ProfileOut | null | undefined;
+  signIn: (email: string, password: string) => Promise<ProfileOut>;
+  signOut: () => Promise<void>;
+};
+
+const AuthContext = createContext<Auth | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<ProfileOut | null | undefined>(undefined);
+  const queries = useQueryClient();
+
+  useEffect(() => {
+    session.whenExpired(() => setUser(null));
+    let live = true;
+    void session.refresh().then((restored) => {
+      if (live) setUser(restored);
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const signIn = useCallback(
+    async (email: string, password: string) => {
+      const profile = await session.login(email, password);
+      queries.clear();
+      setUser(profile);
+      return profile;
+    },
+    [queries],
+  );
+  const signOut = useCallback(async () => {
+    await session.logout();
+    queries.clear();
+    setUser(null);
+  }, [queries]);
+
+  return <AuthContext.Provider value={{ user, signIn, signOut }}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): Auth {
+  const auth = useContext(AuthContext);
+  if (!auth) throw new Error("useAuth outside AuthProvider");
+  return auth;
+}
