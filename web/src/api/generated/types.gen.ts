@@ -37,6 +37,76 @@ export type Accreditation = {
 };
 
 /**
+ * ActiveUsersOut
+ */
+export type ActiveUsersOut = {
+    /**
+     * By Day
+     */
+    by_day: Array<DayRoleUsers>;
+    /**
+     * From
+     */
+    from: string;
+    /**
+     * Items
+     */
+    items: Array<RoleUsers>;
+    /**
+     * To
+     */
+    to: string;
+};
+
+/**
+ * ActivityItem
+ */
+export type ActivityItem = {
+    /**
+     * Action
+     */
+    action: string;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Status
+     */
+    status: number | null;
+    /**
+     * Subject
+     */
+    subject: string | null;
+    /**
+     * Time
+     */
+    time: string;
+};
+
+/**
+ * ActivityOut
+ */
+export type ActivityOut = {
+    /**
+     * From
+     */
+    from: string;
+    /**
+     * Items
+     */
+    items: Array<ActivityItem>;
+    /**
+     * To
+     */
+    to: string;
+    /**
+     * User Id
+     */
+    user_id: string;
+};
+
+/**
  * Answers
  */
 export type Answers = {
@@ -44,7 +114,7 @@ export type Answers = {
      * Answers
      */
     answers: {
-        [key: string]: boolean;
+        [key: string]: boolean | number;
     };
 };
 
@@ -87,6 +157,152 @@ export type AttachmentOut = {
 };
 
 /**
+ * AuditItem
+ */
+export type AuditItem = {
+    /**
+     * Action
+     */
+    action: string;
+    /**
+     * Actor
+     */
+    actor: string;
+    /**
+     * Details
+     */
+    details: {
+        [key: string]: unknown;
+    };
+    /**
+     * Hash
+     */
+    hash: string;
+    /**
+     * Prev Hash
+     */
+    prev_hash: string;
+    /**
+     * Seq
+     */
+    seq: number;
+    /**
+     * Time
+     */
+    time: string;
+};
+
+/**
+ * AuditOut
+ */
+export type AuditOut = {
+    /**
+     * From
+     */
+    from: string;
+    /**
+     * Items
+     */
+    items: Array<AuditItem>;
+    /**
+     * Limit
+     */
+    limit: number;
+    /**
+     * Offset
+     */
+    offset: number;
+    /**
+     * To
+     */
+    to: string;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * AuditVerdictOut
+ */
+export type AuditVerdictOut = {
+    /**
+     * Checked
+     */
+    checked: number;
+    /**
+     * Detail
+     */
+    detail: string;
+    /**
+     * Kind
+     */
+    kind: 'edited' | 'inserted' | 'deleted' | 'forged checkpoint' | null;
+    /**
+     * Ok
+     */
+    ok: boolean;
+    /**
+     * Seq
+     */
+    seq: number | null;
+};
+
+/**
+ * CategoriesOut
+ */
+export type CategoriesOut = {
+    /**
+     * Items
+     */
+    items: Array<CategoryOut>;
+};
+
+/**
+ * CategoryOut
+ */
+export type CategoryOut = {
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Hs Codes
+     */
+    hs_codes: Array<string>;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Keywords
+     */
+    keywords: Array<string>;
+    /**
+     * Name
+     */
+    name: string;
+};
+
+/**
+ * CategoryRef
+ */
+export type CategoryRef = {
+    /**
+     * Hs Codes
+     */
+    hs_codes: Array<string>;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+};
+
+/**
  * ChangePassword
  */
 export type ChangePassword = {
@@ -101,6 +317,42 @@ export type ChangePassword = {
 };
 
 /**
+ * Checklist
+ *
+ * A customer's saved self-check, as orders reads it to place an order.
+ */
+export type Checklist = {
+    /**
+     * Category
+     */
+    category: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Hs Code
+     */
+    hs_code: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Market
+     */
+    market: string;
+    /**
+     * Owner Id
+     */
+    owner_id: string;
+    /**
+     * Requirements
+     */
+    requirements: Array<ClearwayContractsRulesChecklistRequirement>;
+};
+
+/**
  * ChecklistBody
  */
 export type ChecklistBody = {
@@ -108,8 +360,12 @@ export type ChecklistBody = {
      * Answers
      */
     answers?: {
-        [key: string]: boolean;
+        [key: string]: boolean | number;
     };
+    /**
+     * As Of
+     */
+    as_of?: string | null;
     /**
      * Category
      */
@@ -126,6 +382,89 @@ export type ChecklistBody = {
      * Q
      */
     q?: string | null;
+};
+
+/**
+ * ChecklistOut
+ */
+export type ChecklistOut = {
+    /**
+     * Answers
+     */
+    answers: {
+        [key: string]: boolean | number | number;
+    };
+    /**
+     * As Of
+     */
+    as_of: string | null;
+    /**
+     * Category
+     */
+    category: string | null;
+    /**
+     * Coverage
+     */
+    coverage: 'complete' | 'partial' | 'none';
+    /**
+     * Coverage Reason
+     */
+    coverage_reason: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    groups: Groups;
+    /**
+     * Hs Code
+     */
+    hs_code: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Market
+     */
+    market: string;
+    /**
+     * Open Questions
+     */
+    open_questions: Array<QuestionAsked>;
+    /**
+     * Owner Id
+     */
+    owner_id: string;
+    /**
+     * Requirements
+     */
+    requirements: Array<ClearwayServicesRulesSchemasChecklistRequirement>;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * ChecklistPage
+ */
+export type ChecklistPage = {
+    /**
+     * Items
+     */
+    items: Array<ChecklistOut>;
+    /**
+     * Limit
+     */
+    limit: number;
+    /**
+     * Offset
+     */
+    offset: number;
+    /**
+     * Total
+     */
+    total: number;
 };
 
 /**
@@ -261,7 +600,50 @@ export type CodeConfirmation = {
 };
 
 /**
+ * ConditionOut
+ */
+export type ConditionOut = {
+    /**
+     * Applies If
+     */
+    applies_if: string;
+    /**
+     * Applies When
+     */
+    applies_when: boolean | {
+        [key: string]: unknown;
+    };
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Kind
+     */
+    kind: 'yes_no' | 'number';
+    /**
+     * Max
+     */
+    max?: number | number | null;
+    /**
+     * Min
+     */
+    min?: number | number | null;
+    /**
+     * Text
+     */
+    text: string;
+    /**
+     * Unit
+     */
+    unit?: string | null;
+};
+
+/**
  * Contact
+ *
+ * Whom to write to: what the contact look-up answers, and what a sealed `recipient`
+ * holds (see `recipient_context`).
  */
 export type Contact = {
     /**
@@ -272,6 +654,72 @@ export type Contact = {
      * Name
      */
     name: string;
+    /**
+     * Role
+     */
+    role?: 'customer' | 'provider' | 'admin' | null;
+};
+
+/**
+ * CoverageCategory
+ */
+export type CoverageCategory = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+};
+
+/**
+ * CoverageCell
+ */
+export type CoverageCell = {
+    /**
+     * Category
+     */
+    category: string;
+    /**
+     * Coverage
+     */
+    coverage: 'complete' | 'partial' | 'none';
+    /**
+     * Declared
+     */
+    declared: boolean;
+    /**
+     * Market
+     */
+    market: string;
+    /**
+     * Reason
+     */
+    reason: string;
+};
+
+/**
+ * CoverageOut
+ */
+export type CoverageOut = {
+    /**
+     * As Of
+     */
+    as_of: string | null;
+    /**
+     * Categories
+     */
+    categories: Array<CoverageCategory>;
+    /**
+     * Cells
+     */
+    cells: Array<CoverageCell>;
+    /**
+     * Markets
+     */
+    markets: Array<MarketOut>;
 };
 
 /**
@@ -290,6 +738,24 @@ export type Credentials = {
      * Password
      */
     password: string;
+};
+
+/**
+ * DayRoleUsers
+ */
+export type DayRoleUsers = {
+    /**
+     * Day
+     */
+    day: string;
+    /**
+     * Role
+     */
+    role: string;
+    /**
+     * Users
+     */
+    users: number;
 };
 
 /**
@@ -351,13 +817,261 @@ export type ForgotPassword = {
 };
 
 /**
- * HTTPValidationError
+ * FunnelOut
  */
-export type HttpValidationError = {
+export type FunnelOut = {
     /**
-     * Detail
+     * Accepted
      */
-    detail?: Array<ValidationError>;
+    accepted: number;
+    /**
+     * Accepted Rate
+     */
+    accepted_rate: number | null;
+    /**
+     * Cancelled
+     */
+    cancelled: number;
+    /**
+     * Completed
+     */
+    completed: number;
+    /**
+     * Completed Of Accepted
+     */
+    completed_of_accepted: number | null;
+    /**
+     * Completed Rate
+     */
+    completed_rate: number | null;
+    /**
+     * Declined
+     */
+    declined: number;
+    /**
+     * Expired
+     */
+    expired: number;
+    /**
+     * From
+     */
+    from: string;
+    /**
+     * Submitted
+     */
+    submitted: number;
+    /**
+     * To
+     */
+    to: string;
+};
+
+/**
+ * Groups
+ */
+export type Groups = {
+    /**
+     * Conditional
+     */
+    conditional: Array<string>;
+    /**
+     * Mandatory
+     */
+    mandatory: Array<string>;
+};
+
+/**
+ * HistoryEntry
+ */
+export type HistoryEntry = {
+    /**
+     * Action
+     */
+    action: string;
+    /**
+     * Actor
+     */
+    actor: string;
+    /**
+     * At
+     */
+    at: string;
+    /**
+     * Changes
+     */
+    changes: {
+        [key: string]: unknown;
+    };
+    /**
+     * Source
+     */
+    source: string | null;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * HistoryOut
+ */
+export type HistoryOut = {
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Items
+     */
+    items: Array<HistoryEntry>;
+};
+
+/**
+ * HsMatchesOut
+ */
+export type HsMatchesOut = {
+    /**
+     * Items
+     */
+    items: Array<InterpretationOut>;
+};
+
+/**
+ * HsNodeOut
+ */
+export type HsNodeOut = {
+    /**
+     * Children
+     */
+    children: Array<HsRef>;
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Dotted
+     */
+    dotted: string;
+    /**
+     * Edition
+     */
+    edition: string;
+    /**
+     * National
+     */
+    national: boolean;
+    /**
+     * Path
+     */
+    path: Array<HsRef>;
+    section: SectionOut;
+};
+
+/**
+ * HsRef
+ */
+export type HsRef = {
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Description
+     */
+    description: string;
+};
+
+/**
+ * ImportReport
+ */
+export type ImportReport = {
+    /**
+     * Counts
+     */
+    counts: {
+        [key: string]: number;
+    };
+    /**
+     * Dry Run
+     */
+    dry_run: boolean;
+    /**
+     * File
+     */
+    file: string;
+    /**
+     * Items
+     */
+    items: Array<PlannedOut>;
+};
+
+/**
+ * InterpretationOut
+ */
+export type InterpretationOut = {
+    /**
+     * Key
+     */
+    key: string;
+    /**
+     * Kind
+     */
+    kind: 'category' | 'hs';
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Score
+     */
+    score: number;
+};
+
+/**
+ * Jwk
+ *
+ * A public key (RFC 8037 OKP): `crv` Ed25519, `x` the key, `kid` its id.
+ */
+export type Jwk = {
+    /**
+     * Alg
+     */
+    alg?: string | null;
+    /**
+     * Crv
+     */
+    crv: string;
+    /**
+     * Kid
+     */
+    kid?: string | null;
+    /**
+     * Kty
+     */
+    kty: string;
+    /**
+     * Use
+     */
+    use?: string | null;
+    /**
+     * X
+     */
+    x: string;
+    [key: string]: unknown | string | null | string | string | null | string | null | undefined;
+};
+
+/**
+ * Jwks
+ */
+export type Jwks = {
+    /**
+     * Keys
+     */
+    keys: Array<Jwk>;
 };
 
 /**
@@ -459,6 +1173,42 @@ export type MailPage = {
 };
 
 /**
+ * MarketOut
+ */
+export type MarketOut = {
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Kind
+     */
+    kind: 'country' | 'union';
+    /**
+     * Members
+     */
+    members: Array<string>;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Unions
+     */
+    unions: Array<string>;
+};
+
+/**
+ * MarketsOut
+ */
+export type MarketsOut = {
+    /**
+     * Items
+     */
+    items: Array<MarketOut>;
+};
+
+/**
  * MatchOut
  */
 export type MatchOut = {
@@ -478,6 +1228,37 @@ export type MatchOut = {
      * Score
      */
     score: number;
+};
+
+/**
+ * MatchedOut
+ *
+ * How the product was understood.
+ */
+export type MatchedOut = {
+    /**
+     * Ambiguous
+     */
+    ambiguous: boolean;
+    category: CategoryRef | null;
+    hs_category: CategoryRef | null;
+    /**
+     * Hs Code
+     */
+    hs_code: string | null;
+    /**
+     * Hs Code Dotted
+     */
+    hs_code_dotted: string | null;
+    /**
+     * Hs Description
+     */
+    hs_description: string | null;
+    /**
+     * Hs Edition
+     */
+    hs_edition: string;
+    interpretation: InterpretationOut | null;
 };
 
 /**
@@ -595,9 +1376,9 @@ export type OrderCreate = {
     /**
      * Requirement Codes
      *
-     * Default: every requirement that applies.
+     * Requirements of the checklist that apply; left out: every one of them.
      */
-    requirement_codes?: Array<string> | null;
+    requirement_codes?: Array<string>;
 };
 
 /**
@@ -660,13 +1441,71 @@ export type OrderOut = {
 };
 
 /**
+ * PlannedOut
+ */
+export type PlannedOut = {
+    /**
+     * Action
+     */
+    action: string;
+    /**
+     * Changes
+     */
+    changes: {
+        [key: string]: unknown;
+    };
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * File
+     */
+    file: string;
+    /**
+     * Line
+     */
+    line: number;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * Problem
+ */
+export type Problem = {
+    detail?: string;
+    errors?: Array<{
+        field?: string;
+        file?: string;
+        line?: number | null;
+        message: string;
+    }>;
+    instance?: string;
+    status: number;
+    title: string;
+    type: string;
+    [key: string]: unknown | string | Array<{
+        field?: string;
+        file?: string;
+        line?: number | null;
+        message: string;
+    }> | number | undefined;
+};
+
+/**
  * ProfileChanges
+ *
+ * A field left out stays as it is; `null` clears a field that may be empty. The lists are
+ * never null: send `[]` to empty one.
  */
 export type ProfileChanges = {
     /**
      * Accreditations
      */
-    accreditations?: Array<Accreditation> | null;
+    accreditations?: Array<Accreditation>;
     /**
      * Contact Email
      */
@@ -690,11 +1529,11 @@ export type ProfileChanges = {
     /**
      * Evidence Types
      */
-    evidence_types?: Array<string> | null;
+    evidence_types?: Array<string>;
     /**
      * Markets
      */
-    markets?: Array<string> | null;
+    markets?: Array<string>;
     /**
      * Price Max
      */
@@ -706,7 +1545,7 @@ export type ProfileChanges = {
     /**
      * Requirement Codes
      */
-    requirement_codes?: Array<string> | null;
+    requirement_codes?: Array<string>;
     /**
      * Turnaround Days
      */
@@ -762,7 +1601,7 @@ export type ProviderAdd = {
     /**
      * Accreditations
      */
-    accreditations?: Array<Accreditation> | null;
+    accreditations?: Array<Accreditation>;
     /**
      * Contact Email
      */
@@ -786,11 +1625,11 @@ export type ProviderAdd = {
     /**
      * Evidence Types
      */
-    evidence_types?: Array<string> | null;
+    evidence_types?: Array<string>;
     /**
      * Markets
      */
-    markets?: Array<string> | null;
+    markets?: Array<string>;
     /**
      * Price Max
      */
@@ -802,7 +1641,7 @@ export type ProviderAdd = {
     /**
      * Requirement Codes
      */
-    requirement_codes?: Array<string> | null;
+    requirement_codes?: Array<string>;
     /**
      * Turnaround Days
      */
@@ -940,13 +1779,71 @@ export type PublicKey = {
 };
 
 /**
- * QuestionBody
+ * QuestionAsked
  */
-export type QuestionBody = {
+export type QuestionAsked = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Kind
+     */
+    kind: 'yes_no' | 'number';
+    /**
+     * Max
+     */
+    max?: number | number | null;
+    /**
+     * Min
+     */
+    min?: number | number | null;
     /**
      * Text
      */
     text: string;
+    /**
+     * Unit
+     */
+    unit?: string | null;
+};
+
+/**
+ * QuestionBody
+ *
+ * A yes/no question, or (`kind` number) a quantity in `unit` between `min` and `max`.
+ */
+export type QuestionBody = {
+    /**
+     * Kind
+     */
+    kind?: 'yes_no' | 'number';
+    /**
+     * Max
+     */
+    max?: number | null;
+    /**
+     * Min
+     */
+    min?: number | null;
+    /**
+     * Text
+     */
+    text: string;
+    /**
+     * Unit
+     */
+    unit?: string | null;
+};
+
+/**
+ * QuestionsOut
+ */
+export type QuestionsOut = {
+    /**
+     * Items
+     */
+    items: Array<QuestionAsked>;
 };
 
 /**
@@ -959,6 +1856,8 @@ export type Quote = {
     amount: number;
     /**
      * Currency
+     *
+     * An ISO 4217 currency code, such as EUR.
      */
     currency: string;
     /**
@@ -1194,6 +2093,189 @@ export type ReportOut = {
 };
 
 /**
+ * RequestBucket
+ */
+export type RequestBucket = {
+    /**
+     * Client Errors
+     */
+    client_errors: number;
+    /**
+     * Error Rate
+     */
+    error_rate: number;
+    /**
+     * Errors
+     */
+    errors: number;
+    /**
+     * Max Ms
+     */
+    max_ms: number | null;
+    /**
+     * Mean Ms
+     */
+    mean_ms: number | null;
+    /**
+     * Method
+     */
+    method: string;
+    /**
+     * P50 Ms
+     */
+    p50_ms: number | null;
+    /**
+     * P95 Ms
+     */
+    p95_ms: number | null;
+    /**
+     * P99 Ms
+     */
+    p99_ms: number | null;
+    /**
+     * Requests
+     */
+    requests: number;
+    /**
+     * Route
+     */
+    route: string;
+    /**
+     * Rps
+     */
+    rps: number;
+    /**
+     * Start
+     */
+    start: string;
+};
+
+/**
+ * RequestStatsOut
+ */
+export type RequestStatsOut = {
+    /**
+     * From
+     */
+    from: string;
+    /**
+     * Granularity
+     */
+    granularity: 'minute' | 'hour' | 'day';
+    /**
+     * Items
+     */
+    items: Array<RequestBucket>;
+    /**
+     * To
+     */
+    to: string;
+};
+
+/**
+ * RequirementOut
+ */
+export type RequirementOut = {
+    /**
+     * Authority
+     */
+    authority: string;
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Conditional
+     */
+    conditional: boolean;
+    /**
+     * Customs Document
+     */
+    customs_document?: string | null;
+    /**
+     * Effective From
+     */
+    effective_from: string | null;
+    /**
+     * Effective To
+     */
+    effective_to: string | null;
+    /**
+     * Evidence Type
+     */
+    evidence_type: string;
+    /**
+     * Issuers
+     */
+    issuers: Array<string>;
+    /**
+     * Last Verified
+     */
+    last_verified?: string | null;
+    /**
+     * Legal Reference
+     */
+    legal_reference: string;
+    /**
+     * Mandatory
+     */
+    mandatory: boolean;
+    /**
+     * Market
+     */
+    market: string;
+    /**
+     * Match
+     */
+    match: 'all' | 'any';
+    /**
+     * Measure
+     */
+    measure?: string | null;
+    /**
+     * Notes
+     */
+    notes: string | null;
+    /**
+     * Operators
+     */
+    operators?: Array<string>;
+    /**
+     * Publication
+     */
+    publication?: string | null;
+    /**
+     * Questions
+     */
+    questions: Array<ConditionOut>;
+    /**
+     * Regions
+     */
+    regions?: Array<string>;
+    /**
+     * Score
+     */
+    score: number;
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Url
+     */
+    url?: string | null;
+    /**
+     * Validity Months
+     */
+    validity_months: number | null;
+    /**
+     * Version
+     */
+    version: number;
+    why: WhyOut;
+};
+
+/**
  * RequirementRef
  */
 export type RequirementRef = {
@@ -1251,6 +2333,8 @@ export type Revocation = {
 
 /**
  * Revocations
+ *
+ * Sessions ended early, after a cursor; the next poll starts at `cursor`.
  */
 export type Revocations = {
     /**
@@ -1261,6 +2345,20 @@ export type Revocations = {
      * Items
      */
     items: Array<Revocation>;
+};
+
+/**
+ * RoleUsers
+ */
+export type RoleUsers = {
+    /**
+     * Role
+     */
+    role: string;
+    /**
+     * Users
+     */
+    users: number;
 };
 
 /**
@@ -1295,8 +2393,14 @@ export type RuleBody = {
      * Conditions
      */
     conditions?: {
-        [key: string]: boolean;
+        [key: string]: boolean | {
+            [key: string]: unknown;
+        };
     } | null;
+    /**
+     * Customs Document
+     */
+    customs_document?: string | null;
     /**
      * Evidence Type
      */
@@ -1310,6 +2414,10 @@ export type RuleBody = {
      */
     issuers?: Array<string> | null;
     /**
+     * Last Verified
+     */
+    last_verified?: string | null;
+    /**
      * Legal Reference
      */
     legal_reference?: string | null;
@@ -1322,9 +2430,25 @@ export type RuleBody = {
      */
     match?: 'all' | 'any' | null;
     /**
+     * Measure
+     */
+    measure?: string | null;
+    /**
      * Notes
      */
     notes?: string | null;
+    /**
+     * Operators
+     */
+    operators?: Array<string> | null;
+    /**
+     * Publication
+     */
+    publication?: string | null;
+    /**
+     * Regions
+     */
+    regions?: Array<string> | null;
     /**
      * Title
      */
@@ -1337,6 +2461,260 @@ export type RuleBody = {
      * Validity Months
      */
     validity_months?: number | null;
+};
+
+/**
+ * RulePage
+ */
+export type RulePage = {
+    /**
+     * Items
+     */
+    items: Array<RuleVersionOut>;
+    /**
+     * Limit
+     */
+    limit: number;
+    /**
+     * Offset
+     */
+    offset: number;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * RuleVersionOut
+ */
+export type RuleVersionOut = {
+    /**
+     * Authority
+     */
+    authority: string;
+    /**
+     * Categories
+     */
+    categories: Array<string>;
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Conditions
+     */
+    conditions: {
+        [key: string]: boolean | {
+            [key: string]: unknown;
+        };
+    };
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Created By
+     */
+    created_by: string;
+    /**
+     * Customs Document
+     */
+    customs_document?: string | null;
+    /**
+     * Effective From
+     */
+    effective_from: string | null;
+    /**
+     * Effective To
+     */
+    effective_to: string | null;
+    /**
+     * Evidence Type
+     */
+    evidence_type: string;
+    /**
+     * Hs Codes
+     */
+    hs_codes: Array<string>;
+    /**
+     * In Force
+     */
+    in_force: boolean;
+    /**
+     * Issuers
+     */
+    issuers: Array<string>;
+    /**
+     * Last Verified
+     */
+    last_verified?: string | null;
+    /**
+     * Legal Reference
+     */
+    legal_reference: string;
+    /**
+     * Market
+     */
+    market: string;
+    /**
+     * Match
+     */
+    match: 'all' | 'any';
+    /**
+     * Measure
+     */
+    measure?: string | null;
+    /**
+     * Notes
+     */
+    notes: string | null;
+    /**
+     * Operators
+     */
+    operators?: Array<string>;
+    /**
+     * Publication
+     */
+    publication?: string | null;
+    /**
+     * Regions
+     */
+    regions?: Array<string>;
+    /**
+     * Status
+     */
+    status: 'draft' | 'published' | 'retired';
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+    /**
+     * Updated By
+     */
+    updated_by: string;
+    /**
+     * Url
+     */
+    url?: string | null;
+    /**
+     * Validity Months
+     */
+    validity_months: number | null;
+    /**
+     * Version
+     */
+    version: number;
+};
+
+/**
+ * RuleVersions
+ */
+export type RuleVersions = {
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Versions
+     */
+    versions: Array<RuleVersionOut>;
+};
+
+/**
+ * SearchBucket
+ */
+export type SearchBucket = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Key
+     */
+    key: string;
+    /**
+     * Start
+     */
+    start: string;
+};
+
+/**
+ * SearchCount
+ */
+export type SearchCount = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Key
+     */
+    key: string;
+};
+
+/**
+ * SearchOut
+ */
+export type SearchOut = {
+    /**
+     * Alternatives
+     */
+    alternatives: Array<InterpretationOut>;
+    /**
+     * As Of
+     */
+    as_of: string | null;
+    /**
+     * Coverage
+     */
+    coverage: 'complete' | 'partial' | 'none';
+    /**
+     * Coverage Reason
+     */
+    coverage_reason: string;
+    groups: Groups;
+    /**
+     * Items
+     */
+    items: Array<RequirementOut>;
+    /**
+     * Limit
+     */
+    limit: number;
+    market: MarketOut;
+    matched: MatchedOut;
+    /**
+     * Offset
+     */
+    offset: number;
+    query: SearchQuery;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * SearchQuery
+ */
+export type SearchQuery = {
+    /**
+     * Category
+     */
+    category: string | null;
+    /**
+     * Hs Code
+     */
+    hs_code: string | null;
+    /**
+     * Q
+     */
+    q: string | null;
 };
 
 /**
@@ -1385,6 +2763,87 @@ export type SecondFactorStatus = {
      * Recovery Codes Left
      */
     recovery_codes_left: number;
+};
+
+/**
+ * SectionOut
+ */
+export type SectionOut = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string | null;
+};
+
+/**
+ * SelfCheckOut
+ */
+export type SelfCheckOut = {
+    /**
+     * Alternatives
+     */
+    alternatives: Array<InterpretationOut>;
+    /**
+     * As Of
+     */
+    as_of: string | null;
+    /**
+     * Coverage
+     */
+    coverage: 'complete' | 'partial' | 'none';
+    /**
+     * Coverage Reason
+     */
+    coverage_reason: string;
+    groups: Groups;
+    market: MarketOut;
+    matched: MatchedOut;
+    /**
+     * Questions
+     */
+    questions: Array<SelfCheckQuestion>;
+    /**
+     * Requirements
+     */
+    requirements: Array<RequirementOut>;
+};
+
+/**
+ * SelfCheckQuestion
+ */
+export type SelfCheckQuestion = {
+    /**
+     * Decides
+     */
+    decides: Array<string>;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Kind
+     */
+    kind: 'yes_no' | 'number';
+    /**
+     * Max
+     */
+    max?: number | number | null;
+    /**
+     * Min
+     */
+    min?: number | number | null;
+    /**
+     * Text
+     */
+    text: string;
+    /**
+     * Unit
+     */
+    unit?: string | null;
 };
 
 /**
@@ -1492,6 +2951,32 @@ export type Tokens = {
 };
 
 /**
+ * TopSearchesOut
+ */
+export type TopSearchesOut = {
+    /**
+     * By
+     */
+    by: 'product' | 'category' | 'chapter' | 'heading' | 'market';
+    /**
+     * From
+     */
+    from: string;
+    /**
+     * Items
+     */
+    items: Array<SearchCount>;
+    /**
+     * Series
+     */
+    series?: Array<SearchBucket> | null;
+    /**
+     * To
+     */
+    to: string;
+};
+
+/**
  * TransitionIn
  */
 export type TransitionIn = {
@@ -1532,34 +3017,6 @@ export type UserPage = {
      * Total
      */
     total: number;
-};
-
-/**
- * ValidationError
- */
-export type ValidationError = {
-    /**
-     * Context
-     */
-    ctx?: {
-        [key: string]: unknown;
-    };
-    /**
-     * Input
-     */
-    input?: unknown;
-    /**
-     * Location
-     */
-    loc: Array<string | number>;
-    /**
-     * Message
-     */
-    msg: string;
-    /**
-     * Error Type
-     */
-    type: string;
 };
 
 /**
@@ -1629,6 +3086,57 @@ export type VerifyRequest = {
 };
 
 /**
+ * Vocabulary
+ *
+ * What other services may name: published requirement codes, evidence types, unions (any
+ * ISO 3166 country is a market too), and the markets that have rules.
+ */
+export type Vocabulary = {
+    /**
+     * Evidence Types
+     */
+    evidence_types: Array<string>;
+    /**
+     * Markets With Rules
+     */
+    markets_with_rules: Array<string>;
+    /**
+     * Requirement Codes
+     */
+    requirement_codes: Array<string>;
+    /**
+     * Unions
+     */
+    unions: Array<string>;
+};
+
+/**
+ * WhyOut
+ */
+export type WhyOut = {
+    /**
+     * Matched Hs Code
+     */
+    matched_hs_code: string | null;
+    /**
+     * Narrower
+     */
+    narrower: boolean;
+    /**
+     * Reason
+     */
+    reason: string;
+    /**
+     * Scope Category
+     */
+    scope_category: string | null;
+    /**
+     * Scope Hs Code
+     */
+    scope_hs_code: string | null;
+};
+
+/**
  * Window
  */
 export type Window = {
@@ -1652,6 +3160,126 @@ export type WithdrawIn = {
     reason: string;
 };
 
+/**
+ * ChecklistRequirement
+ */
+export type ClearwayContractsRulesChecklistRequirement = {
+    /**
+     * Applies
+     */
+    applies: boolean;
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Evidence Type
+     */
+    evidence_type: string | null;
+    /**
+     * Mandatory
+     */
+    mandatory: boolean;
+    /**
+     * Reason
+     */
+    reason: string | null;
+    /**
+     * Title
+     */
+    title: string;
+};
+
+/**
+ * ChecklistRequirement
+ */
+export type ClearwayServicesRulesSchemasChecklistRequirement = {
+    /**
+     * Applies
+     */
+    applies: boolean;
+    /**
+     * Authority
+     */
+    authority: string;
+    /**
+     * Code
+     */
+    code: string;
+    /**
+     * Conditional
+     */
+    conditional: boolean;
+    /**
+     * Customs Document
+     */
+    customs_document?: string | null;
+    /**
+     * Decided
+     */
+    decided: boolean;
+    /**
+     * Evidence Type
+     */
+    evidence_type: string;
+    /**
+     * Issuers
+     */
+    issuers: Array<string>;
+    /**
+     * Last Verified
+     */
+    last_verified?: string | null;
+    /**
+     * Legal Reference
+     */
+    legal_reference: string;
+    /**
+     * Mandatory
+     */
+    mandatory: boolean;
+    /**
+     * Market
+     */
+    market: string;
+    /**
+     * Measure
+     */
+    measure?: string | null;
+    /**
+     * Open Questions
+     */
+    open_questions: Array<string>;
+    /**
+     * Operators
+     */
+    operators?: Array<string>;
+    /**
+     * Publication
+     */
+    publication?: string | null;
+    /**
+     * Reason
+     */
+    reason: string;
+    /**
+     * Regions
+     */
+    regions?: Array<string>;
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Url
+     */
+    url?: string | null;
+    /**
+     * Version
+     */
+    version: number;
+};
+
 export type JwksWellKnownJwksJsonGetData = {
     body?: never;
     path?: never;
@@ -1661,10 +3289,16 @@ export type JwksWellKnownJwksJsonGetData = {
 
 export type JwksWellKnownJwksJsonGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type JwksWellKnownJwksJsonGetError = JwksWellKnownJwksJsonGetErrors[keyof JwksWellKnownJwksJsonGetErrors];
 
 export type JwksWellKnownJwksJsonGetResponses = {
     /**
@@ -1689,13 +3323,21 @@ export type ListDeadLettersApiCommonDeadLettersGetData = {
 
 export type ListDeadLettersApiCommonDeadLettersGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListDeadLettersApiCommonDeadLettersGetError = ListDeadLettersApiCommonDeadLettersGetErrors[keyof ListDeadLettersApiCommonDeadLettersGetErrors];
@@ -1720,13 +3362,29 @@ export type ReplayDeadLettersApiCommonDeadLettersReplayPostData = {
 
 export type ReplayDeadLettersApiCommonDeadLettersReplayPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ReplayDeadLettersApiCommonDeadLettersReplayPostError = ReplayDeadLettersApiCommonDeadLettersReplayPostErrors[keyof ReplayDeadLettersApiCommonDeadLettersReplayPostErrors];
@@ -1749,10 +3407,20 @@ export type KeyVersionsApiCommonKeysGetData = {
 
 export type KeyVersionsApiCommonKeysGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type KeyVersionsApiCommonKeysGetError = KeyVersionsApiCommonKeysGetErrors[keyof KeyVersionsApiCommonKeysGetErrors];
 
 export type KeyVersionsApiCommonKeysGetResponses = {
     /**
@@ -1774,10 +3442,20 @@ export type RotateApiCommonKeysRotatePostData = {
 
 export type RotateApiCommonKeysRotatePostErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type RotateApiCommonKeysRotatePostError = RotateApiCommonKeysRotatePostErrors[keyof RotateApiCommonKeysRotatePostErrors];
 
 export type RotateApiCommonKeysRotatePostResponses = {
     /**
@@ -1814,13 +3492,21 @@ export type ListMailApiCommonMailboxGetData = {
 
 export type ListMailApiCommonMailboxGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListMailApiCommonMailboxGetError = ListMailApiCommonMailboxGetErrors[keyof ListMailApiCommonMailboxGetErrors];
@@ -1848,13 +3534,25 @@ export type ReadMailApiCommonMailboxMessageIdGetData = {
 
 export type ReadMailApiCommonMailboxMessageIdGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ReadMailApiCommonMailboxMessageIdGetError = ReadMailApiCommonMailboxMessageIdGetErrors[keyof ReadMailApiCommonMailboxMessageIdGetErrors];
@@ -1890,13 +3588,21 @@ export type ListNotificationsApiCommonNotificationsGetData = {
 
 export type ListNotificationsApiCommonNotificationsGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListNotificationsApiCommonNotificationsGetError = ListNotificationsApiCommonNotificationsGetErrors[keyof ListNotificationsApiCommonNotificationsGetErrors];
@@ -1919,10 +3625,20 @@ export type ReadAllApiCommonNotificationsReadPostData = {
 
 export type ReadAllApiCommonNotificationsReadPostErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type ReadAllApiCommonNotificationsReadPostError = ReadAllApiCommonNotificationsReadPostErrors[keyof ReadAllApiCommonNotificationsReadPostErrors];
 
 export type ReadAllApiCommonNotificationsReadPostResponses = {
     /**
@@ -1947,13 +3663,25 @@ export type ReadOneApiCommonNotificationsNotificationIdReadPostData = {
 
 export type ReadOneApiCommonNotificationsNotificationIdReadPostErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ReadOneApiCommonNotificationsNotificationIdReadPostError = ReadOneApiCommonNotificationsNotificationIdReadPostErrors[keyof ReadOneApiCommonNotificationsNotificationIdReadPostErrors];
@@ -1984,17 +3712,29 @@ export type LoginApiIdentityLoginPostData = {
 
 export type LoginApiIdentityLoginPostErrors = {
     /**
+     * The request is malformed (headers, framing or body encoding).
+     */
+    400: Problem;
+    /**
      * Wrong e-mail or password, or a second factor is needed.
      */
     401: SignInProblem;
     /**
-     * Validation Error
+     * Signed in, but this account may not do this.
      */
-    422: HttpValidationError;
+    403: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type LoginApiIdentityLoginPostError = LoginApiIdentityLoginPostErrors[keyof LoginApiIdentityLoginPostErrors];
@@ -2028,13 +3768,25 @@ export type LogoutApiIdentityLogoutPostData = {
 
 export type LogoutApiIdentityLogoutPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type LogoutApiIdentityLogoutPostError = LogoutApiIdentityLogoutPostErrors[keyof LogoutApiIdentityLogoutPostErrors];
@@ -2057,10 +3809,20 @@ export type MeApiIdentityMeGetData = {
 
 export type MeApiIdentityMeGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type MeApiIdentityMeGetError = MeApiIdentityMeGetErrors[keyof MeApiIdentityMeGetErrors];
 
 export type MeApiIdentityMeGetResponses = {
     /**
@@ -2080,13 +3842,29 @@ export type UpdateMeApiIdentityMePatchData = {
 
 export type UpdateMeApiIdentityMePatchErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type UpdateMeApiIdentityMePatchError = UpdateMeApiIdentityMePatchErrors[keyof UpdateMeApiIdentityMePatchErrors];
@@ -2109,10 +3887,20 @@ export type SecondFactorApiIdentityMfaGetData = {
 
 export type SecondFactorApiIdentityMfaGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type SecondFactorApiIdentityMfaGetError = SecondFactorApiIdentityMfaGetErrors[keyof SecondFactorApiIdentityMfaGetErrors];
 
 export type SecondFactorApiIdentityMfaGetResponses = {
     /**
@@ -2132,13 +3920,33 @@ export type ConfirmApiIdentityMfaConfirmPostData = {
 
 export type ConfirmApiIdentityMfaConfirmPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ConfirmApiIdentityMfaConfirmPostError = ConfirmApiIdentityMfaConfirmPostErrors[keyof ConfirmApiIdentityMfaConfirmPostErrors];
@@ -2161,13 +3969,33 @@ export type DisableApiIdentityMfaDisablePostData = {
 
 export type DisableApiIdentityMfaDisablePostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type DisableApiIdentityMfaDisablePostError = DisableApiIdentityMfaDisablePostErrors[keyof DisableApiIdentityMfaDisablePostErrors];
@@ -2190,10 +4018,24 @@ export type EnrolApiIdentityMfaEnrolPostData = {
 
 export type EnrolApiIdentityMfaEnrolPostErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type EnrolApiIdentityMfaEnrolPostError = EnrolApiIdentityMfaEnrolPostErrors[keyof EnrolApiIdentityMfaEnrolPostErrors];
 
 export type EnrolApiIdentityMfaEnrolPostResponses = {
     /**
@@ -2213,13 +4055,33 @@ export type RenewCodesApiIdentityMfaRecoveryCodesPostData = {
 
 export type RenewCodesApiIdentityMfaRecoveryCodesPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type RenewCodesApiIdentityMfaRecoveryCodesPostError = RenewCodesApiIdentityMfaRecoveryCodesPostErrors[keyof RenewCodesApiIdentityMfaRecoveryCodesPostErrors];
@@ -2242,13 +4104,29 @@ export type ChangeApiIdentityPasswordChangePostData = {
 
 export type ChangeApiIdentityPasswordChangePostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ChangeApiIdentityPasswordChangePostError = ChangeApiIdentityPasswordChangePostErrors[keyof ChangeApiIdentityPasswordChangePostErrors];
@@ -2271,13 +4149,25 @@ export type ForgotApiIdentityPasswordForgotPostData = {
 
 export type ForgotApiIdentityPasswordForgotPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ForgotApiIdentityPasswordForgotPostError = ForgotApiIdentityPasswordForgotPostErrors[keyof ForgotApiIdentityPasswordForgotPostErrors];
@@ -2300,13 +4190,25 @@ export type ResetApiIdentityPasswordResetPostData = {
 
 export type ResetApiIdentityPasswordResetPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ResetApiIdentityPasswordResetPostError = ResetApiIdentityPasswordResetPostErrors[keyof ResetApiIdentityPasswordResetPostErrors];
@@ -2340,13 +4242,29 @@ export type RefreshApiIdentityRefreshPostData = {
 
 export type RefreshApiIdentityRefreshPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type RefreshApiIdentityRefreshPostError = RefreshApiIdentityRefreshPostErrors[keyof RefreshApiIdentityRefreshPostErrors];
@@ -2369,13 +4287,25 @@ export type RegisterApiIdentityRegisterPostData = {
 
 export type RegisterApiIdentityRegisterPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type RegisterApiIdentityRegisterPostError = RegisterApiIdentityRegisterPostErrors[keyof RegisterApiIdentityRegisterPostErrors];
@@ -2423,13 +4353,21 @@ export type ListUsersApiIdentityUsersGetData = {
 
 export type ListUsersApiIdentityUsersGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListUsersApiIdentityUsersGetError = ListUsersApiIdentityUsersGetErrors[keyof ListUsersApiIdentityUsersGetErrors];
@@ -2457,13 +4395,29 @@ export type DeleteApiIdentityUsersUserIdDeleteData = {
 
 export type DeleteApiIdentityUsersUserIdDeleteErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type DeleteApiIdentityUsersUserIdDeleteError = DeleteApiIdentityUsersUserIdDeleteErrors[keyof DeleteApiIdentityUsersUserIdDeleteErrors];
@@ -2491,13 +4445,25 @@ export type GetUserApiIdentityUsersUserIdGetData = {
 
 export type GetUserApiIdentityUsersUserIdGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type GetUserApiIdentityUsersUserIdGetError = GetUserApiIdentityUsersUserIdGetErrors[keyof GetUserApiIdentityUsersUserIdGetErrors];
@@ -2525,13 +4491,29 @@ export type ReinstateApiIdentityUsersUserIdReinstatePostData = {
 
 export type ReinstateApiIdentityUsersUserIdReinstatePostErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ReinstateApiIdentityUsersUserIdReinstatePostError = ReinstateApiIdentityUsersUserIdReinstatePostErrors[keyof ReinstateApiIdentityUsersUserIdReinstatePostErrors];
@@ -2559,13 +4541,29 @@ export type SuspendApiIdentityUsersUserIdSuspendPostData = {
 
 export type SuspendApiIdentityUsersUserIdSuspendPostErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type SuspendApiIdentityUsersUserIdSuspendPostError = SuspendApiIdentityUsersUserIdSuspendPostErrors[keyof SuspendApiIdentityUsersUserIdSuspendPostErrors];
@@ -2593,13 +4591,29 @@ export type VerifyApiIdentityUsersUserIdVerifyPostData = {
 
 export type VerifyApiIdentityUsersUserIdVerifyPostErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type VerifyApiIdentityUsersUserIdVerifyPostError = VerifyApiIdentityUsersUserIdVerifyPostErrors[keyof VerifyApiIdentityUsersUserIdVerifyPostErrors];
@@ -2649,13 +4663,21 @@ export type UserActivityApiMonitorActivityGetData = {
 
 export type UserActivityApiMonitorActivityGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type UserActivityApiMonitorActivityGetError = UserActivityApiMonitorActivityGetErrors[keyof UserActivityApiMonitorActivityGetErrors];
@@ -2664,8 +4686,10 @@ export type UserActivityApiMonitorActivityGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: ActivityOut;
 };
+
+export type UserActivityApiMonitorActivityGetResponse = UserActivityApiMonitorActivityGetResponses[keyof UserActivityApiMonitorActivityGetResponses];
 
 export type AuditTrailApiMonitorAuditGetData = {
     body?: never;
@@ -2703,13 +4727,21 @@ export type AuditTrailApiMonitorAuditGetData = {
 
 export type AuditTrailApiMonitorAuditGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type AuditTrailApiMonitorAuditGetError = AuditTrailApiMonitorAuditGetErrors[keyof AuditTrailApiMonitorAuditGetErrors];
@@ -2718,8 +4750,10 @@ export type AuditTrailApiMonitorAuditGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: AuditOut;
 };
+
+export type AuditTrailApiMonitorAuditGetResponse = AuditTrailApiMonitorAuditGetResponses[keyof AuditTrailApiMonitorAuditGetResponses];
 
 export type AuditVerifyApiMonitorAuditVerifyGetData = {
     body?: never;
@@ -2730,20 +4764,26 @@ export type AuditVerifyApiMonitorAuditVerifyGetData = {
 
 export type AuditVerifyApiMonitorAuditVerifyGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type AuditVerifyApiMonitorAuditVerifyGetError = AuditVerifyApiMonitorAuditVerifyGetErrors[keyof AuditVerifyApiMonitorAuditVerifyGetErrors];
 
 export type AuditVerifyApiMonitorAuditVerifyGetResponses = {
     /**
-     * Response Audit Verify Api Monitor Audit Verify Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: AuditVerdictOut;
 };
 
 export type AuditVerifyApiMonitorAuditVerifyGetResponse = AuditVerifyApiMonitorAuditVerifyGetResponses[keyof AuditVerifyApiMonitorAuditVerifyGetResponses];
@@ -2776,13 +4816,21 @@ export type FunnelApiMonitorOrdersFunnelGetData = {
 
 export type FunnelApiMonitorOrdersFunnelGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type FunnelApiMonitorOrdersFunnelGetError = FunnelApiMonitorOrdersFunnelGetErrors[keyof FunnelApiMonitorOrdersFunnelGetErrors];
@@ -2791,8 +4839,10 @@ export type FunnelApiMonitorOrdersFunnelGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: FunnelOut;
 };
+
+export type FunnelApiMonitorOrdersFunnelGetResponse = FunnelApiMonitorOrdersFunnelGetResponses[keyof FunnelApiMonitorOrdersFunnelGetResponses];
 
 export type RequestStatsApiMonitorRequestsStatsGetData = {
     body?: never;
@@ -2834,13 +4884,21 @@ export type RequestStatsApiMonitorRequestsStatsGetData = {
 
 export type RequestStatsApiMonitorRequestsStatsGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type RequestStatsApiMonitorRequestsStatsGetError = RequestStatsApiMonitorRequestsStatsGetErrors[keyof RequestStatsApiMonitorRequestsStatsGetErrors];
@@ -2849,8 +4907,10 @@ export type RequestStatsApiMonitorRequestsStatsGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: RequestStatsOut;
 };
+
+export type RequestStatsApiMonitorRequestsStatsGetResponse = RequestStatsApiMonitorRequestsStatsGetResponses[keyof RequestStatsApiMonitorRequestsStatsGetResponses];
 
 export type TopSearchesApiMonitorSearchesTopGetData = {
     body?: never;
@@ -2894,13 +4954,21 @@ export type TopSearchesApiMonitorSearchesTopGetData = {
 
 export type TopSearchesApiMonitorSearchesTopGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type TopSearchesApiMonitorSearchesTopGetError = TopSearchesApiMonitorSearchesTopGetErrors[keyof TopSearchesApiMonitorSearchesTopGetErrors];
@@ -2909,8 +4977,10 @@ export type TopSearchesApiMonitorSearchesTopGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: TopSearchesOut;
 };
+
+export type TopSearchesApiMonitorSearchesTopGetResponse = TopSearchesApiMonitorSearchesTopGetResponses[keyof TopSearchesApiMonitorSearchesTopGetResponses];
 
 export type ActiveApiMonitorUsersActiveGetData = {
     body?: never;
@@ -2940,13 +5010,21 @@ export type ActiveApiMonitorUsersActiveGetData = {
 
 export type ActiveApiMonitorUsersActiveGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ActiveApiMonitorUsersActiveGetError = ActiveApiMonitorUsersActiveGetErrors[keyof ActiveApiMonitorUsersActiveGetErrors];
@@ -2955,8 +5033,10 @@ export type ActiveApiMonitorUsersActiveGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: ActiveUsersOut;
 };
+
+export type ActiveApiMonitorUsersActiveGetResponse = ActiveApiMonitorUsersActiveGetResponses[keyof ActiveApiMonitorUsersActiveGetResponses];
 
 export type ClearanceKeysApiOrdersClearanceKeysGetData = {
     body?: never;
@@ -2967,17 +5047,25 @@ export type ClearanceKeysApiOrdersClearanceKeysGetData = {
 
 export type ClearanceKeysApiOrdersClearanceKeysGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type ClearanceKeysApiOrdersClearanceKeysGetError = ClearanceKeysApiOrdersClearanceKeysGetErrors[keyof ClearanceKeysApiOrdersClearanceKeysGetErrors];
 
 export type ClearanceKeysApiOrdersClearanceKeysGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: Jwks;
 };
+
+export type ClearanceKeysApiOrdersClearanceKeysGetResponse = ClearanceKeysApiOrdersClearanceKeysGetResponses[keyof ClearanceKeysApiOrdersClearanceKeysGetResponses];
 
 export type ListClearancesApiOrdersClearancesGetData = {
     body?: never;
@@ -2997,13 +5085,21 @@ export type ListClearancesApiOrdersClearancesGetData = {
 
 export type ListClearancesApiOrdersClearancesGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListClearancesApiOrdersClearancesGetError = ListClearancesApiOrdersClearancesGetErrors[keyof ListClearancesApiOrdersClearancesGetErrors];
@@ -3028,13 +5124,37 @@ export type RequestClearanceApiOrdersClearancesPostData = {
 
 export type RequestClearanceApiOrdersClearancesPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type RequestClearanceApiOrdersClearancesPostError = RequestClearanceApiOrdersClearancesPostErrors[keyof RequestClearanceApiOrdersClearancesPostErrors];
@@ -3057,13 +5177,25 @@ export type VerifyCertificateApiOrdersClearancesVerifyPostData = {
 
 export type VerifyCertificateApiOrdersClearancesVerifyPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type VerifyCertificateApiOrdersClearancesVerifyPostError = VerifyCertificateApiOrdersClearancesVerifyPostErrors[keyof VerifyCertificateApiOrdersClearancesVerifyPostErrors];
@@ -3091,13 +5223,25 @@ export type GetClearanceApiOrdersClearancesClearanceIdGetData = {
 
 export type GetClearanceApiOrdersClearancesClearanceIdGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type GetClearanceApiOrdersClearancesClearanceIdGetError = GetClearanceApiOrdersClearancesClearanceIdGetErrors[keyof GetClearanceApiOrdersClearancesClearanceIdGetErrors];
@@ -3125,13 +5269,21 @@ export type ClearanceStatusApiOrdersClearancesClearanceIdVerifyGetData = {
 
 export type ClearanceStatusApiOrdersClearancesClearanceIdVerifyGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ClearanceStatusApiOrdersClearancesClearanceIdVerifyGetError = ClearanceStatusApiOrdersClearancesClearanceIdVerifyGetErrors[keyof ClearanceStatusApiOrdersClearancesClearanceIdVerifyGetErrors];
@@ -3167,13 +5319,21 @@ export type ListOrdersApiOrdersOrdersGetData = {
 
 export type ListOrdersApiOrdersOrdersGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListOrdersApiOrdersOrdersGetError = ListOrdersApiOrdersOrdersGetErrors[keyof ListOrdersApiOrdersOrdersGetErrors];
@@ -3191,13 +5351,13 @@ export type ListOrdersApiOrdersOrdersGetResponse = ListOrdersApiOrdersOrdersGetR
 
 export type CreateOrderApiOrdersOrdersPostData = {
     body: OrderCreate;
-    headers?: {
+    headers: {
         /**
          * Idempotency-Key
          *
-         * Required: a retried request with the same key returns the same order.
+         * A retried request with the same key returns the same order.
          */
-        'Idempotency-Key'?: string | null;
+        'Idempotency-Key': string;
     };
     path?: never;
     query?: never;
@@ -3206,13 +5366,37 @@ export type CreateOrderApiOrdersOrdersPostData = {
 
 export type CreateOrderApiOrdersOrdersPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type CreateOrderApiOrdersOrdersPostError = CreateOrderApiOrdersOrdersPostErrors[keyof CreateOrderApiOrdersOrdersPostErrors];
@@ -3240,13 +5424,25 @@ export type GetOrderApiOrdersOrdersOrderIdGetData = {
 
 export type GetOrderApiOrdersOrdersOrderIdGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type GetOrderApiOrdersOrdersOrderIdGetError = GetOrderApiOrdersOrdersOrderIdGetErrors[keyof GetOrderApiOrdersOrdersOrderIdGetErrors];
@@ -3274,13 +5470,25 @@ export type ListAttachmentsApiOrdersOrdersOrderIdAttachmentsGetData = {
 
 export type ListAttachmentsApiOrdersOrdersOrderIdAttachmentsGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListAttachmentsApiOrdersOrdersOrderIdAttachmentsGetError = ListAttachmentsApiOrdersOrdersOrderIdAttachmentsGetErrors[keyof ListAttachmentsApiOrdersOrdersOrderIdAttachmentsGetErrors];
@@ -3326,13 +5534,41 @@ export type UploadApiOrdersOrdersOrderIdAttachmentsPostData = {
 
 export type UploadApiOrdersOrdersOrderIdAttachmentsPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The body's media type is not one this operation accepts.
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type UploadApiOrdersOrdersOrderIdAttachmentsPostError = UploadApiOrdersOrdersOrderIdAttachmentsPostErrors[keyof UploadApiOrdersOrdersOrderIdAttachmentsPostErrors];
@@ -3364,23 +5600,37 @@ export type DownloadApiOrdersOrdersOrderIdAttachmentsAttachmentIdGetData = {
 
 export type DownloadApiOrdersOrdersOrderIdAttachmentsAttachmentIdGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type DownloadApiOrdersOrdersOrderIdAttachmentsAttachmentIdGetError = DownloadApiOrdersOrdersOrderIdAttachmentsAttachmentIdGetErrors[keyof DownloadApiOrdersOrdersOrderIdAttachmentsAttachmentIdGetErrors];
 
 export type DownloadApiOrdersOrdersOrderIdAttachmentsAttachmentIdGetResponses = {
     /**
-     * Successful Response
+     * The document, in the type it was stored as.
      */
-    200: unknown;
+    200: Blob | File;
 };
+
+export type DownloadApiOrdersOrdersOrderIdAttachmentsAttachmentIdGetResponse = DownloadApiOrdersOrdersOrderIdAttachmentsAttachmentIdGetResponses[keyof DownloadApiOrdersOrdersOrderIdAttachmentsAttachmentIdGetResponses];
 
 export type ListMessagesApiOrdersOrdersOrderIdMessagesGetData = {
     body?: never;
@@ -3396,13 +5646,25 @@ export type ListMessagesApiOrdersOrdersOrderIdMessagesGetData = {
 
 export type ListMessagesApiOrdersOrdersOrderIdMessagesGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListMessagesApiOrdersOrdersOrderIdMessagesGetError = ListMessagesApiOrdersOrdersOrderIdMessagesGetErrors[keyof ListMessagesApiOrdersOrdersOrderIdMessagesGetErrors];
@@ -3432,13 +5694,37 @@ export type PostMessageApiOrdersOrdersOrderIdMessagesPostData = {
 
 export type PostMessageApiOrdersOrdersOrderIdMessagesPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type PostMessageApiOrdersOrdersOrderIdMessagesPostError = PostMessageApiOrdersOrdersOrderIdMessagesPostErrors[keyof PostMessageApiOrdersOrdersOrderIdMessagesPostErrors];
@@ -3466,13 +5752,25 @@ export type OrderReportsApiOrdersOrdersOrderIdReportsGetData = {
 
 export type OrderReportsApiOrdersOrdersOrderIdReportsGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type OrderReportsApiOrdersOrdersOrderIdReportsGetError = OrderReportsApiOrdersOrdersOrderIdReportsGetErrors[keyof OrderReportsApiOrdersOrdersOrderIdReportsGetErrors];
@@ -3502,13 +5800,37 @@ export type IssueReportApiOrdersOrdersOrderIdReportsPostData = {
 
 export type IssueReportApiOrdersOrdersOrderIdReportsPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type IssueReportApiOrdersOrdersOrderIdReportsPostError = IssueReportApiOrdersOrdersOrderIdReportsPostErrors[keyof IssueReportApiOrdersOrdersOrderIdReportsPostErrors];
@@ -3536,13 +5858,37 @@ export type TransitionApiOrdersOrdersOrderIdTransitionsPostData = {
 
 export type TransitionApiOrdersOrdersOrderIdTransitionsPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type TransitionApiOrdersOrdersOrderIdTransitionsPostError = TransitionApiOrdersOrdersOrderIdTransitionsPostErrors[keyof TransitionApiOrdersOrdersOrderIdTransitionsPostErrors];
@@ -3586,13 +5932,21 @@ export type SearchProvidersApiOrdersProvidersGetData = {
 
 export type SearchProvidersApiOrdersProvidersGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type SearchProvidersApiOrdersProvidersGetError = SearchProvidersApiOrdersProvidersGetErrors[keyof SearchProvidersApiOrdersProvidersGetErrors];
@@ -3615,13 +5969,37 @@ export type AddProviderApiOrdersProvidersPostData = {
 
 export type AddProviderApiOrdersProvidersPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type AddProviderApiOrdersProvidersPostError = AddProviderApiOrdersProvidersPostErrors[keyof AddProviderApiOrdersProvidersPostErrors];
@@ -3644,10 +6022,24 @@ export type MyProfileApiOrdersProvidersMeGetData = {
 
 export type MyProfileApiOrdersProvidersMeGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type MyProfileApiOrdersProvidersMeGetError = MyProfileApiOrdersProvidersMeGetErrors[keyof MyProfileApiOrdersProvidersMeGetErrors];
 
 export type MyProfileApiOrdersProvidersMeGetResponses = {
     /**
@@ -3667,13 +6059,37 @@ export type UpdateMyProfileApiOrdersProvidersMePutData = {
 
 export type UpdateMyProfileApiOrdersProvidersMePutErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type UpdateMyProfileApiOrdersProvidersMePutError = UpdateMyProfileApiOrdersProvidersMePutErrors[keyof UpdateMyProfileApiOrdersProvidersMePutErrors];
@@ -3701,13 +6117,25 @@ export type GetProviderApiOrdersProvidersProviderIdGetData = {
 
 export type GetProviderApiOrdersProvidersProviderIdGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type GetProviderApiOrdersProvidersProviderIdGetError = GetProviderApiOrdersProvidersProviderIdGetErrors[keyof GetProviderApiOrdersProvidersProviderIdGetErrors];
@@ -3735,13 +6163,37 @@ export type EditProviderApiOrdersProvidersProviderIdPatchData = {
 
 export type EditProviderApiOrdersProvidersProviderIdPatchErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type EditProviderApiOrdersProvidersProviderIdPatchError = EditProviderApiOrdersProvidersProviderIdPatchErrors[keyof EditProviderApiOrdersProvidersProviderIdPatchErrors];
@@ -3769,13 +6221,29 @@ export type ReinstateProviderApiOrdersProvidersProviderIdReinstatePostData = {
 
 export type ReinstateProviderApiOrdersProvidersProviderIdReinstatePostErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ReinstateProviderApiOrdersProvidersProviderIdReinstatePostError = ReinstateProviderApiOrdersProvidersProviderIdReinstatePostErrors[keyof ReinstateProviderApiOrdersProvidersProviderIdReinstatePostErrors];
@@ -3803,13 +6271,29 @@ export type SuspendProviderApiOrdersProvidersProviderIdSuspendPostData = {
 
 export type SuspendProviderApiOrdersProvidersProviderIdSuspendPostErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type SuspendProviderApiOrdersProvidersProviderIdSuspendPostError = SuspendProviderApiOrdersProvidersProviderIdSuspendPostErrors[keyof SuspendProviderApiOrdersProvidersProviderIdSuspendPostErrors];
@@ -3841,13 +6325,21 @@ export type ListReportsApiOrdersReportsGetData = {
 
 export type ListReportsApiOrdersReportsGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListReportsApiOrdersReportsGetError = ListReportsApiOrdersReportsGetErrors[keyof ListReportsApiOrdersReportsGetErrors];
@@ -3877,13 +6369,25 @@ export type GetReportApiOrdersReportsReportIdGetData = {
 
 export type GetReportApiOrdersReportsReportIdGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type GetReportApiOrdersReportsReportIdGetError = GetReportApiOrdersReportsReportIdGetErrors[keyof GetReportApiOrdersReportsReportIdGetErrors];
@@ -3911,13 +6415,37 @@ export type WithdrawReportApiOrdersReportsReportIdWithdrawPostData = {
 
 export type WithdrawReportApiOrdersReportsReportIdWithdrawPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type WithdrawReportApiOrdersReportsReportIdWithdrawPostError = WithdrawReportApiOrdersReportsReportIdWithdrawPostErrors[keyof WithdrawReportApiOrdersReportsReportIdWithdrawPostErrors];
@@ -3949,23 +6477,33 @@ export type ExportApiRulesAdminExportGetData = {
 
 export type ExportApiRulesAdminExportGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ExportApiRulesAdminExportGetError = ExportApiRulesAdminExportGetErrors[keyof ExportApiRulesAdminExportGetErrors];
 
 export type ExportApiRulesAdminExportGetResponses = {
     /**
-     * Successful Response
+     * A rule file (docs/rule-files.md)
      */
-    200: unknown;
+    200: string;
 };
+
+export type ExportApiRulesAdminExportGetResponse = ExportApiRulesAdminExportGetResponses[keyof ExportApiRulesAdminExportGetResponses];
 
 export type ImportFileApiRulesAdminImportPostData = {
     body?: never;
@@ -3989,13 +6527,25 @@ export type ImportFileApiRulesAdminImportPostData = {
 
 export type ImportFileApiRulesAdminImportPostErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The body's media type is not one this operation accepts.
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ImportFileApiRulesAdminImportPostError = ImportFileApiRulesAdminImportPostErrors[keyof ImportFileApiRulesAdminImportPostErrors];
@@ -4004,8 +6554,10 @@ export type ImportFileApiRulesAdminImportPostResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: ImportReport;
 };
+
+export type ImportFileApiRulesAdminImportPostResponse = ImportFileApiRulesAdminImportPostResponses[keyof ImportFileApiRulesAdminImportPostResponses];
 
 export type PutQuestionApiRulesAdminQuestionsQuestionIdPutData = {
     body: QuestionBody;
@@ -4021,13 +6573,33 @@ export type PutQuestionApiRulesAdminQuestionsQuestionIdPutData = {
 
 export type PutQuestionApiRulesAdminQuestionsQuestionIdPutErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type PutQuestionApiRulesAdminQuestionsQuestionIdPutError = PutQuestionApiRulesAdminQuestionsQuestionIdPutErrors[keyof PutQuestionApiRulesAdminQuestionsQuestionIdPutErrors];
@@ -4036,8 +6608,10 @@ export type PutQuestionApiRulesAdminQuestionsQuestionIdPutResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: QuestionAsked;
 };
+
+export type PutQuestionApiRulesAdminQuestionsQuestionIdPutResponse = PutQuestionApiRulesAdminQuestionsQuestionIdPutResponses[keyof PutQuestionApiRulesAdminQuestionsQuestionIdPutResponses];
 
 export type ListRulesApiRulesAdminRulesGetData = {
     body?: never;
@@ -4071,13 +6645,21 @@ export type ListRulesApiRulesAdminRulesGetData = {
 
 export type ListRulesApiRulesAdminRulesGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ListRulesApiRulesAdminRulesGetError = ListRulesApiRulesAdminRulesGetErrors[keyof ListRulesApiRulesAdminRulesGetErrors];
@@ -4086,8 +6668,10 @@ export type ListRulesApiRulesAdminRulesGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: RulePage;
 };
+
+export type ListRulesApiRulesAdminRulesGetResponse = ListRulesApiRulesAdminRulesGetResponses[keyof ListRulesApiRulesAdminRulesGetResponses];
 
 export type CreateRuleApiRulesAdminRulesPostData = {
     body: RuleBody;
@@ -4098,13 +6682,33 @@ export type CreateRuleApiRulesAdminRulesPostData = {
 
 export type CreateRuleApiRulesAdminRulesPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type CreateRuleApiRulesAdminRulesPostError = CreateRuleApiRulesAdminRulesPostErrors[keyof CreateRuleApiRulesAdminRulesPostErrors];
@@ -4113,8 +6717,10 @@ export type CreateRuleApiRulesAdminRulesPostResponses = {
     /**
      * Successful Response
      */
-    201: unknown;
+    201: RuleVersionOut;
 };
+
+export type CreateRuleApiRulesAdminRulesPostResponse = CreateRuleApiRulesAdminRulesPostResponses[keyof CreateRuleApiRulesAdminRulesPostResponses];
 
 export type ReadRuleApiRulesAdminRulesCodeGetData = {
     body?: never;
@@ -4130,13 +6736,25 @@ export type ReadRuleApiRulesAdminRulesCodeGetData = {
 
 export type ReadRuleApiRulesAdminRulesCodeGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ReadRuleApiRulesAdminRulesCodeGetError = ReadRuleApiRulesAdminRulesCodeGetErrors[keyof ReadRuleApiRulesAdminRulesCodeGetErrors];
@@ -4145,8 +6763,10 @@ export type ReadRuleApiRulesAdminRulesCodeGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: RuleVersions;
 };
+
+export type ReadRuleApiRulesAdminRulesCodeGetResponse = ReadRuleApiRulesAdminRulesCodeGetResponses[keyof ReadRuleApiRulesAdminRulesCodeGetResponses];
 
 export type ChangeRuleApiRulesAdminRulesCodePatchData = {
     body: RuleBody;
@@ -4162,13 +6782,37 @@ export type ChangeRuleApiRulesAdminRulesCodePatchData = {
 
 export type ChangeRuleApiRulesAdminRulesCodePatchErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ChangeRuleApiRulesAdminRulesCodePatchError = ChangeRuleApiRulesAdminRulesCodePatchErrors[keyof ChangeRuleApiRulesAdminRulesCodePatchErrors];
@@ -4177,8 +6821,10 @@ export type ChangeRuleApiRulesAdminRulesCodePatchResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: RuleVersionOut;
 };
+
+export type ChangeRuleApiRulesAdminRulesCodePatchResponse = ChangeRuleApiRulesAdminRulesCodePatchResponses[keyof ChangeRuleApiRulesAdminRulesCodePatchResponses];
 
 export type HistoryApiRulesAdminRulesCodeHistoryGetData = {
     body?: never;
@@ -4194,13 +6840,25 @@ export type HistoryApiRulesAdminRulesCodeHistoryGetData = {
 
 export type HistoryApiRulesAdminRulesCodeHistoryGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type HistoryApiRulesAdminRulesCodeHistoryGetError = HistoryApiRulesAdminRulesCodeHistoryGetErrors[keyof HistoryApiRulesAdminRulesCodeHistoryGetErrors];
@@ -4209,8 +6867,10 @@ export type HistoryApiRulesAdminRulesCodeHistoryGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: HistoryOut;
 };
+
+export type HistoryApiRulesAdminRulesCodeHistoryGetResponse = HistoryApiRulesAdminRulesCodeHistoryGetResponses[keyof HistoryApiRulesAdminRulesCodeHistoryGetResponses];
 
 export type PublishApiRulesAdminRulesCodePublishPostData = {
     /**
@@ -4229,13 +6889,37 @@ export type PublishApiRulesAdminRulesCodePublishPostData = {
 
 export type PublishApiRulesAdminRulesCodePublishPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type PublishApiRulesAdminRulesCodePublishPostError = PublishApiRulesAdminRulesCodePublishPostErrors[keyof PublishApiRulesAdminRulesCodePublishPostErrors];
@@ -4244,8 +6928,10 @@ export type PublishApiRulesAdminRulesCodePublishPostResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: RuleVersionOut;
 };
+
+export type PublishApiRulesAdminRulesCodePublishPostResponse = PublishApiRulesAdminRulesCodePublishPostResponses[keyof PublishApiRulesAdminRulesCodePublishPostResponses];
 
 export type RetireApiRulesAdminRulesCodeRetirePostData = {
     /**
@@ -4264,13 +6950,37 @@ export type RetireApiRulesAdminRulesCodeRetirePostData = {
 
 export type RetireApiRulesAdminRulesCodeRetirePostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The resource is not in a state that allows this.
+     */
+    409: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type RetireApiRulesAdminRulesCodeRetirePostError = RetireApiRulesAdminRulesCodeRetirePostErrors[keyof RetireApiRulesAdminRulesCodeRetirePostErrors];
@@ -4279,8 +6989,10 @@ export type RetireApiRulesAdminRulesCodeRetirePostResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: RuleVersions;
 };
+
+export type RetireApiRulesAdminRulesCodeRetirePostResponse = RetireApiRulesAdminRulesCodeRetirePostResponses[keyof RetireApiRulesAdminRulesCodeRetirePostResponses];
 
 export type CategoriesApiRulesCategoriesGetData = {
     body?: never;
@@ -4291,17 +7003,25 @@ export type CategoriesApiRulesCategoriesGetData = {
 
 export type CategoriesApiRulesCategoriesGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type CategoriesApiRulesCategoriesGetError = CategoriesApiRulesCategoriesGetErrors[keyof CategoriesApiRulesCategoriesGetErrors];
 
 export type CategoriesApiRulesCategoriesGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: CategoriesOut;
 };
+
+export type CategoriesApiRulesCategoriesGetResponse = CategoriesApiRulesCategoriesGetResponses[keyof CategoriesApiRulesCategoriesGetResponses];
 
 export type MyChecklistsApiRulesChecklistsGetData = {
     body?: never;
@@ -4321,13 +7041,21 @@ export type MyChecklistsApiRulesChecklistsGetData = {
 
 export type MyChecklistsApiRulesChecklistsGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type MyChecklistsApiRulesChecklistsGetError = MyChecklistsApiRulesChecklistsGetErrors[keyof MyChecklistsApiRulesChecklistsGetErrors];
@@ -4336,8 +7064,10 @@ export type MyChecklistsApiRulesChecklistsGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: ChecklistPage;
 };
+
+export type MyChecklistsApiRulesChecklistsGetResponse = MyChecklistsApiRulesChecklistsGetResponses[keyof MyChecklistsApiRulesChecklistsGetResponses];
 
 export type CreateChecklistApiRulesChecklistsPostData = {
     body: ChecklistBody;
@@ -4348,13 +7078,29 @@ export type CreateChecklistApiRulesChecklistsPostData = {
 
 export type CreateChecklistApiRulesChecklistsPostErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type CreateChecklistApiRulesChecklistsPostError = CreateChecklistApiRulesChecklistsPostErrors[keyof CreateChecklistApiRulesChecklistsPostErrors];
@@ -4363,8 +7109,10 @@ export type CreateChecklistApiRulesChecklistsPostResponses = {
     /**
      * Successful Response
      */
-    201: unknown;
+    201: ChecklistOut;
 };
+
+export type CreateChecklistApiRulesChecklistsPostResponse = CreateChecklistApiRulesChecklistsPostResponses[keyof CreateChecklistApiRulesChecklistsPostResponses];
 
 export type DeleteChecklistApiRulesChecklistsChecklistIdDeleteData = {
     body?: never;
@@ -4380,13 +7128,25 @@ export type DeleteChecklistApiRulesChecklistsChecklistIdDeleteData = {
 
 export type DeleteChecklistApiRulesChecklistsChecklistIdDeleteErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type DeleteChecklistApiRulesChecklistsChecklistIdDeleteError = DeleteChecklistApiRulesChecklistsChecklistIdDeleteErrors[keyof DeleteChecklistApiRulesChecklistsChecklistIdDeleteErrors];
@@ -4414,13 +7174,25 @@ export type ReadChecklistApiRulesChecklistsChecklistIdGetData = {
 
 export type ReadChecklistApiRulesChecklistsChecklistIdGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ReadChecklistApiRulesChecklistsChecklistIdGetError = ReadChecklistApiRulesChecklistsChecklistIdGetErrors[keyof ReadChecklistApiRulesChecklistsChecklistIdGetErrors];
@@ -4429,8 +7201,10 @@ export type ReadChecklistApiRulesChecklistsChecklistIdGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: ChecklistOut;
 };
+
+export type ReadChecklistApiRulesChecklistsChecklistIdGetResponse = ReadChecklistApiRulesChecklistsChecklistIdGetResponses[keyof ReadChecklistApiRulesChecklistsChecklistIdGetResponses];
 
 export type AnswerApiRulesChecklistsChecklistIdAnswersPutData = {
     body: Answers;
@@ -4446,13 +7220,33 @@ export type AnswerApiRulesChecklistsChecklistIdAnswersPutData = {
 
 export type AnswerApiRulesChecklistsChecklistIdAnswersPutErrors = {
     /**
-     * Validation Error
+     * The request is malformed (headers, framing or body encoding).
      */
-    422: HttpValidationError;
+    400: Problem;
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request body is too large.
+     */
+    413: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type AnswerApiRulesChecklistsChecklistIdAnswersPutError = AnswerApiRulesChecklistsChecklistIdAnswersPutErrors[keyof AnswerApiRulesChecklistsChecklistIdAnswersPutErrors];
@@ -4461,8 +7255,10 @@ export type AnswerApiRulesChecklistsChecklistIdAnswersPutResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: ChecklistOut;
 };
+
+export type AnswerApiRulesChecklistsChecklistIdAnswersPutResponse = AnswerApiRulesChecklistsChecklistIdAnswersPutResponses[keyof AnswerApiRulesChecklistsChecklistIdAnswersPutResponses];
 
 export type ExportChecklistApiRulesChecklistsChecklistIdExportGetData = {
     body?: never;
@@ -4483,23 +7279,77 @@ export type ExportChecklistApiRulesChecklistsChecklistIdExportGetData = {
 
 export type ExportChecklistApiRulesChecklistsChecklistIdExportGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type ExportChecklistApiRulesChecklistsChecklistIdExportGetError = ExportChecklistApiRulesChecklistsChecklistIdExportGetErrors[keyof ExportChecklistApiRulesChecklistsChecklistIdExportGetErrors];
 
 export type ExportChecklistApiRulesChecklistsChecklistIdExportGetResponses = {
     /**
+     * The checklist as JSON, or as a printable page
+     */
+    200: ChecklistOut;
+};
+
+export type ExportChecklistApiRulesChecklistsChecklistIdExportGetResponse = ExportChecklistApiRulesChecklistsChecklistIdExportGetResponses[keyof ExportChecklistApiRulesChecklistsChecklistIdExportGetResponses];
+
+export type CoverageApiRulesCoverageGetData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * As Of
+         *
+         * The rules in force on this date (default today)
+         */
+        as_of?: string | null;
+    };
+    url: '/api/rules/coverage';
+};
+
+export type CoverageApiRulesCoverageGetErrors = {
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: Problem;
+};
+
+export type CoverageApiRulesCoverageGetError = CoverageApiRulesCoverageGetErrors[keyof CoverageApiRulesCoverageGetErrors];
+
+export type CoverageApiRulesCoverageGetResponses = {
+    /**
      * Successful Response
      */
-    200: unknown;
+    200: CoverageOut;
 };
+
+export type CoverageApiRulesCoverageGetResponse = CoverageApiRulesCoverageGetResponses[keyof CoverageApiRulesCoverageGetResponses];
 
 export type HsSearchApiRulesHsGetData = {
     body?: never;
@@ -4515,13 +7365,17 @@ export type HsSearchApiRulesHsGetData = {
 
 export type HsSearchApiRulesHsGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type HsSearchApiRulesHsGetError = HsSearchApiRulesHsGetErrors[keyof HsSearchApiRulesHsGetErrors];
@@ -4530,8 +7384,10 @@ export type HsSearchApiRulesHsGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: HsMatchesOut;
 };
+
+export type HsSearchApiRulesHsGetResponse = HsSearchApiRulesHsGetResponses[keyof HsSearchApiRulesHsGetResponses];
 
 export type HsNodeApiRulesHsCodeGetData = {
     body?: never;
@@ -4547,13 +7403,21 @@ export type HsNodeApiRulesHsCodeGetData = {
 
 export type HsNodeApiRulesHsCodeGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type HsNodeApiRulesHsCodeGetError = HsNodeApiRulesHsCodeGetErrors[keyof HsNodeApiRulesHsCodeGetErrors];
@@ -4562,8 +7426,10 @@ export type HsNodeApiRulesHsCodeGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: HsNodeOut;
 };
+
+export type HsNodeApiRulesHsCodeGetResponse = HsNodeApiRulesHsCodeGetResponses[keyof HsNodeApiRulesHsCodeGetResponses];
 
 export type MarketsApiRulesMarketsGetData = {
     body?: never;
@@ -4574,17 +7440,25 @@ export type MarketsApiRulesMarketsGetData = {
 
 export type MarketsApiRulesMarketsGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type MarketsApiRulesMarketsGetError = MarketsApiRulesMarketsGetErrors[keyof MarketsApiRulesMarketsGetErrors];
 
 export type MarketsApiRulesMarketsGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: MarketsOut;
 };
+
+export type MarketsApiRulesMarketsGetResponse = MarketsApiRulesMarketsGetResponses[keyof MarketsApiRulesMarketsGetResponses];
 
 export type QuestionsApiRulesQuestionsGetData = {
     body?: never;
@@ -4595,17 +7469,25 @@ export type QuestionsApiRulesQuestionsGetData = {
 
 export type QuestionsApiRulesQuestionsGetErrors = {
     /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
+
+export type QuestionsApiRulesQuestionsGetError = QuestionsApiRulesQuestionsGetErrors[keyof QuestionsApiRulesQuestionsGetErrors];
 
 export type QuestionsApiRulesQuestionsGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: QuestionsOut;
 };
+
+export type QuestionsApiRulesQuestionsGetResponse = QuestionsApiRulesQuestionsGetResponses[keyof QuestionsApiRulesQuestionsGetResponses];
 
 export type SearchApiRulesSearchGetData = {
     body?: never;
@@ -4620,7 +7502,7 @@ export type SearchApiRulesSearchGetData = {
         /**
          * Hs Code
          *
-         * 85, 8518 or 8518.22
+         * 85, 8518, 8518.22, or a national line like 8518.22.00
          */
         hs_code?: string | null;
         /**
@@ -4641,19 +7523,29 @@ export type SearchApiRulesSearchGetData = {
          * Offset
          */
         offset?: number;
+        /**
+         * As Of
+         *
+         * The rules in force on this date (default today)
+         */
+        as_of?: string | null;
     };
     url: '/api/rules/search';
 };
 
 export type SearchApiRulesSearchGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type SearchApiRulesSearchGetError = SearchApiRulesSearchGetErrors[keyof SearchApiRulesSearchGetErrors];
@@ -4662,8 +7554,10 @@ export type SearchApiRulesSearchGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: SearchOut;
 };
+
+export type SearchApiRulesSearchGetResponse = SearchApiRulesSearchGetResponses[keyof SearchApiRulesSearchGetResponses];
 
 export type SelfCheckQuestionsApiRulesSelfCheckGetData = {
     body?: never;
@@ -4678,7 +7572,7 @@ export type SelfCheckQuestionsApiRulesSelfCheckGetData = {
         /**
          * Hs Code
          *
-         * 85, 8518 or 8518.22
+         * 85, 8518, 8518.22, or a national line like 8518.22.00
          */
         hs_code?: string | null;
         /**
@@ -4691,19 +7585,29 @@ export type SelfCheckQuestionsApiRulesSelfCheckGetData = {
          * Free text, typos welcome
          */
         q?: string | null;
+        /**
+         * As Of
+         *
+         * The rules in force on this date (default today)
+         */
+        as_of?: string | null;
     };
     url: '/api/rules/self-check';
 };
 
 export type SelfCheckQuestionsApiRulesSelfCheckGetErrors = {
     /**
-     * Validation Error
+     * No valid access token: sign in, or refresh the token.
      */
-    422: HttpValidationError;
+    401: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
     /**
      * Rate limited; see Retry-After.
      */
-    429: unknown;
+    429: Problem;
 };
 
 export type SelfCheckQuestionsApiRulesSelfCheckGetError = SelfCheckQuestionsApiRulesSelfCheckGetErrors[keyof SelfCheckQuestionsApiRulesSelfCheckGetErrors];
@@ -4712,5 +7616,49 @@ export type SelfCheckQuestionsApiRulesSelfCheckGetResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: SelfCheckOut;
 };
+
+export type SelfCheckQuestionsApiRulesSelfCheckGetResponse = SelfCheckQuestionsApiRulesSelfCheckGetResponses[keyof SelfCheckQuestionsApiRulesSelfCheckGetResponses];
+
+export type VerifyPageVerifyClearanceIdGetData = {
+    body?: never;
+    path: {
+        /**
+         * Clearance Id
+         */
+        clearance_id: string;
+    };
+    query?: never;
+    url: '/verify/{clearance_id}';
+};
+
+export type VerifyPageVerifyClearanceIdGetErrors = {
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * A page saying there is no such certificate.
+     */
+    404: string;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: Problem;
+};
+
+export type VerifyPageVerifyClearanceIdGetError = VerifyPageVerifyClearanceIdGetErrors[keyof VerifyPageVerifyClearanceIdGetErrors];
+
+export type VerifyPageVerifyClearanceIdGetResponses = {
+    /**
+     * A page saying whether the certificate stands, and if not why.
+     */
+    200: string;
+};
+
+export type VerifyPageVerifyClearanceIdGetResponse = VerifyPageVerifyClearanceIdGetResponses[keyof VerifyPageVerifyClearanceIdGetResponses];

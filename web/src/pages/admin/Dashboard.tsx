@@ -77,8 +77,7 @@ export default function Dashboard() {
   });
   const funnel = useQuery({
     queryKey: ["monitor", "funnel"],
-    queryFn: async () =>
-      (await unwrap(funnelApiMonitorOrdersFunnelGet())) as Record<string, number | null>,
+    queryFn: async () => await unwrap(funnelApiMonitorOrdersFunnelGet()),
     refetchInterval: LIVE,
   });
   const audit = useQuery({
