@@ -8,7 +8,7 @@ from clearway.contracts.common import MailRequested
 from clearway.contracts.identity import UserDeleted
 from clearway.kit.bus import subscribe
 from clearway.kit.mail import MailTemplates, SmtpMailer
-from clearway.kit.service import Service, ServiceContext, service_api
+from clearway.kit.service import Service, ServiceContext, serve_routes, service_api
 from clearway.services.common.api import build_router
 from clearway.services.common.dead_letters import build_dead_letters_router
 from clearway.services.common.inapp import InAppNotifications, build_inapp_router
@@ -47,9 +47,12 @@ def create(context: ServiceContext) -> Service:
         context.calls,
     )
     api = service_api("common", "Clearway common", "Mailbox, notifications and key service.")
-    api.include_router(build_router(mailbox, context.key_admin, context.db))
-    api.include_router(build_inapp_router(inapp))
-    api.include_router(build_dead_letters_router(context.dead_letters))
+    serve_routes(
+        api,
+        build_router(mailbox, context.key_admin, context.db),
+        build_inapp_router(inapp),
+        build_dead_letters_router(context.dead_letters),
+    )
     return Service(
         name="common",
         api=api,

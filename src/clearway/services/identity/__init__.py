@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearway.contracts.common import KeyRotated
 from clearway.contracts.identity import SigningKeyRotated
 from clearway.kit.bus import publish, subscribe
-from clearway.kit.service import Job, Service, ServiceContext, service_api
+from clearway.kit.service import Job, Service, ServiceContext, serve_routes, service_api
 from clearway.services.identity import domain
 from clearway.services.identity.accounts import PROFILE_KEY, Accounts
 from clearway.services.identity.api import build_router
@@ -49,7 +49,7 @@ def create(context: ServiceContext) -> Service:
     api = service_api(
         "identity", "Clearway identity", "Accounts, roles, sessions and password reset."
     )
-    api.include_router(build_router(accounts, BrowserSessions(settings)))
+    serve_routes(api, build_router(accounts, BrowserSessions(settings)))
 
     async def start() -> None:
         async with context.db.transaction() as session:

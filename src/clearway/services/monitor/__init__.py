@@ -13,6 +13,7 @@ from clearway.kit.service import (
     Job,
     Service,
     ServiceContext,
+    serve_routes,
     service_api,
 )
 from clearway.services.monitor.api import build_router
@@ -40,7 +41,7 @@ def create(context: ServiceContext) -> Service:
     api = service_api(
         "monitor", "Clearway monitor", "Request statistics, activity, search statistics, audit."
     )
-    api.include_router(build_router(stats, audit, metrics))
+    serve_routes(api, build_router(stats, audit, metrics))
 
     async def clean_up() -> dict[str, int]:
         removed = await stats.clean(

@@ -14,7 +14,7 @@ from clearway.contracts.common import KeyRotated
 from clearway.contracts.identity import UserDeleted, UserVerified
 from clearway.contracts.rules import ChecklistAnswered
 from clearway.kit.bus import subscribe
-from clearway.kit.service import Job, Service, ServiceContext, service_api
+from clearway.kit.service import Job, Service, ServiceContext, serve_routes, service_api
 from clearway.services.orders.accounts import AccountsClient
 from clearway.services.orders.api import build_router
 from clearway.services.orders.attachments import Scanner, SignatureScanner
@@ -64,7 +64,7 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         "Clearway orders",
         "Provider directory, assessment orders, reports and shipment clearances.",
     )
-    api.include_router(build_router(directory, orders, clearances))
+    serve_routes(api, build_router(directory, orders, clearances))
 
     async def start() -> None:
         async with context.db.transaction() as session:

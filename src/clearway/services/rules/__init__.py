@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.contracts.rules import RulePublished, RuleRetired, RuleVersionEvent
 from clearway.kit.bus import subscribe
-from clearway.kit.service import Job, Service, ServiceContext, service_api
+from clearway.kit.service import Job, Service, ServiceContext, serve_routes, service_api
 from clearway.services.rules.api import build_router
 from clearway.services.rules.checklists import Checklists
 from clearway.services.rules.domain.files import read_rule_files
@@ -33,7 +33,7 @@ def create(context: ServiceContext) -> Service:
         "Clearway rules",
         "Markets, HS nomenclature, requirements and their versions, search and self-checks.",
     )
-    api.include_router(build_router(store, context.telemetry, Checklists(context.db, store)))
+    serve_routes(api, build_router(store, context.telemetry, Checklists(context.db, store)))
     api.state.store = store  # for tests: its snapshot, and the clock its kept answers go by
 
     async def start() -> None:
