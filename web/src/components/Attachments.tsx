@@ -4,7 +4,9 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { formatBytes } from "../i18n/format";
 
-export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+// The platform's default per-file limit (CLEARWAY_ORDERS_ATTACHMENT_MAX_BYTES); the server
+// enforces the configured one and its 413 is shown in words.
+export const MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
 /** Drag-and-drop (or click, or keyboard) file picker. */
 export function FileDrop({

@@ -6,6 +6,7 @@ import { Link, useParams } from "react-router";
 import { unwrap } from "../../api/client";
 import { getClearanceApiOrdersClearancesClearanceIdGet } from "../../api/generated/sdk.gen";
 import { flagOf } from "../../components/flags";
+import { productLabel } from "../../components/product";
 import { QueryState } from "../../components/QueryState";
 import { formatDate } from "../../i18n/format";
 import { StandingBanner, standingOf } from "../public/Verify";
@@ -37,7 +38,7 @@ export default function ClearancePage() {
                     </Text>
                     <Title order={1}>{t("clearance.certificate")}</Title>
                     <Text>
-                      {flagOf(c.market)} {c.market} · HS {c.hs_code}
+                      {flagOf(c.market)} {c.market} · {productLabel(c.hs_code)}
                     </Text>
                   </div>
                   <Stack align="center" gap={4}>

@@ -2,6 +2,7 @@ import { Anchor, Stack, Table, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { flagOf } from "../../components/flags";
+import { productLabel } from "../../components/product";
 import { QueryState } from "../../components/QueryState";
 import { StateBadge } from "../../components/StateBadge";
 import { useClearances } from "../../hooks/api";
@@ -34,7 +35,7 @@ export default function Clearances() {
                       </Anchor>
                     </Table.Td>
                     <Table.Td>
-                      {flagOf(c.market)} {c.market} · {c.hs_code}
+                      {flagOf(c.market)} {c.market} · {productLabel(c.hs_code)}
                     </Table.Td>
                     <Table.Td>
                       <StateBadge state={c.status} />

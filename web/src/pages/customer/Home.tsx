@@ -6,6 +6,7 @@ import { unwrap } from "../../api/client";
 import { listNotificationsApiCommonNotificationsGet } from "../../api/generated/sdk.gen";
 import { useAuth } from "../../auth/AuthProvider";
 import { flagOf } from "../../components/flags";
+import { productLabel } from "../../components/product";
 import { QueryState } from "../../components/QueryState";
 import { StateBadge } from "../../components/StateBadge";
 import { useChecklists, useClearances, useOrders } from "../../hooks/api";
@@ -88,7 +89,7 @@ export default function Home() {
                 {d.slice(0, 5).map((c) => (
                   <Group key={c.id} gap="xs">
                     <Anchor component={Link} to={`/clearances/${c.id}`}>
-                      {flagOf(c.market)} {c.market} · {c.hs_code}
+                      {flagOf(c.market)} {c.market} · {productLabel(c.hs_code)}
                     </Anchor>
                     <StateBadge state={c.status} />
                   </Group>

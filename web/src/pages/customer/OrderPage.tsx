@@ -32,6 +32,7 @@ import type { AttachmentOut, OrderOut, TransitionIn } from "../../api/generated/
 import { useAuth } from "../../auth/AuthProvider";
 import { FileDrop, UploadList } from "../../components/Attachments";
 import { flagOf } from "../../components/flags";
+import { productLabel } from "../../components/product";
 import { ErrorNote, QueryState } from "../../components/QueryState";
 import { StateBadge } from "../../components/StateBadge";
 import { useUploads } from "../../hooks/useUploads";
@@ -93,7 +94,7 @@ function Order({ order }: { order: OrderOut }) {
         <div>
           <Title order={1}>{t("order.title", { id: order.id.slice(0, 8) })}</Title>
           <Text c="dimmed" size="sm">
-            {flagOf(order.market)} {order.market} · HS {order.hs_code} ·{" "}
+            {flagOf(order.market)} {order.market} · {productLabel(order.hs_code)} ·{" "}
             {t("order.created", { date: formatDate(order.created_at, true) })}
           </Text>
         </div>

@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import type { OrderOut } from "../../api/generated/types.gen";
 import { flagOf } from "../../components/flags";
+import { productLabel } from "../../components/product";
 import { QueryState } from "../../components/QueryState";
 import { StateBadge } from "../../components/StateBadge";
 import { useOrders } from "../../hooks/api";
@@ -31,7 +32,7 @@ export function OrderTable({ orders }: { orders: OrderOut[] }) {
                 </Anchor>
               </Table.Td>
               <Table.Td>
-                {flagOf(o.market)} {o.market} · {o.hs_code}
+                {flagOf(o.market)} {o.market} · {productLabel(o.hs_code)}
               </Table.Td>
               <Table.Td>{o.requirements.map((r) => r.code).join(", ")}</Table.Td>
               <Table.Td>
