@@ -158,9 +158,9 @@ def wrk(
     return dict(json.loads(line))
 
 
-def baseline(seconds: int, connections: int, workers: int) -> dict[str, float]:
-    port = free_port()
-    command = [
+def hello_command(port: int, workers: int = 1) -> list[str]:
+    """The baseline: `bench.hello` on the server stack `clearway up` uses."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
@@ -177,6 +177,11 @@ def baseline(seconds: int, connections: int, workers: int) -> dict[str, float]:
         "--log-level",
         "warning",
     ]
+
+
+def baseline(seconds: int, connections: int, workers: int) -> dict[str, float]:
+    port = free_port()
+    command = hello_command(port, workers)
     launch = pinned("server", command) if workers == 1 else command
     with serve(launch, {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/"):
         wrk(f"http://127.0.0.1:{port}/", 3, connections, None)  # warm-up

@@ -25,7 +25,6 @@ import json
 import os
 import pstats
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -36,7 +35,7 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bench.__main__ import HERE, free_port, serve
+from bench.__main__ import HERE, free_port, hello_command, serve
 from clearway.kit.caller import Caller
 from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER
 from clearway.runtime.platform import Platform
@@ -185,21 +184,7 @@ def server_cost(seconds: int = 5) -> float:
     """CPU microseconds the server stack (uvicorn, uvloop, httptools) spends per request on the
     hello world: what every request costs before the gateway sees it."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "bench.hello:app",
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    command = hello_command(port)
     with serve(command, {"PYTHONPATH": str(HERE.parent)}, f"http://127.0.0.1:{port}/") as server:
         before = cpu_seconds(server.pid)
         out = subprocess.run(
