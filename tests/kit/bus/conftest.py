@@ -98,7 +98,7 @@ START_NATS = (
 
 
 async def jetstream_answers(url: str) -> None:
-    connection = await nats.connect(url, connect_timeout=2, allow_reconnect=False)
+    connection = await nats.connect(url, connect_timeout=PATIENCE, allow_reconnect=False)
     try:
         await connection.jetstream().account_info()
     finally:
@@ -109,7 +109,7 @@ async def jetstream_answers(url: str) -> None:
 def nats_url() -> str:
     """The NATS server the tests use; a missing server fails them (CI starts one), never skips."""
     try:
-        asyncio.run(asyncio.wait_for(jetstream_answers(NATS_URL), 10))
+        asyncio.run(asyncio.wait_for(jetstream_answers(NATS_URL), PATIENCE))
     except Exception as error:
         pytest.fail(
             f"NATS with JetStream is not reachable at {NATS_URL} ({error!r}). Start it with"
@@ -125,7 +125,7 @@ def unique_stream() -> str:
 
 
 async def delete_streams(url: str, stream: str) -> None:
-    connection = await nats.connect(url, connect_timeout=2, allow_reconnect=False)
+    connection = await nats.connect(url, connect_timeout=PATIENCE, allow_reconnect=False)
     try:
         js = connection.jetstream()
         for name in (stream, f"{stream}_DLQ"):
