@@ -24,7 +24,7 @@ async def receive(bus: SnsSqsBus, queue: str, count: int) -> list[Received]:
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.get_queue_url(QueueName=bus.queue_name(queue))["QueueUrl"]
     found: list[Received] = []
-    for _ in range(100):
+    for _ in range(300):  # at least 30 s
         answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
         found.extend(Received.from_poll(m) for m in answer.get("Messages", []))
         if len(found) >= count:

@@ -43,7 +43,7 @@ async def test_deleting_a_user_erases_their_mail_and_notifications(api: Api) -> 
         )
         return found.json()["total"] == 0
 
-    await eventually(erased, within=10)
+    await eventually(erased)
     everything = await api.client.get(
         "/api/common/mailbox", params={"limit": "100"}, headers=bearer(admin)
     )
@@ -80,7 +80,7 @@ async def test_mail_that_arrives_after_the_erasure_is_not_kept(api: Api) -> None
         )
         return any(m["recipient"] == "erased" for m in found.json()["items"])
 
-    await eventually(erased, within=10)
+    await eventually(erased)
     # An order event naming the user, handled only now: no notification, no mail for them.
     late = OrderCancelled(
         order_id="0" * 32,
@@ -98,6 +98,6 @@ async def test_mail_that_arrives_after_the_erasure_is_not_kept(api: Api) -> None
         sql = "SELECT count(*) FROM inbox WHERE event_id = ?"
         return int(query_sql(api.platform.settings, "common", sql, late.id)[0][0]) >= 1
 
-    await eventually(handled, within=10)
+    await eventually(handled)
     sql = "SELECT count(*) FROM notifications WHERE user_id = ?"
     assert query_sql(api.platform.settings, "common", sql, user_id)[0][0] == 0

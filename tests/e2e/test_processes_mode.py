@@ -84,7 +84,7 @@ async def test_ready_with_every_service_and_docs(api: Api) -> None:
 
 def test_a_service_reached_directly_refuses(running: Running) -> None:
     for name, url in running.service_urls.items():
-        response = httpx.get(f"{url}/internal/{name}/anything", timeout=5)
+        response = httpx.get(f"{url}/internal/{name}/anything", timeout=30)
         assert_problem(response, 401)
 
 
@@ -100,7 +100,7 @@ async def test_accounts_profile_and_mail(api: Api) -> None:
     assert changed.status_code == 200, changed.text
     again = await api.client.get("/api/identity/me", headers=bearer(token))
     assert again.json()["name"] == "Carla Changed"
-    welcome = await mails(api, "carla@example.com", "welcome", within=15)
+    welcome = await mails(api, "carla@example.com", "welcome")
     assert welcome
 
 

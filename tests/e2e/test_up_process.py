@@ -226,7 +226,7 @@ async def _stop_under_load(process: Process, outcome: Outcome) -> list[str]:
             )
             for email in emails
         ]
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(EXIT_WITHIN):
             for _ in emails:
                 await sent.acquire()
         outcome.in_flight_sent_before_term = True

@@ -45,7 +45,7 @@ async def open_bus() -> AsyncIterator[OpenBus]:
         await bus.stop()
 
 
-async def eventually(condition: Callable[[], bool], seconds: float = 2.0) -> None:
+async def eventually(condition: Callable[[], bool], seconds: float = 30.0) -> None:
     """Wait, in short steps, until `condition` holds (delivery is asynchronous)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds

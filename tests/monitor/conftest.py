@@ -88,7 +88,7 @@ def query(platform: Platform, sql: str, *parameters: Any) -> list[tuple[Any, ...
     return query_sql(platform.settings, "monitor", sql, *parameters)
 
 
-WAIT_SECONDS = 15.0
+WAIT_SECONDS = 30.0
 
 
 async def eventually(check: Callable[[], Awaitable[bool]]) -> None:

@@ -13,10 +13,11 @@ import pytest
 
 from tests.conftest import Api, bearer
 from tests.orders import rules_fixture
+from tests.support import PATIENCE
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], within: float = 10.0, interval: float = 0.05
+    check: Callable[[], Awaitable[bool]], within: float = PATIENCE, interval: float = 0.05
 ) -> None:
     """Poll until `check` holds (events are delivered asynchronously)."""
     deadline = time.monotonic() + within

@@ -198,14 +198,17 @@ def test_a_body_sent_a_byte_at_a_time_is_a_408(edge: Edge) -> None:
 def test_connections_beyond_the_cap_are_refused_with_a_503(edge: Edge) -> None:
     socks = [connect(edge) for _ in range(MAX_CONNECTIONS + 1)]
     try:
-        readable, _, _ = select.select(socks, [], [], HEADER_TIMEOUT / 2)
-        refused = [status_and_problem(answer(sock)) for sock in readable]
+        # Quiet connections wait for their header timeout; the one past the cap is answered
+        # at once, so it is the first answer, however long the machine takes to send it.
+        readable, _, _ = select.select(socks, [], [], ANSWER_WITHIN)
+        first = [status_and_problem(answer(sock))[0] for sock in readable]
+        later = [answered_or_reset(sock) for sock in socks if sock not in readable]
     finally:
         for sock in socks:
             sock.close()
-    # Quiet connections wait for their header timeout; the one past the cap is answered now.
-    assert refused
-    assert {status for status, _ in refused} == {503}
+    assert 503 in first
+    statuses = first + [status_and_problem(raw)[0] for raw in later if raw]
+    assert statuses.count(503) == 1, statuses
     deadline = time.monotonic() + ANSWER_WITHIN
     while True:  # once the others are gone, a new connection is served again
         try:

@@ -32,7 +32,12 @@ applied = Table(
 )
 
 
-async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+# How long to wait for an asynchronous outcome before failing: generous, so that a machine busy
+# with other work never fails a test; a passing test returns as soon as its condition holds.
+PATIENCE = 30.0
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = PATIENCE) -> None:
     """Wait, in short steps, until `condition` holds; fail after `seconds`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
@@ -93,7 +98,7 @@ START_NATS = (
 
 
 async def jetstream_answers(url: str) -> None:
-    connection = await nats.connect(url, connect_timeout=2, allow_reconnect=False)
+    connection = await nats.connect(url, connect_timeout=PATIENCE, allow_reconnect=False)
     try:
         await connection.jetstream().account_info()
     finally:
@@ -104,7 +109,7 @@ async def jetstream_answers(url: str) -> None:
 def nats_url() -> str:
     """The NATS server the tests use; a missing server fails them (CI starts one), never skips."""
     try:
-        asyncio.run(asyncio.wait_for(jetstream_answers(NATS_URL), 10))
+        asyncio.run(asyncio.wait_for(jetstream_answers(NATS_URL), PATIENCE))
     except Exception as error:
         pytest.fail(
             f"NATS with JetStream is not reachable at {NATS_URL} ({error!r}). Start it with"
@@ -120,7 +125,7 @@ def unique_stream() -> str:
 
 
 async def delete_streams(url: str, stream: str) -> None:
-    connection = await nats.connect(url, connect_timeout=2, allow_reconnect=False)
+    connection = await nats.connect(url, connect_timeout=PATIENCE, allow_reconnect=False)
     try:
         js = connection.jetstream()
         for name in (stream, f"{stream}_DLQ"):
@@ -232,12 +237,12 @@ async def stop_while_handling(bus: Bus) -> tuple[CloudEvent, CloudEvent]:
     await bus.start()
     first, second, third = event(), event(), event()
     await bus.publish_many([first, second, third])
-    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(started.wait(), PATIENCE)
 
     stopping = asyncio.create_task(bus.stop())
     await asyncio.sleep(0.05)
     assert not stopping.done()
     release.set()
-    await asyncio.wait_for(stopping, 5)
+    await asyncio.wait_for(stopping, PATIENCE)
     assert finished == [first.id]
     return second, third

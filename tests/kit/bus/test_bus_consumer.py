@@ -13,7 +13,7 @@ from clearway.kit.bus import CloudEvent, EmbeddedBus, idempotent, idempotent_bat
 from clearway.kit.bus.inbox import inbox
 from clearway.kit.db import Database
 
-from .conftest import applied_ids, apply, event, eventually
+from .conftest import PATIENCE, applied_ids, apply, event, eventually
 
 
 async def test_a_duplicate_delivery_is_applied_once(db: Database) -> None:
@@ -51,7 +51,9 @@ async def test_a_failed_handler_leaves_no_inbox_row(db: Database) -> None:
 
 async def test_a_redelivery_after_the_lease_is_applied_once(db: Database, bus_path: Path) -> None:
     stalled = EmbeddedBus(bus_path, 3, 0.1, lease_seconds=0.3, poll_seconds=0.05)
-    healthy = EmbeddedBus(bus_path, 3, 0.1, lease_seconds=0.3, poll_seconds=0.05)
+    # Only the stalled one holds a short lease; the one taking over holds it long enough for
+    # any machine.
+    healthy = EmbeddedBus(bus_path, 3, 0.1, lease_seconds=PATIENCE, poll_seconds=0.05)
     handle = idempotent(db, "orders", apply)
     started, release = asyncio.Event(), asyncio.Event()
     deliveries: list[str] = []
@@ -72,7 +74,7 @@ async def test_a_redelivery_after_the_lease_is_applied_once(db: Database, bus_pa
     try:
         redelivered = event()
         await stalled.publish_many([redelivered])
-        await asyncio.wait_for(started.wait(), 5)
+        await asyncio.wait_for(started.wait(), PATIENCE)
         await healthy.start()
         await eventually(lambda: len(deliveries) == 2)
         release.set()

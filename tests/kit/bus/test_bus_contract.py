@@ -23,7 +23,15 @@ from clearway.kit.bus import (
 )
 from clearway.kit.db import Database
 
-from .conftest import BusFactory, applied_ids, apply, event, eventually, stop_while_handling
+from .conftest import (
+    PATIENCE,
+    BusFactory,
+    applied_ids,
+    apply,
+    event,
+    eventually,
+    stop_while_handling,
+)
 
 
 class Boom(Exception):
@@ -32,7 +40,7 @@ class Boom(Exception):
 
 async def dead_letters(bus: Bus, queue: str | None = None, count: int = 1) -> list[DeadLetter]:
     """Wait until `count` dead letters exist (the last failure is settled after the handler)."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + PATIENCE
     while len(letters := await bus.dead_letters(queue)) < count:
         assert time.monotonic() < deadline, "no dead letter in time"
         await asyncio.sleep(0.02)
@@ -44,6 +52,15 @@ def recorder(into: list[CloudEvent]) -> Handler:
         into.append(e)
 
     return handle
+
+
+async def settle(bus: Bus, topic: str, *received: list[CloudEvent]) -> CloudEvent:
+    """Publish a marker each of the `received` lists gets, and wait until all have it: a queue
+    delivers in order, so whatever the earlier events still had to bring has arrived by then."""
+    marker = event(topic, marker=True)
+    await bus.publish_many([marker])
+    await eventually(lambda: all(marker in into for into in received))
+    return marker
 
 
 async def test_fans_out_one_copy_per_subscribed_queue(any_bus: Bus) -> None:
@@ -63,10 +80,10 @@ async def test_fans_out_one_copy_per_subscribed_queue(any_bus: Bus) -> None:
     await any_bus.publish_many([created, paid, registered, other])
 
     await eventually(lambda: len(audit) == 4 and len(mail) == 3 and len(billing) == 1)
-    await asyncio.sleep(0.2)  # and nothing more arrives
-    assert billing == [created]
-    assert mail == [created, paid, registered]
-    assert audit == [created, paid, registered, other]
+    marker = await settle(any_bus, "order.created", billing, mail, audit)  # and nothing more
+    assert billing == [created, marker]
+    assert mail == [created, paid, registered, marker]
+    assert audit == [created, paid, registered, other, marker]
 
 
 async def test_patterns_match_by_prefix_only(any_bus: Bus) -> None:
@@ -76,8 +93,8 @@ async def test_patterns_match_by_prefix_only(any_bus: Bus) -> None:
     wanted = [event("order.created"), event("order.line.added")]
     await any_bus.publish_many([event("orders.created"), event("order"), *wanted])
     await eventually(lambda: len(orders) == 2)
-    await asyncio.sleep(0.2)
-    assert orders == wanted
+    marker = await settle(any_bus, "order.created", orders)
+    assert orders == [*wanted, marker]
 
 
 async def test_subscription_outlives_the_subscriber(bus_factory: BusFactory) -> None:
@@ -114,8 +131,8 @@ async def test_a_republished_event_is_queued_once(bus_factory: BusFactory) -> No
     restarted.subscribe("mail", ["*"], recorder(received))
     await restarted.start()
     await eventually(lambda: len(received) == 2)
-    await asyncio.sleep(0.3)
-    assert received == [first, second]
+    marker = await settle(restarted, "order.created", received)
+    assert received == [first, second, marker]
 
 
 async def test_failing_handler_retries_with_back_off_then_dead_letters_and_replays(
@@ -184,10 +201,13 @@ async def test_replay_reaches_only_the_queue_it_came_from(bus_factory: BusFactor
     broken = False
     assert await bus.replay(None, queue="a") == 2
     await eventually(lambda: sorted(seen) == sorted(e.id for e in events))
-    await asyncio.sleep(0.3)
-    assert sorted(seen) == sorted(e.id for e in events)
-    assert sorted(other_calls) == sorted(e.id for e in events), "b saw no replay"
-    assert audited == events, "the audit queue saw no replay"
+    # A marker through all three queues: a replay wrongly sent to b or audit would come first.
+    marker = event("x")
+    await bus.publish_many([marker])
+    await eventually(lambda: marker.id in seen and marker.id in other_calls and marker in audited)
+    assert sorted(seen) == sorted(e.id for e in [*events, marker])
+    assert sorted(other_calls) == sorted(e.id for e in [*events, marker]), "b saw no replay"
+    assert audited == [*events, marker], "the audit queue saw no replay"
     assert {letter.queue for letter in await bus.dead_letters()} == {"b"}
 
 
@@ -234,9 +254,9 @@ async def test_stop_lets_the_running_handler_finish(bus_factory: BusFactory) -> 
     restarted = bus_factory()
     restarted.subscribe("slow", ["*"], recorder(later))
     await restarted.start()
-    await eventually(lambda: len(later) == 2, seconds=2)
-    await asyncio.sleep(0.2)
-    assert later == [second, third]
+    await eventually(lambda: len(later) == 2)
+    marker = await settle(restarted, "order.created", later)
+    assert later == [second, third, marker]
 
 
 async def test_subscriptions_are_checked(any_bus: Bus) -> None:
@@ -321,13 +341,14 @@ async def test_the_same_event_published_twice_is_applied_once(db: Database, any_
     twice = event()
     await any_bus.publish_many([twice])
     await eventually(lambda: len(deliveries) == 1)
-    await asyncio.sleep(0.1)  # settled
-    # Consumed and gone from the queue: the embedded bus delivers it again, NATS (within its
-    # duplicate window) drops it; either way it is applied once.
+    # Published again: the embedded bus delivers it again, NATS (within its duplicate window)
+    # drops it; either way it is applied once. A marker after it shows delivery got past it.
+    marker = event()
     await any_bus.publish_many([twice])
-    await asyncio.sleep(0.3)
-    assert deliveries in ([twice.id], [twice.id, twice.id])
-    assert await applied_ids(db) == [twice.id]
+    await any_bus.publish_many([marker])
+    await eventually(lambda: marker.id in deliveries)
+    assert deliveries in ([twice.id, marker.id], [twice.id, twice.id, marker.id])
+    assert await applied_ids(db) == [twice.id, marker.id]
 
 
 async def test_rolled_back_event_is_never_delivered_and_committed_one_is(
@@ -346,8 +367,11 @@ async def test_rolled_back_event_is_never_delivered_and_committed_one_is(
         committed = event("order.created", order="kept")
         async with db.transaction() as session:
             await publish(session, committed)
-        await eventually(lambda: bool(received))
+        # The outbox relays in commit order: the marker comes after anything left before it.
+        marker = event("order.created", marker=True)
+        async with db.transaction() as session:
+            await publish(session, marker)
+        await eventually(lambda: marker in received)
     finally:
         await relay.stop()
-    await asyncio.sleep(0.1)
-    assert received == [committed]
+    assert received == [committed, marker]

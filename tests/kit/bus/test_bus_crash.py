@@ -34,7 +34,7 @@ def test_sigkill_during_a_burst_loses_nothing(tmp_path: Path) -> None:
     )
     assert burst.stdout is not None
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a cold interpreter on a busy machine
         progress = -1
         while progress < KILL_AFTER:
             remaining = deadline - time.monotonic()
@@ -52,7 +52,7 @@ def test_sigkill_during_a_burst_loses_nothing(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         env=env,
-        timeout=30,
+        timeout=90,
     )
     assert drain.returncode == 0, drain.stderr
     assert drain.stdout.strip() == "done"

@@ -12,14 +12,14 @@ from clearway.kit.bus import CloudEvent, DeadLetter, EmbeddedBus
 from clearway.kit.bus.embedded import LEASE_EXPIRED, LEASED_INDEX, SCHEMA
 from clearway.settings import Settings
 
-from .conftest import event, eventually, queued, stop_while_handling
+from .conftest import PATIENCE, event, eventually, queued, stop_while_handling
 
 
 async def dead_letters(
     bus: EmbeddedBus, queue: str | None = None, count: int = 1
 ) -> list[DeadLetter]:
     """Wait until `count` dead letters exist (the last failure is settled after the handler)."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + PATIENCE
     while len(letters := await bus.dead_letters(queue)) < count:
         assert time.monotonic() < deadline, "no dead letter in time"
         await asyncio.sleep(0.02)
@@ -51,7 +51,9 @@ async def test_stop_lets_the_running_handler_finish(bus: EmbeddedBus, bus_path: 
 async def test_another_consumer_takes_over_after_the_lease(bus_path: Path) -> None:
     """A consumer that stalls (or crashed) loses its message to another process's consumer."""
     stalled = EmbeddedBus(bus_path, 3, 0.1, lease_seconds=0.3, poll_seconds=0.05)
-    healthy = EmbeddedBus(bus_path, 3, 0.1, lease_seconds=0.3, poll_seconds=0.05)
+    # Only the stalled one holds a short lease; the one taking over holds it long enough for
+    # any machine.
+    healthy = EmbeddedBus(bus_path, 3, 0.1, lease_seconds=PATIENCE, poll_seconds=0.05)
     started, release = asyncio.Event(), asyncio.Event()
     delivered: list[str] = []
 
@@ -68,7 +70,7 @@ async def test_another_consumer_takes_over_after_the_lease(bus_path: Path) -> No
     try:
         only = event()
         await stalled.publish_many([only])
-        await asyncio.wait_for(started.wait(), 5)
+        await asyncio.wait_for(started.wait(), PATIENCE)
         await healthy.start()
         # Settled (deleted) by the consumer that took over, before the stalled one wakes up.
         await eventually(lambda: delivered == [only.id] and queued(bus_path, "q") == [])
@@ -82,7 +84,7 @@ async def test_a_message_whose_consumer_keeps_dying_becomes_a_dead_letter(
     bus_path: Path,
 ) -> None:
     crashing = EmbeddedBus(bus_path, 1, 0.1, lease_seconds=0.2, poll_seconds=0.05)
-    survivor = EmbeddedBus(bus_path, 1, 0.1, lease_seconds=0.2, poll_seconds=0.05)
+    survivor = EmbeddedBus(bus_path, 1, 0.1, lease_seconds=PATIENCE, poll_seconds=0.05)
     started, release = asyncio.Event(), asyncio.Event()
     delivered: list[str] = []
 
@@ -99,7 +101,7 @@ async def test_a_message_whose_consumer_keeps_dying_becomes_a_dead_letter(
     await crashing.start()
     try:
         await crashing.publish_many([event()])
-        await asyncio.wait_for(started.wait(), 5)
+        await asyncio.wait_for(started.wait(), PATIENCE)
         await survivor.start()
         await eventually(lambda: queued(bus_path, "q")[0][2] == 1)
         letters = await survivor.dead_letters()

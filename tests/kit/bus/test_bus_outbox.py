@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
@@ -41,14 +40,19 @@ async def outbox_size(db: Database) -> int:
 
 async def test_a_commit_wakes_the_relay(db: Database) -> None:
     bus = RecordingBus()
-    relay = OutboxRelay(db, bus, poll_seconds=60)
+    # Polling alone would take an hour: anything sooner was the commit's wake-up.
+    relay = OutboxRelay(db, bus, poll_seconds=3600)
+    first = event()
+    async with db.transaction() as session:
+        await publish(session, first)
     relay.start()
     try:
-        await asyncio.sleep(0.05)  # let the relay reach its idle wait
+        # Its first pass publishes `first`; then it has nothing left and waits.
+        await eventually(lambda: bus.published == [first])
         async with db.transaction() as session:
             published = event()
             await publish(session, published)
-        await eventually(lambda: bus.published == [published], seconds=2)
+        await eventually(lambda: bus.published == [first, published])
     finally:
         await relay.stop()
 
