@@ -40,6 +40,7 @@ const NAV: Record<string, { to: string; key: string }[]> = {
     { to: "/admin", key: "nav.dashboard" },
     { to: "/admin/users", key: "nav.users" },
     { to: "/admin/mailbox", key: "nav.mailbox" },
+    { to: "/admin/rules", key: "ops.nav.label" },
     { to: "/", key: "nav.search" },
   ],
 };
