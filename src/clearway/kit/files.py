@@ -97,6 +97,19 @@ def file_context(namespace: str, key: str) -> str:
     return f"file|{namespace}|{key}"
 
 
+def describe(namespace: str, key: str, content: bytes, content_type: str) -> StoredFile:
+    """What a store records of a file it is about to keep (every store, local or S3)."""
+    check_content_type(content_type)
+    return StoredFile(
+        namespace=namespace,
+        key=key,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        created=datetime.now(UTC),
+    )
+
+
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -148,15 +161,7 @@ class LocalFileStore:
 
     async def put(self, namespace: str, key: str, content: bytes, content_type: str) -> StoredFile:
         directory = self._directory(namespace, key)
-        check_content_type(content_type)
-        stored = StoredFile(
-            namespace=namespace,
-            key=key,
-            content_type=content_type,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            created=datetime.now(UTC),
-        )
+        stored = describe(namespace, key, content, content_type)
         await asyncio.to_thread(self._put, directory, stored, content)
         return stored
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from clearway.kit.files import (
@@ -21,8 +21,8 @@ from clearway.kit.files import (
     FileNotFound,
     Sealing,
     StoredFile,
-    check_content_type,
     check_name,
+    describe,
     file_context,
 )
 
@@ -48,15 +48,7 @@ class S3FileStore:
 
     async def put(self, namespace: str, key: str, content: bytes, content_type: str) -> StoredFile:
         name = self._object(namespace, key)
-        check_content_type(content_type)
-        stored = StoredFile(
-            namespace=namespace,
-            key=key,
-            content_type=content_type,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            created=datetime.now(UTC),
-        )
+        stored = describe(namespace, key, content, content_type)
         await asyncio.to_thread(self._put, name, stored, content)
         return stored
 
