@@ -120,6 +120,8 @@ ANSWERS: dict[tuple[str, str], frozenset[int]] = {
     ("POST", "/api/identity/mfa/confirm"): frozenset({409}),
     ("POST", "/api/identity/mfa/recovery-codes"): frozenset({409}),
     ("POST", "/api/identity/mfa/disable"): frozenset({409}),
+    # common: replaying dead letters that are no longer there
+    ("POST", "/api/common/dead-letters/replay"): frozenset({404}),
     # orders: what a request names must exist, and an order moves through states
     ("POST", "/api/orders/orders"): frozenset({404, 409}),
     ("POST", "/api/orders/clearances"): frozenset({404, 409}),

@@ -323,7 +323,8 @@ RULE_FILE = {
     200: {
         "description": "A rule file (docs/rule-files.md)",
         "content": {
-            "application/yaml": {"schema": {"type": "string"}},
+            # YAML parses into a document (`format`, `questions`, `rules`); CSV stays text.
+            "application/yaml": {"schema": {"type": "object"}},
             "text/csv": {"schema": {"type": "string"}},
         },
     }

@@ -3374,6 +3374,10 @@ export type ReplayDeadLettersApiCommonDeadLettersReplayPostErrors = {
      */
     403: Problem;
     /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
      * The request body is too large.
      */
     413: Problem;
@@ -6500,7 +6504,9 @@ export type ExportApiRulesAdminExportGetResponses = {
     /**
      * A rule file (docs/rule-files.md)
      */
-    200: string;
+    200: {
+        [key: string]: unknown;
+    };
 };
 
 export type ExportApiRulesAdminExportGetResponse = ExportApiRulesAdminExportGetResponses[keyof ExportApiRulesAdminExportGetResponses];
