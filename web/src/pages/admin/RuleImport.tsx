@@ -220,12 +220,13 @@ function Export() {
   const [market, setMarket] = useState<string | null>(null);
   const download = useMutation({
     mutationFn: async () => {
+      // Asked for as text (`parseAs`): the file is saved as served, whatever its schema says.
       const text = (await unwrap(
         exportApiRulesAdminExportGet({
           query: { format, ...(market ? { market } : {}) },
           parseAs: "text",
         }),
-      )) as string;
+      )) as unknown as string;
       const type = format === "csv" ? "text/csv" : "application/yaml";
       const link = document.createElement("a");
       link.href = URL.createObjectURL(new Blob([text], { type }));
