@@ -1,18 +1,31 @@
 import type { Browser, Page } from "@playwright/test";
+import type { Requirement } from "../src/api/rules";
+import { decide } from "../src/pages/public/decide";
 import { CUSTOMER, check, expect, PROVIDER, signIn, test } from "./fixtures";
 
 // Customer search → self-check → checklist → provider → order with an attachment → message;
 // provider quote → accept → report → clearance → public verification, each step in the UI.
 test.describe.configure({ mode: "serial" });
 
-const ANSWERS: Record<string, boolean> = {
-  "Does the product contain or come with a battery?": false,
-  "Is it designed or intended for use in play by children?": true,
-  "Does the product need electric current to work (mains, battery or USB powered)?": false,
-  "Does the product contain a radio transmitter or receiver (Bluetooth, Wi-Fi, cellular, NFC, GPS, broadcast radio)?": false,
-  "Is the product intended for consumers, or likely to be used by them?": true,
-};
-const APPLIES = ["EU-TOYS", "EU-REACH-ART", "EU-GPSR"];
+// A wooden toy train for the EU: made for children's play and for consumers; no battery, no
+// current, no radio, no network, no biocide. Every other deciding question is answered "No".
+const YES = new Set(["for_children", "consumer"]);
+// What applies follows from the shipped rule base, decided the way the app decides it.
+let APPLIES: string[] = [];
+let QUESTIONS: { id: string; text: string }[] = [];
+
+test.beforeAll(async ({ request }) => {
+  const answer = await request.get("/api/rules/self-check?market=EU&category=toys");
+  expect(answer.ok()).toBeTruthy();
+  const body = (await answer.json()) as {
+    questions: { id: string; text: string }[];
+    requirements: Requirement[];
+  };
+  QUESTIONS = body.questions;
+  const answers = Object.fromEntries(QUESTIONS.map((q) => [q.id, YES.has(q.id)]));
+  APPLIES = body.requirements.filter((r) => decide(r, answers) === "applies").map((r) => r.code);
+  expect(APPLIES).toContain("EU-TOYS");
+});
 
 let orderUrl = "";
 let clearanceId = "";
@@ -24,13 +37,14 @@ async function pick(page: Page, label: string, typed: string, option: RegExp) {
 }
 
 async function answerAll(page: Page) {
-  const count = Object.keys(ANSWERS).length;
+  const count = QUESTIONS.length;
   for (let i = 0; i < count; i++) {
     await expect(page.getByText(`Question ${i + 1} of ${count}`)).toBeVisible();
     const group = page.getByRole("radiogroup");
-    const question = (await page.getByRole("heading", { level: 2 }).textContent()) ?? "";
-    expect(Object.keys(ANSWERS)).toContain(question);
-    await group.getByLabel(ANSWERS[question] ? "Yes" : "No").check();
+    const text = (await page.getByRole("heading", { level: 2 }).textContent()) ?? "";
+    const question = QUESTIONS.find((q) => q.text === text);
+    expect(question, text).toBeDefined();
+    await group.getByLabel(question && YES.has(question.id) ? "Yes" : "No").check();
     await page.getByRole("button", { name: "Next" }).click();
   }
 }
