@@ -22,6 +22,7 @@ class JobRunner:
         self._jobs: dict[str, Job] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         self._last_run: dict[str, float] = {}
         self._born = time.monotonic()  # start-up did what the every-process jobs do
 
@@ -43,19 +44,24 @@ class JobRunner:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Stop the timers; a job already running finishes its turn first. Cancelling one in
+        the middle of a database transaction (a rewrap, a fold) could leave its connection
+        half-closed, and shutdown waiting on it."""
+        self._stopping = True
+        for wakeup in self._wakeups.values():
+            wakeup.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self._stopping = False
 
     async def _loop(self, job: Job) -> None:
         wakeup = self._wakeups[job.name]
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), job.interval_seconds)
             wakeup.clear()
+            if self._stopping:
+                return
             try:
                 await job.run()
             except Exception:
