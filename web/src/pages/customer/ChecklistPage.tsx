@@ -163,7 +163,7 @@ function Requirements({ checklist }: { checklist: Checklist }) {
                 <Table.Td>{r.code}</Table.Td>
                 <Table.Td>{r.title}</Table.Td>
                 <Table.Td style={{ whiteSpace: "nowrap" }}>
-                  <Badge variant="dot" color={r.decided ? "brand" : "yellow"}>
+                  <Badge variant="dot" color={r.decided ? "brand" : "yellow"} miw="max-content">
                     {t(r.decided ? "decision.applies" : "decision.open")}
                   </Badge>
                 </Table.Td>
