@@ -28,7 +28,7 @@ export default defineConfig({
   retries: 0,
   timeout: 120_000,
   expect: { timeout: 20_000 },
-  reporter: [["list"]],
+  reporter: [["list"], ["./e2e/failures-last.ts"]],
   use: {
     baseURL,
     trace: "retain-on-failure",

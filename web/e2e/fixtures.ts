@@ -14,7 +14,9 @@ export const test = base.extend<{ consoleErrors: string[] }>({
     async ({ page }, use) => {
       const errors: string[] = [];
       page.on("console", (message) => {
-        if (message.type() === "error") errors.push(message.text());
+        // Where it came from too: "Failed to load resource" alone does not say which.
+        if (message.type() === "error")
+          errors.push(`${message.text()} (${message.location().url})`);
       });
       page.on("pageerror", (error) => errors.push(String(error)));
       await use(errors);

@@ -24,6 +24,8 @@ void i18n.use(initReactI18next).init({
   lng: initialLanguage(),
   fallbackLng: "en",
   interpolation: { escapeValue: false },
+  // No library advertisement in every visitor's console.
+  showSupportNotice: false,
 });
 
 i18n.on("languageChanged", (language) => {
