@@ -1,5 +1,5 @@
 import type { Browser, Page } from "@playwright/test";
-import type { Requirement } from "../src/api/rules";
+import type { RequirementOut } from "../src/api/generated/types.gen";
 import { decide } from "../src/pages/public/decide";
 import { CUSTOMER, check, expect, PROVIDER, signIn, test } from "./fixtures";
 
@@ -19,7 +19,7 @@ test.beforeAll(async ({ request }) => {
   expect(answer.ok()).toBeTruthy();
   const body = (await answer.json()) as {
     questions: { id: string; text: string }[];
-    requirements: Requirement[];
+    requirements: RequirementOut[];
   };
   QUESTIONS = body.questions;
   const answers = Object.fromEntries(QUESTIONS.map((q) => [q.id, YES.has(q.id)]));

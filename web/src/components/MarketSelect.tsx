@@ -3,13 +3,12 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../api/client";
 import { marketsApiRulesMarketsGet } from "../api/generated/sdk.gen";
-import type { Market, Page } from "../api/rules";
 import { flagOf } from "./flags";
 
 export function useMarkets() {
   return useQuery({
     queryKey: ["markets"],
-    queryFn: async () => (await unwrap(marketsApiRulesMarketsGet())) as Page<Market>,
+    queryFn: () => unwrap(marketsApiRulesMarketsGet()),
     staleTime: 10 * 60_000,
   });
 }

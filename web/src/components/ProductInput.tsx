@@ -4,12 +4,12 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { unwrap } from "../api/client";
 import { hsSearchApiRulesHsGet } from "../api/generated/sdk.gen";
-import type { Interpretation, Page } from "../api/rules";
+import type { InterpretationOut } from "../api/generated/types.gen";
 
 export type Product = { text: string; hs_code?: string; category?: string };
 
 /** What the suggestion list shows and what choosing it means. */
-export function suggestionValue(s: Interpretation): string {
+export function suggestionValue(s: InterpretationOut): string {
   return s.kind === "category" ? s.name : `${s.key} · ${s.name}`;
 }
 
@@ -29,8 +29,7 @@ export function ProductInput({
   const pinned = Boolean(value.hs_code || value.category);
   const suggestions = useQuery({
     queryKey: ["hs-suggest", typed],
-    queryFn: async () =>
-      (await unwrap(hsSearchApiRulesHsGet({ query: { q: typed } }))) as Page<Interpretation>,
+    queryFn: () => unwrap(hsSearchApiRulesHsGet({ query: { q: typed } })),
     enabled: typed.length >= 2 && !pinned,
     staleTime: 60_000,
   });

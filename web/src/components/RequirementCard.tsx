@@ -1,13 +1,13 @@
 import { Anchor, Badge, Card, Group, List, Stack, Text, Title } from "@mantine/core";
 import { useTranslation } from "react-i18next";
-import type { Requirement } from "../api/rules";
+import type { RequirementOut } from "../api/generated/types.gen";
 
 /** One requirement: what it is, the law behind it, who checks it, what it takes, who issues it. */
 export function RequirementCard({
   requirement: r,
   status,
 }: {
-  requirement: Requirement;
+  requirement: RequirementOut;
   status?: string;
 }) {
   const { t } = useTranslation();

@@ -6,26 +6,20 @@ import {
   myChecklistsApiRulesChecklistsGet,
   readChecklistApiRulesChecklistsChecklistIdGet,
 } from "../api/generated/sdk.gen";
-import type { Checklist, Page } from "../api/rules";
 
 /** Queries several pages share, under one key each so a change refreshes them all. */
 export function useChecklists() {
   return useQuery({
     queryKey: ["checklists"],
-    queryFn: async () =>
-      (await unwrap(
-        myChecklistsApiRulesChecklistsGet({ query: { limit: 100 } }),
-      )) as Page<Checklist>,
+    queryFn: () => unwrap(myChecklistsApiRulesChecklistsGet({ query: { limit: 100 } })),
   });
 }
 
 export function useChecklist(id: string | null | undefined) {
   return useQuery({
     queryKey: ["checklists", id],
-    queryFn: async () =>
-      (await unwrap(
-        readChecklistApiRulesChecklistsChecklistIdGet({ path: { checklist_id: id ?? "" } }),
-      )) as Checklist,
+    queryFn: () =>
+      unwrap(readChecklistApiRulesChecklistsChecklistIdGet({ path: { checklist_id: id ?? "" } })),
     enabled: Boolean(id),
   });
 }

@@ -128,6 +128,7 @@ export const en = {
     save: "Save as checklist",
     signInToSave: "Sign in to save this checklist",
     again: "Start again",
+    range: "A number from {{min}} to {{max}} {{unit}}",
   },
   verify: {
     title: "Verify a clearance certificate",

@@ -117,6 +117,7 @@ export const zh: Messages = {
     save: "保存为清单",
     signInToSave: "登录后保存此清单",
     again: "重新开始",
+    range: "请输入 {{min}} 到 {{max}} 之间的数值（{{unit}}）",
   },
   verify: {
     title: "验证通关证书",

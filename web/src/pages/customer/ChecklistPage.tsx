@@ -7,7 +7,6 @@ import {
   Group,
   List,
   NumberInput,
-  Radio,
   Select,
   SimpleGrid,
   Stack,
@@ -27,12 +26,17 @@ import {
   requestClearanceApiOrdersClearancesPost,
   searchProvidersApiOrdersProvidersGet,
 } from "../../api/generated/sdk.gen";
-import type { Accreditation, ProviderHit } from "../../api/generated/types.gen";
-import type { Checklist } from "../../api/rules";
+import type {
+  Accreditation,
+  ChecklistOut as Checklist,
+  ProviderHit,
+} from "../../api/generated/types.gen";
+import { AnswerInput } from "../../components/AnswerInput";
 import { flagOf } from "../../components/flags";
 import { ErrorNote, QueryState } from "../../components/QueryState";
 import { useChecklist, useOrders } from "../../hooks/api";
 import { formatMoney } from "../../i18n/format";
+import { type Answer, withAnswer } from "../public/decide";
 
 export default function ChecklistPage() {
   const { t } = useTranslation();
@@ -92,7 +96,7 @@ function ExportButton({ checklist }: { checklist: Checklist }) {
 function OpenQuestions({ checklist }: { checklist: Checklist }) {
   const { t } = useTranslation();
   const queries = useQueryClient();
-  const [answers, setAnswers] = useState<Record<string, boolean>>({});
+  const [answers, setAnswers] = useState<Record<string, Answer>>({});
   const save = useMutation({
     mutationFn: () =>
       unwrap(
@@ -113,17 +117,13 @@ function OpenQuestions({ checklist }: { checklist: Checklist }) {
       </Title>
       <Stack mt="sm">
         {checklist.open_questions.map((q) => (
-          <Radio.Group
+          <AnswerInput
             key={q.id}
+            question={q}
             label={q.text}
-            value={q.id in answers ? String(answers[q.id]) : null}
-            onChange={(v) => setAnswers({ ...answers, [q.id]: v === "true" })}
-          >
-            <Group mt={4}>
-              <Radio value="true" label={t("common.yes")} />
-              <Radio value="false" label={t("common.no")} />
-            </Group>
-          </Radio.Group>
+            value={answers[q.id]}
+            onChange={(answer) => setAnswers(withAnswer(answers, q.id, answer))}
+          />
         ))}
         {save.isError && <ErrorNote error={save.error} />}
         <Button

@@ -5,7 +5,6 @@ import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { unwrap } from "../../api/client";
 import { searchApiRulesSearchGet } from "../../api/generated/sdk.gen";
-import type { SearchResult } from "../../api/rules";
 import { flagOf } from "../../components/flags";
 import { MarketSelect } from "../../components/MarketSelect";
 import { type Product, ProductInput } from "../../components/ProductInput";
@@ -97,8 +96,7 @@ function Results({ query }: { query: ProductQuery }) {
   const { t } = useTranslation();
   const search = useQuery({
     queryKey: ["search", query],
-    queryFn: async () =>
-      (await unwrap(searchApiRulesSearchGet({ query: { ...query, limit: 100 } }))) as SearchResult,
+    queryFn: () => unwrap(searchApiRulesSearchGet({ query: { ...query, limit: 100 } })),
   });
   return (
     <QueryState query={search}>

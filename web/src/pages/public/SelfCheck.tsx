@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Progress, Radio, Stack, Text, Title } from "@mantine/core";
+import { Alert, Button, Group, Progress, Stack, Text, Title } from "@mantine/core";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -8,11 +8,12 @@ import {
   createChecklistApiRulesChecklistsPost,
   selfCheckQuestionsApiRulesSelfCheckGet,
 } from "../../api/generated/sdk.gen";
-import type { Checklist, SelfCheck as SelfCheckAnswer } from "../../api/rules";
+import type { SelfCheckOut } from "../../api/generated/types.gen";
 import { useAuth } from "../../auth/AuthProvider";
+import { AnswerInput } from "../../components/AnswerInput";
 import { ErrorNote, QueryState } from "../../components/QueryState";
 import { RequirementCard } from "../../components/RequirementCard";
-import { decide } from "./decide";
+import { type Answer, decide, withAnswer } from "./decide";
 import { toSearch, useProductQuery } from "./useProductQuery";
 
 /** The deciding questions one by one, then what applies; a signed-in user saves it as a checklist. */
@@ -21,10 +22,8 @@ export default function SelfCheck() {
   const query = useProductQuery();
   const check = useQuery({
     queryKey: ["self-check", query],
-    queryFn: async () =>
-      (await unwrap(
-        selfCheckQuestionsApiRulesSelfCheckGet({ query: query ?? { market: "" } }),
-      )) as SelfCheckAnswer,
+    queryFn: () =>
+      unwrap(selfCheckQuestionsApiRulesSelfCheckGet({ query: query ?? { market: "" } })),
     enabled: query !== null,
   });
   if (!query) {
@@ -42,19 +41,19 @@ export default function SelfCheck() {
   );
 }
 
-function Wizard({ data }: { data: SelfCheckAnswer }) {
+function Wizard({ data }: { data: SelfCheckOut }) {
   const { t } = useTranslation();
   const { user } = useAuth();
   const navigate = useNavigate();
   const query = useProductQuery();
-  const [answers, setAnswers] = useState<Record<string, boolean>>({});
+  const [answers, setAnswers] = useState<Record<string, Answer>>({});
   const [step, setStep] = useState(0);
   const questions = data.questions;
   const done = step >= questions.length;
   const question = questions[step];
   const save = useMutation({
-    mutationFn: async () =>
-      (await unwrap(
+    mutationFn: () =>
+      unwrap(
         createChecklistApiRulesChecklistsPost({
           body: {
             market: data.market.code,
@@ -63,7 +62,7 @@ function Wizard({ data }: { data: SelfCheckAnswer }) {
             answers,
           },
         }),
-      )) as Checklist,
+      ),
     onSuccess: (checklist) => navigate(`/checklists/${checklist.id}`),
   });
 
@@ -86,21 +85,18 @@ function Wizard({ data }: { data: SelfCheckAnswer }) {
           <Text size="sm" c="dimmed">
             {t("selfCheck.question", { n: step + 1, of: questions.length })}
           </Text>
-          <Radio.Group
+          <AnswerInput
+            key={question.id}
             id="question"
+            question={question}
             label={
               <Title order={2} size="h3">
                 {question.text}
               </Title>
             }
-            value={question.id in answers ? String(answers[question.id]) : null}
-            onChange={(value) => setAnswers({ ...answers, [question.id]: value === "true" })}
-          >
-            <Group mt="sm">
-              <Radio value="true" label={t("common.yes")} />
-              <Radio value="false" label={t("common.no")} />
-            </Group>
-          </Radio.Group>
+            value={answers[question.id]}
+            onChange={(answer) => setAnswers(withAnswer(answers, question.id, answer))}
+          />
           <Group>
             <Button variant="default" disabled={step === 0} onClick={() => setStep(step - 1)}>
               {t("common.back")}
