@@ -1,0 +1,138 @@
+"""Every shipped requirement cites its official text with a link to that text, not to a
+publisher's front door.
+
+The rule applied: a requirement's `url` fails when it is only a site's root (no path, or `/`) or
+one of the known generic pages below (a publisher's home or search page, which names no act).
+A deep link is the act's own address on the official publisher: a Fedlex ELI
+(`https://www.fedlex.admin.ch/eli/cc/<year>/<number>/<lang>`), a Federal Register of
+Legislation ID (`https://www.legislation.gov.au/<ID>/latest/text`), a Légifrance
+`JORFTEXT` or a Normattiva URN, the Eurasian Economic Commission's page of one technical
+regulation, a State Council document page, and so on. Several requirements may share one link
+when they cite the same act.
+
+`UNRESOLVED` lists the requirements whose act could not be given its exact official address
+from evidence yet, each with the reason. It may only shrink: a test fails when an entry is no
+longer needed (its link was deepened, or the rule is gone), so the list never hides a fix.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from clearway.services.rules.store import DATA, rule_files
+
+# Pages that name no act: a publisher's home or search page under a path.
+GENERIC_PAGES = {
+    ("openstd.samr.gov.cn", "/bzgk/gb/index"),  # national standards full-text system: search
+    ("www.gov.br", "/inmetro/pt-br"),  # INMETRO home page
+    ("eec.eaeunion.org", "/comission/department/deptexreg/tr/tr_general.php"),  # all TRs
+}
+
+_FEDLEX = "no Fedlex ELI found for this ordinance in the sources searched"
+_EEC = "no official page or EAEU legal portal address found for this technical regulation"
+_GB = "GB standard: its openstd.samr.gov.cn hcno identifier was not found"
+_CN_ACT = "no State Council, NPC or ministry page for this act found in the sources searched"
+
+UNRESOLVED: dict[str, str] = {
+    # Switzerland
+    "CH-VEMV-EMC": _FEDLEX + " (VEMV, SR 734.5)",
+    "CH-VREG-WEEE": _FEDLEX + " (VREG of 20 October 2021, SR 814.620)",
+    "CH-PSAV-PPE": _FEDLEX + " (PSAV, SR 930.115)",
+    "CH-TOYS": _FEDLEX + " (VSS, SR 817.023.11)",
+    "CH-COSM": _FEDLEX + " (VKos, SR 817.023.31)",
+    "CH-FCM": _FEDLEX + " (SR 817.023.21)",
+    "CH-ENEV": _FEDLEX + " (EnEV, SR 730.02)",
+    # Australia
+    "AU-EESS": "EESS rests on state and territory electrical safety laws: no single federal act",
+    # India
+    "IN-WPC-ETA": "India Code address of the Telecommunications Act, 2023 not established",
+    "IN-TOYS-QCO": "e-Gazette address of the Toys (Quality Control) Order, 2020 not established",
+    "IN-FOOD-IMPORT": "India Code address of the Food Safety and Standards Act, 2006 not found",
+    "IN-LEGAL-METROLOGY": "official text of the Packaged Commodities Rules, 2011 not found",
+    "IN-EWASTE-EPR": "e-Gazette address of the E-Waste (Management) Rules, 2022 not found",
+    # Eurasian Economic Union
+    "EAEU-TR-CU-004": _EEC,
+    "EAEU-TR-CU-020": _EEC,
+    "EAEU-TR-EAEU-037": _EEC,
+    "EAEU-TR-CU-008": _EEC,
+    "EAEU-TR-CU-010": _EEC,
+    "EAEU-TR-CU-005": _EEC,
+    "EAEU-TR-CU-019": _EEC,
+    "EAEU-TR-CU-025": _EEC,
+    # China
+    "CN-CCC": _CN_ACT + " (SAMR Order No. 61)",
+    "CN-CCC-LITHIUM": _CN_ACT + " (SAMR Order No. 61; GB 31241-2022)",
+    "CN-EBIKE": _GB + " (GB 17761-2024)",
+    "CN-SRRC": _CN_ACT + " (Radio Regulations, Decree No. 672)",
+    "CN-CTA": _CN_ACT + " (Telecommunications Regulations, Decree No. 291)",
+    "CN-ROHS": _CN_ACT + " (MIIT Order No. 32)",
+    "CN-TOYS": _GB + " (GB 6675.1-2014 to GB 6675.4-2014)",
+    "CN-TEXTILE": _GB + " (GB 18401-2010)",
+    "CN-CHILD-TEXTILE": _GB + " (GB 31701-2015)",
+    "CN-CHINESE-LABEL": _CN_ACT + " (Product Quality Law)",
+    "CN-FCM": _CN_ACT + " (Food Safety Law; GB 4806 is a food safety standard, not on openstd)",
+    "CN-COSM": _CN_ACT + " (Cosmetics Regulation, Decree No. 727)",
+    "CN-FOOD-OVERSEAS-248": _CN_ACT + " (GACC Decree No. 248)",
+    "CN-FOOD-LABEL": _CN_ACT + " (Food Safety Law; GB 7718 is a food safety standard)",
+    "CN-HEALTH-FOOD": _CN_ACT + " (Food Safety Law; CFDA Order No. 22)",
+    "CN-NEW-CHEM": _CN_ACT + " (MEE Order No. 12)",
+    "CN-ENERGY-LABEL": _CN_ACT + " (Energy Conservation Law; NDRC and AQSIQ Order No. 35)",
+    "CN-IMPORT-INSPECTION": _CN_ACT + " (Import and Export Commodity Inspection Law)",
+    "CN-COSM-LABEL": _CN_ACT + " (NMPA Announcement No. 77 of 2021)",
+    "CN-EXCESSIVE-PACKAGING": _GB + " (GB 23350-2021)",
+    "CN-LEATHER": _GB + " (GB 20400-2006)",
+    # Brazil
+    "BR-INMETRO-TOYS": "address of the text of Portaria Inmetro nº 302/2021 not found",
+    "BR-INMETRO-APPLIANCES": "address of the text of Portaria Inmetro nº 148/2022 not found",
+}
+
+
+def _shipped_sources() -> dict[str, str]:
+    """Each shipped requirement's code and source URL, straight from the rule files."""
+    sources: dict[str, str] = {}
+    for path in rule_files(DATA / "rules"):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for rule in document.get("rules") or []:
+            sources[rule["code"]] = rule["url"]
+    return sources
+
+
+def _is_generic(url: str) -> bool:
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/").lower()
+    return not path or (parts.netloc.lower(), path) in GENERIC_PAGES
+
+
+SOURCES = _shipped_sources()
+
+
+@pytest.mark.parametrize(
+    ("url", "generic"),
+    [
+        ("https://www.fedlex.admin.ch/", True),
+        ("http://www.customs.gov.cn", True),
+        ("https://openstd.samr.gov.cn/bzgk/gb/index", True),
+        ("https://www.fedlex.admin.ch/eli/cc/2016/24/de", False),
+        ("https://www.legislation.gov.au/F2020L01656/latest/text", False),
+    ],
+)
+def test_the_rule_tells_a_front_door_from_a_deep_link(url: str, generic: bool) -> None:
+    assert _is_generic(url) is generic
+
+
+def test_the_rule_base_is_read() -> None:
+    assert len(SOURCES) > 250
+
+
+def test_every_requirement_links_to_its_official_text() -> None:
+    generic = {code: url for code, url in SOURCES.items() if _is_generic(url)}
+    unlisted = {code: url for code, url in generic.items() if code not in UNRESOLVED}
+    assert not unlisted, f"link to the act's own text, not to the publisher: {unlisted}"
+
+
+def test_the_unresolved_list_only_shrinks() -> None:
+    stale = sorted(code for code in UNRESOLVED if not _is_generic(SOURCES.get(code, "x:/deep")))
+    assert not stale, f"deepened or removed: drop from UNRESOLVED: {stale}"
