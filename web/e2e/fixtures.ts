@@ -45,6 +45,8 @@ export async function signOut(page: Page) {
 export async function check(page: Page, name: string) {
   await page.waitForLoadState("networkidle");
   await expect(page.getByRole("status").filter({ hasText: "Loading…" })).toHaveCount(0);
+  // From the top: a full-page shot of a scrolled page draws the fixed header mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
   const { violations } = await new AxeBuilder({ page }).analyze();
   const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
