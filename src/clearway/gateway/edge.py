@@ -93,6 +93,13 @@ class RequestBody:
         except TimeoutError as exc:
             self._on_timeout()
             raise BodyTimeout from exc
+        except asyncio.CancelledError:
+            # Cancelled from outside in the same turn of the loop as the deadline passed (the
+            # service's own deadline, due just after, when the loop was late): the body was
+            # still late, and that stays the answer.
+            if asyncio.get_running_loop().time() >= self.deadline:
+                self._on_timeout()
+            raise
         if message["type"] != "http.request" or not message.get("more_body", False):
             self.done = True
             if self.on_done is not None:
