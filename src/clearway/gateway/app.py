@@ -76,11 +76,6 @@ class LocalEndpoints:
     openapi: Callable[[], dict[str, Any]]
 
 
-class BodyTooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-
-
 class Gateway:
     def __init__(
         self,
@@ -291,7 +286,7 @@ def _limited_body(scope: Scope, receive: Receive, limit: int, outcome: _Outcome)
             except ValueError as exc:
                 raise Problem(400, detail="Invalid Content-Length.") from exc
             if size > limit:
-                raise BodyTooLarge(limit)
+                raise _too_large(limit)
             return receive
     if scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
         return receive
@@ -302,12 +297,19 @@ def _limited_body(scope: Scope, receive: Receive, limit: int, outcome: _Outcome)
         message = await receive()
         received += len(message.get("body", b""))
         if received > limit:
-            refusal = BodyTooLarge(limit)
+            # Raised as a problem: the service's error handling answers it (to no one, the
+            # answer is dropped) rather than logging it as a failure of its own.
+            refusal = _too_large(limit)
             outcome.refuse(refusal)
             raise refusal
         return message
 
     return counted
+
+
+def _too_large(limit: int) -> Problem:
+    detail = f"The request body is too large: at most {limit} bytes here."
+    return Problem(413, detail=detail, max_bytes=limit)
 
 
 def _problem_for(error: Exception, path: str) -> Problem:
@@ -316,9 +318,6 @@ def _problem_for(error: Exception, path: str) -> Problem:
         return error
     if isinstance(error, BodyTimeout):
         return slow_body_problem()
-    if isinstance(error, BodyTooLarge):
-        detail = f"The request body is too large: at most {error.limit} bytes here."
-        return Problem(413, detail=detail, max_bytes=error.limit)
     log.exception("gateway error on %s", path)
     return Problem(502, detail="The service failed to answer.")
 
