@@ -32,7 +32,6 @@ from clearway.gateway.edge import (
     EdgeLimits,
     RequestBody,
     has_body,
-    slow_body_problem,
 )
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import WRITES, RequestRecorder
@@ -316,8 +315,6 @@ def _problem_for(error: Exception, path: str) -> Problem:
     """What a request that failed with `error` is answered."""
     if isinstance(error, Problem):
         return error
-    if isinstance(error, BodyTimeout):
-        return slow_body_problem()
     log.exception("gateway error on %s", path)
     return Problem(502, detail="The service failed to answer.")
 
@@ -332,9 +329,9 @@ class _Outcome:
         self.started = False
         # Set when the gateway refused the body part-way (too slow, too large): whatever the
         # service answers to what it got is dropped, and the refusal is answered instead.
-        self.refusal: Exception | None = None
+        self.refusal: Problem | None = None
 
-    def refuse(self, refusal: Exception) -> None:
+    def refuse(self, refusal: Problem) -> None:
         self.refusal = refusal
 
     async def send(self, message: Message) -> None:
