@@ -1,3 +1,4 @@
+from tests.orders.conftest import world
 from tests.support import shared_api
 
-__all__ = ["shared_api"]
+__all__ = ["shared_api", "world"]

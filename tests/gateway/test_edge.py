@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 
 import orjson
 import pytest
@@ -42,12 +43,14 @@ async def test_a_head_over_the_size_limit_is_a_431(shared_api: Api, small: EdgeL
 @pytest.mark.parametrize(
     "framing",
     [(b"content-length", b"1000"), (b"transfer-encoding", b"chunked")],
-    ids=["streamed-to-the-service", "read-by-the-gateway"],
+    ids=["length-declared", "chunked"],
 )
+@pytest.mark.parametrize("stalled", [False, True], ids=["loop-on-time", "loop-stalled"])
 async def test_a_body_that_stops_arriving_is_a_408(
     shared_api: Api,
     small: EdgeLimits,
     framing: tuple[bytes, bytes],
+    stalled: bool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The service's clock starts once the body is in: a slow client is a 408, not a 504.
@@ -61,6 +64,11 @@ async def test_a_body_that_stops_arriving_is_a_408(
         if first:
             first = False
             return {"type": "http.request", "body": b'{"email": "', "more_body": True}
+        if stalled:
+            # The event loop is held up (a busy machine) until both the body's deadline and
+            # the service's, just after it, have passed: they expire in the same turn.
+            stall = small.body_timeout + 2 * shared_api.platform.gateway.upstream_timeout
+            asyncio.get_running_loop().call_soon(time.sleep, stall)
         await never.wait()  # the client never sends the rest
         raise AssertionError("unreachable")
 

@@ -32,7 +32,6 @@ from clearway.gateway.edge import (
     EdgeLimits,
     RequestBody,
     has_body,
-    slow_body_problem,
 )
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import WRITES, RequestRecorder
@@ -74,11 +73,6 @@ class LocalEndpoints:
 
     ready: Callable[[], Awaitable[dict[str, Any]]]
     openapi: Callable[[], dict[str, Any]]
-
-
-class BodyTooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
 
 
 class Gateway:
@@ -133,7 +127,10 @@ class Gateway:
                 await outcome.send_file(*WebApp.response(scope, page))
                 return
             body = RequestBody(
-                receive, self.edge.body_timeout, outcome.mute, empty=not has_body(scope["headers"])
+                receive,
+                self.edge.body_timeout,
+                lambda: outcome.refuse(BodyTimeout()),
+                empty=not has_body(scope["headers"]),
             )
             receive = body.receive
             local = ("/healthz", "/readyz", "/api/openapi.json", ASYNCAPI_PATH)
@@ -164,25 +161,14 @@ class Gateway:
             if caller.role == "admin" and method in WRITES:
                 await self._audit_ahead(template, method, caller, request_id, address)
             limit = self.body_limits.get(route.limit, self.body_limit)
-            receive = await self._limited_body(scope, receive, limit)
+            receive = _limited_body(scope, receive, limit, outcome)
             await self._forward(route.service, scope, receive, outcome, caller, request_id, body)
-            if outcome.muted:  # the service gave up on the body in its own way
-                raise BodyTimeout
-        except Problem as problem:
+            if outcome.refusal is not None:  # the service answered its broken-off body its way
+                raise outcome.refusal
+        except Exception as exc:
+            # Once the body is refused, that is the answer, whatever came of it in the service.
+            problem = _problem_for(outcome.refusal or exc, scope["path"])
             await outcome.problem(problem, scope["path"])
-        except BodyTimeout:
-            await outcome.problem(slow_body_problem(), scope["path"])
-        except BodyTooLarge as exc:
-            detail = f"The request body is too large: at most {exc.limit} bytes here."
-            too_large = Problem(413, detail=detail, max_bytes=exc.limit)
-            await outcome.problem(too_large, scope["path"])
-        except Exception:
-            if outcome.muted:
-                await outcome.problem(slow_body_problem(), scope["path"])
-                return
-            log.exception("gateway error on %s", scope.get("path"))
-            failed = Problem(502, detail="The service failed to answer.")
-            await outcome.problem(failed, scope["path"])
         finally:
             request_id_var.reset(bound)
             self.recorder.record(
@@ -231,49 +217,6 @@ class Gateway:
                 headers={"retry-after": "5"},
             ) from exc
 
-    async def _limited_body(self, scope: Scope, receive: Receive, limit: int) -> Receive:
-        """Refuse bodies over the limit before any service reads a byte of them."""
-        declared = None
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                declared = value
-                break
-        if declared is not None:
-            try:
-                size = int(declared)
-            except ValueError as exc:
-                raise Problem(400, detail="Invalid Content-Length.") from exc
-            if size > limit:
-                raise BodyTooLarge(limit)
-            return receive
-        if scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
-            return receive
-        # No length declared (chunked): read it here, within the limit, then replay it.
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            total += len(chunk)
-            if total > limit:
-                raise BodyTooLarge(limit)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        return replay
-
     async def _forward(
         self,
         service: str,
@@ -305,7 +248,7 @@ class Gateway:
             async with clock:
                 await self.upstreams.forward(service, inner, receive, outcome.send)
         except TimeoutError:
-            if outcome.started:
+            if outcome.started or outcome.refusal is not None:
                 raise
             await outcome.problem(Problem(504, detail="The service took too long."), scope["path"])
 
@@ -328,6 +271,54 @@ class Gateway:
 _BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="clearway"'}
 
 
+def _limited_body(scope: Scope, receive: Receive, limit: int, outcome: _Outcome) -> Receive:
+    """Refuse a body over the limit before the service reads a byte past it.
+
+    A declared length is judged before anything is read. A chunked body goes on to the service
+    as it arrives, counted: the chunk that crosses the limit never reaches it, and its read of
+    the body fails there, so the service's request is broken off with nothing half kept.
+    """
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                size = int(value)
+            except ValueError as exc:
+                raise Problem(400, detail="Invalid Content-Length.") from exc
+            if size > limit:
+                raise _too_large(limit)
+            return receive
+    if scope["method"] in ("GET", "HEAD", "DELETE", "OPTIONS"):
+        return receive
+    received = 0
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            # Raised as a problem: the service's error handling answers it (to no one, the
+            # answer is dropped) rather than logging it as a failure of its own.
+            refusal = _too_large(limit)
+            outcome.refuse(refusal)
+            raise refusal
+        return message
+
+    return counted
+
+
+def _too_large(limit: int) -> Problem:
+    detail = f"The request body is too large: at most {limit} bytes here."
+    return Problem(413, detail=detail, max_bytes=limit)
+
+
+def _problem_for(error: Exception, path: str) -> Problem:
+    """What a request that failed with `error` is answered."""
+    if isinstance(error, Problem):
+        return error
+    log.exception("gateway error on %s", path)
+    return Problem(502, detail="The service failed to answer.")
+
+
 class _Outcome:
     """Wraps `send`: adds the gateway's headers and remembers the status."""
 
@@ -336,14 +327,15 @@ class _Outcome:
         self._request_id = request_id.encode("latin-1")
         self.status = 0
         self.started = False
-        # Set when the body timed out: whatever the service answers then is replaced by a 408.
-        self.muted = False
+        # Set when the gateway refused the body part-way (too slow, too large): whatever the
+        # service answers to what it got is dropped, and the refusal is answered instead.
+        self.refusal: Problem | None = None
 
-    def mute(self) -> None:
-        self.muted = True
+    def refuse(self, refusal: Problem) -> None:
+        self.refusal = refusal
 
     async def send(self, message: Message) -> None:
-        if self.muted:
+        if self.refusal is not None:
             return
         if message["type"] == "http.response.start":
             self.started = True
@@ -362,7 +354,7 @@ class _Outcome:
     async def problem(self, problem: Problem, instance: str) -> None:
         if self.started:
             return  # too late to change the answer; the connection is closed by the server
-        self.muted = False
+        self.refusal = None
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in problem.headers.items()]
         await self._body(
             problem.status,

@@ -60,14 +60,17 @@ def slow_head_problem() -> Problem:
     return Problem(408, detail="The request head took too long to arrive.")
 
 
-def slow_body_problem() -> Problem:
-    return Problem(
-        408, detail="The request body took too long to arrive.", headers={"connection": "close"}
-    )
+class BodyTimeout(Problem):
+    """The client did not finish sending the body within the body timeout: a 408 that closes
+    the connection. Raised as a problem, so a service whose read of the body it breaks off
+    answers it (to no one: the gateway answers) rather than logging a failure of its own."""
 
-
-class BodyTimeout(Exception):
-    """The client did not finish sending the body within the body timeout."""
+    def __init__(self) -> None:
+        super().__init__(
+            408,
+            detail="The request body took too long to arrive.",
+            headers={"connection": "close"},
+        )
 
 
 class RequestBody:
@@ -93,6 +96,13 @@ class RequestBody:
         except TimeoutError as exc:
             self._on_timeout()
             raise BodyTimeout from exc
+        except asyncio.CancelledError:
+            # Cancelled from outside in the same turn of the loop as the deadline passed (the
+            # service's own deadline, due just after, when the loop was late): the body was
+            # still late, and that stays the answer.
+            if asyncio.get_running_loop().time() >= self.deadline:
+                self._on_timeout()
+            raise
         if message["type"] != "http.request" or not message.get("more_body", False):
             self.done = True
             if self.on_done is not None:

@@ -3,7 +3,8 @@
 The algorithm is pyrate-limiter's `TokenBucket` (GCRA: one number of state per key, the wait
 in closed form). This module only keeps that state: in memory for one gateway process; in
 Redis (the same GCRA step as pyrate-limiter's Lua script, atomic on the server) when several
-gateways share the counters.
+gateways share the counters. Both read the time from a pyrate-limiter clock (the wall clock
+unless told otherwise), so a test can move time itself.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from pyrate_limiter import Rate, TokenBucket
+from pyrate_limiter import Rate, TokenBucket, WallClock
 from pyrate_limiter.abstracts.algorithm import State
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -38,6 +39,12 @@ class Limit:
         return Rate(1, interval_ms, burst=self.burst)
 
 
+class Clock(Protocol):
+    """Milliseconds now, as pyrate-limiter's synchronous clocks (`WallClock`) tell it."""
+
+    def now(self) -> int: ...
+
+
 class RateLimitStore(Protocol):
     async def take(self, key: str, rate: Rate) -> float:
         """Spend one token; return 0 when allowed, else the seconds to wait."""
@@ -49,7 +56,8 @@ class RateLimitStore(Protocol):
 
 
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or WallClock()
         self._algorithm = TokenBucket()
         self._state: dict[str, State] = {}
 
@@ -66,8 +74,7 @@ class MemoryStore:
             if len(self._state) >= MAX_KEYS:
                 self._forget_idle()
             state = self._algorithm.initial(rates)
-        now_ms = int(time.time() * 1000)
-        new_state, decision = self._algorithm.step(rates, state, now_ms, 1)
+        new_state, decision = self._algorithm.step(rates, state, self._clock.now(), 1)
         if decision.allowed:
             self._state[key] = new_state
             return 0.0
@@ -75,7 +82,7 @@ class MemoryStore:
 
     def _forget_idle(self) -> None:
         # A bucket whose theoretical arrival time has passed is full again: nothing to keep.
-        now_us = time.time() * 1_000_000
+        now_us = self._clock.now() * 1000
         self._state = {k: s for k, s in self._state.items() if s[0] > now_us}
 
 
@@ -86,8 +93,10 @@ class RedisStore:
     gateway that refused all traffic while Redis restarts would do more harm than they prevent.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, clock: Clock | None = None) -> None:
         self.url = url
+        # Every gateway sends its own time with each step: a wall clock, which they share.
+        self._clock = clock or WallClock()
         self.redis: Redis = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=2.0)
         algorithm = TokenBucket()
         script = algorithm.redis_script()
@@ -110,7 +119,7 @@ class RedisStore:
         # The store's layout: now (ms), weight, TTL (ms, until the bucket is surely full
         # again), number of rates, then the algorithm's own arguments.
         ttl_ms = math.ceil(2 * rate.burst * rate.interval / rate.limit)
-        args = [int(time.time() * 1000), 1, ttl_ms, 1, *self._redis_args([rate])]
+        args = [self._clock.now(), 1, ttl_ms, 1, *self._redis_args([rate])]
         try:
             reply = await self._script(keys=[REDIS_PREFIX + key], args=args)
         except (RedisError, OSError):
