@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from clearway.services.rules.store import DATA
+from clearway.services.rules.snapshot import DATA
 from tests.conftest import Api
 
 SET = yaml.safe_load((Path(__file__).parent / "acceptance.yaml").read_text(encoding="utf-8"))

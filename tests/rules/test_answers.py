@@ -10,15 +10,10 @@ import pytest
 
 from clearway.services.rules.answers import Answer, Answers, Key
 from clearway.services.rules.domain import Invalid
-from clearway.services.rules.store import RuleStore
 from tests.conftest import Api, bearer
+from tests.rules.conftest import Served
 from tests.rules.support import MARKET, codes, create, publish, search
 from tests.support import capture_published
-
-
-def store_of(api: Api) -> RuleStore:
-    store: RuleStore = api.platform.hosted["rules"].service.api.state.store
-    return store
 
 
 async def body(api: Api, **params: Any) -> bytes:
@@ -30,8 +25,9 @@ async def body(api: Api, **params: Any) -> bytes:
 
 
 async def test_the_same_search_gives_the_same_bytes_and_an_event_each_time(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    api = served.api
     published = capture_published(api.platform, monkeypatch)
     token = await api.customer("twice@example.com")
     params = {"market": "EU", "hs_code": "8518.22"}
@@ -40,7 +36,7 @@ async def test_the_same_search_gives_the_same_bytes_and_an_event_each_time(
     assert first.status_code == second.status_code == 200
     assert first.content == second.content
     assert "EU-RED" in codes(second.json())
-    assert len(store_of(api).answers) == 1  # the second was the kept answer
+    assert len(served.rules.snapshot.answers) == 1  # the second was the kept answer
     await api.platform.hosted["rules"].telemetry.flush()
     searches = [e.data for e in published if e.type == "search.performed"]
     assert len(searches) == 2
@@ -61,7 +57,8 @@ async def test_publishing_and_retiring_change_the_next_answer(api: Api) -> None:
     assert codes(await search(api, hs_code="8518")) == []
 
 
-async def test_an_answer_changes_when_a_version_enters_or_leaves_force(api: Api) -> None:
+async def test_an_answer_changes_when_a_version_enters_or_leaves_force(served: Served) -> None:
+    api = served.api
     admin = await api.admin_token()
     now = datetime.now(UTC)
     starts, ends = now + timedelta(minutes=5), now + timedelta(minutes=10)
@@ -69,7 +66,7 @@ async def test_an_answer_changes_when_a_version_enters_or_leaves_force(api: Api)
     await publish(
         api, admin, "T-SOON", effective_from=starts.isoformat(), effective_to=ends.isoformat()
     )
-    answers = store_of(api).answers
+    answers = served.rules.snapshot.answers
     assert codes(await search(api, hs_code="8518")) == []
     assert codes(await search(api, hs_code="8518")) == []  # kept, still right
 
@@ -108,13 +105,14 @@ async def test_limit_offset_market_and_the_query_as_typed_are_separate_answers(a
     assert len({await body(api, hs_code=h) for h in ("851822", "8518.22", "8518 22")}) == 3
 
 
-async def test_bad_input_is_refused_each_time_and_never_kept(api: Api) -> None:
+async def test_bad_input_is_refused_each_time_and_never_kept(served: Served) -> None:
+    api = served.api
     for _ in range(2):
         response = await api.client.get(
             "/api/rules/search", params={"market": "Atlantis", "hs_code": "8518"}
         )
         assert response.status_code == 422
-    assert len(store_of(api).answers) == 0
+    assert len(served.rules.snapshot.answers) == 0
 
 
 # --- the cache on its own ----------------------------------------------------------------

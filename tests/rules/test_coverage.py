@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from clearway.services.rules.domain.categories import Category
+from clearway.services.rules.domain.content import RuleContent
 from clearway.services.rules.domain.coverage import Coverage
 from clearway.services.rules.domain.lookup import RuleBase
 from clearway.services.rules.domain.markets import Markets
-from clearway.services.rules.domain.model import Category, RuleContent, RuleVersion, Status
+from clearway.services.rules.domain.versions import RuleVersion, Status
 from clearway.services.rules.shipped import coverage_markdown
-from clearway.services.rules.store import DATA
+from clearway.services.rules.snapshot import DATA
 from tests.conftest import Api, bearer
 from tests.rules.support import codes, search
 from tests.rules.test_files import upload

@@ -7,18 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clearway.services.rules.domain import Invalid
+from clearway.services.rules.domain.conditions import Condition
+from clearway.services.rules.domain.content import RuleContent
+from clearway.services.rules.domain.decisions import decide
 from clearway.services.rules.domain.hs import nomenclature, prefixes
 from clearway.services.rules.domain.lookup import RuleBase
-from clearway.services.rules.domain.model import (
-    Condition,
-    Question,
-    RuleContent,
-    RuleVersion,
-    Status,
-    decide,
-    retirement,
-    supersede,
-)
+from clearway.services.rules.domain.questions import Question
+from clearway.services.rules.domain.versions import RuleVersion, Status, retirement, supersede
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 QUESTIONS = {"radio": Question("radio", "Radio?"), "battery": Question("battery", "Battery?")}

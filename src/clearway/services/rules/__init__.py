@@ -3,71 +3,79 @@ search, self-checks and checklists, rule files."""
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from clearway.contracts.rules import RulePublished, RuleRetired, RuleVersionEvent
-from clearway.kit.bus import subscribe
+from clearway.kit.db import Database
 from clearway.kit.service import Job, Service, ServiceContext, serve_routes, service_api
-from clearway.services.rules.api import build_router
+from clearway.services.rules.api import routers
 from clearway.services.rules.checklists import Checklists
-from clearway.services.rules.domain.files import read_rule_files
-from clearway.services.rules.domain.model import SYSTEM
-from clearway.services.rules.store import RuleStore, rule_files
-
-log = logging.getLogger("clearway.rules")
+from clearway.services.rules.events import rule_changes
+from clearway.services.rules.questions import Questions
+from clearway.services.rules.rule_files import RuleFiles
+from clearway.services.rules.rule_versions import RuleVersions
+from clearway.services.rules.snapshot import RuleSnapshot
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 REFRESH_SECONDS = 5.0
 
 
-SNAPSHOT_KEY = "snapshot"
+@dataclass(frozen=True)
+class Parts:
+    """The service's pieces on one database: the snapshot searches read, and the use cases
+    that write (the service builds them once per process, a CLI command once per run)."""
+
+    db: Database
+    snapshot: RuleSnapshot
+    versions: RuleVersions
+    questions: Questions
+    files: RuleFiles
+    checklists: Checklists
+
+
+def assemble(db: Database) -> Parts:
+    snapshot = RuleSnapshot(db)
+    versions = RuleVersions(db, snapshot)
+    questions = Questions(db, snapshot)
+    files = RuleFiles(db, snapshot, versions, questions)
+    return Parts(db, snapshot, versions, questions, files, Checklists(db, snapshot))
 
 
 def create(context: ServiceContext) -> Service:
-    store = RuleStore(context.db)
+    parts = assemble(context.db)
+    snapshot = parts.snapshot
     api = service_api(
         "rules",
         "Clearway rules",
         "Markets, HS nomenclature, requirements and their versions, search and self-checks.",
     )
-    serve_routes(api, build_router(store, context.telemetry, Checklists(context.db, store)))
-    api.state.store = store  # for tests: its snapshot, and the clock its kept answers go by
+    serve_routes(
+        api,
+        *routers(
+            snapshot,
+            parts.versions,
+            parts.questions,
+            parts.files,
+            parts.checklists,
+            context.telemetry,
+        ),
+    )
 
     async def start() -> None:
-        await store.reload()
-        if await store.is_empty():
-            await load_shipped(store)
-
-    async def on_rules_changed(event: RuleVersionEvent, session: AsyncSession) -> None:
-        # Published here or in another process (the CLI, another worker): rebuild the snapshot,
-        # and have every other rules process rebuild theirs (each event reaches only one).
-        store.invalidate()
-        await context.cache.publish("rules", SNAPSHOT_KEY)
-
-    context.cache.subscribe("rules", lambda key: store.invalidate())
+        await snapshot.reload()
+        if await snapshot.is_empty():
+            await parts.files.load_shipped()
 
     async def refresh() -> None:
-        await store.refresh_if_changed()
+        await snapshot.refresh_if_changed()
 
     return Service(
         name="rules",
         api=api,
         migrations=MIGRATIONS,
-        subscriptions=[subscribe((RulePublished, RuleRetired), on_rules_changed)],
+        subscriptions=[rule_changes(snapshot, context.cache)],
         # Competing consumers of one queue each see only some events: a cheap check catches up.
         jobs=[Job("rules-refresh-snapshot", REFRESH_SECONDS, refresh, every_process=True)],
         on_start=[start],
-        on_stop=[store.stop],
+        on_stop=[snapshot.stop],
     )
-
-
-async def load_shipped(store: RuleStore) -> int:
-    """The rule base shipped with the project, imported on first start."""
-    sources = [(p.name, p.read_bytes(), "yaml") for p in rule_files(store.shipped)]
-    files = read_rule_files(sources, store.catalogs)  # type: ignore[arg-type]
-    plan = await store.import_files(SYSTEM, files, dry_run=False)
-    log.info("loaded the shipped rule base: %d rules", len(plan))
-    return len(plan)

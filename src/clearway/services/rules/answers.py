@@ -43,7 +43,7 @@ class Answers:
 
     def __init__(self, size: int = MAX_ANSWERS, clock: Callable[[], datetime] = utc_now) -> None:
         self.size = size
-        self.clock = clock  # tests move time with it
+        self.clock = clock  # where "now" comes from
         # LRU rather than clearing when full: a few popular searches stay while the long tail
         # of one-off ones cycles through; OrderedDict makes each step O(1).
         self._entries: OrderedDict[Key, Answer] = OrderedDict()

@@ -1,13 +1,12 @@
-"""Self-checks: the questions that decide a product's conditional requirements, and checklists
-that keep the customer's answers and the requirements they lead to."""
+"""Checklists: a customer's answers to a self-check, kept with the requirements they lead to,
+decided again whenever the answers change."""
 
 from __future__ import annotations
 
 import html
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -19,240 +18,32 @@ from clearway.kit.db import Database, page
 from clearway.services.rules import tables as t
 from clearway.services.rules.domain import Invalid, NotFound
 from clearway.services.rules.domain.coverage import Cell
-from clearway.services.rules.domain.hs import HS_EDITION, dotted
-from clearway.services.rules.domain.lookup import Found, Hit, find
-from clearway.services.rules.domain.markets import Market
-from clearway.services.rules.domain.model import Answer, Category, Question, decide
-from clearway.services.rules.store import RuleStore
+from clearway.services.rules.domain.decisions import decide
+from clearway.services.rules.domain.hs import dotted
+from clearway.services.rules.domain.lookup import Found
+from clearway.services.rules.domain.questions import Answer, Question
+from clearway.services.rules.search import Product, coverage_of, lookup, moment
+from clearway.services.rules.snapshot import RuleSnapshot
+from clearway.services.rules.views import coverage_view, question_view, source_view
 
 MAX_ANSWERS = 100
-
-
-@dataclass(frozen=True)
-class Product:
-    """A product in a market as the caller described it, checked."""
-
-    market: Market
-    hs_code: str | None
-    category: Category | None
-    text: str | None
-
-
-def resolve_product(
-    store: RuleStore,
-    market: str,
-    hs_code: str | None,
-    category: str | None,
-    text: str | None,
-) -> Product:
-    resolved = store.markets.resolve(market)
-    code = store.nomenclature.normalize(hs_code) if hs_code else None
-    found = None
-    if category:
-        found = store.categories.get(category)
-        if found is None:
-            raise Invalid("unknown-category", f"{category[:64]!r} is not a product category.")
-    text = text.strip() if text else None
-    if code is None and found is None and not text:
-        raise Invalid("no-product", "Name the product: an HS code, a category or a description.")
-    return Product(resolved, code, found, text)
-
-
-def moment(as_of: date | None) -> datetime:
-    """The instant a lookup is for: the start of `as_of` (UTC), or now."""
-    return datetime.combine(as_of, time(), UTC) if as_of else datetime.now(UTC)
-
-
-def lookup(store: RuleStore, product: Product, now: datetime | None = None) -> Found:
-    return find(
-        store.base,
-        store.matcher,
-        store.catalogs,
-        store.markets.covering(product.market.code),
-        hs_code=product.hs_code,
-        category=product.category,
-        text=product.text,
-        now=now or datetime.now(UTC),
-        phrases=store.phrases,
-    )
-
-
-def coverage_of(store: RuleStore, product: Product, found: Found, now: datetime) -> Cell:
-    if found.ambiguous:
-        return Cell("none", "the description fits several products: choose one of the alternatives")
-    return store.coverage.for_product(
-        store.base,
-        store.markets,
-        product.market,
-        category=found.category,
-        hs_code=found.hs_code,
-        categories=store.categories.values(),
-        hits=found.hits,
-        now=now,
-    )
-
-
-def coverage_view(cell: Cell) -> dict[str, Any]:
-    """How far the answer can be relied on: `complete`, `partial` or `none`, and why."""
-    return {"coverage": cell.coverage, "coverage_reason": cell.reason}
-
-
-def groups_view(hits: list[Hit]) -> dict[str, list[str]]:
-    """The codes of the mandatory requirements and of those that depend on answers."""
-    return {
-        "mandatory": [h.version.code for h in hits if not h.version.content.conditional],
-        "conditional": [h.version.code for h in hits if h.version.content.conditional],
-    }
-
-
-def question_view(question: Question | None, question_id: str) -> dict[str, Any]:
-    """A question as asked: its text, and for a number its unit and bounds."""
-    if question is None:
-        return {"id": question_id, "text": question_id, "kind": "yes_no", "unit": None}
-    view: dict[str, Any] = {"id": question.id, "text": question.text, "kind": question.kind}
-    view["unit"] = question.unit
-    if question.numeric:
-        view["min"], view["max"] = question.min, question.max
-    return view
-
-
-def question_views(hit: Hit, questions: Mapping[str, Question]) -> list[dict[str, Any]]:
-    views = []
-    for c in hit.version.content.conditions:
-        question = questions.get(c.question)
-        views.append(
-            {
-                **question_view(question, c.question),
-                "applies_when": c.data(),
-                "applies_if": c.describe(question.unit if question else None),
-            }
-        )
-    return views
-
-
-def source_view(hit: Hit) -> dict[str, Any]:
-    """What a requirement is, whom it binds and where it comes from (clearway-rules/2)."""
-    content = hit.version.content
-    return {
-        "measure": content.measure,
-        "customs_document": content.customs_document,
-        "operators": list(content.operators),
-        "regions": list(content.regions),
-        "url": content.url,
-        "publication": content.publication,
-        "last_verified": content.last_verified.isoformat() if content.last_verified else None,
-    }
-
-
-def requirement_view(hit: Hit, questions: Mapping[str, Question]) -> dict[str, Any]:
-    """A requirement as customers see it, with why it applies to their product."""
-    content = hit.version.content
-    return {
-        "code": content.code,
-        "version": hit.version.version,
-        "market": content.market,
-        "title": content.title,
-        "legal_reference": content.legal_reference,
-        "authority": content.authority,
-        "evidence_type": content.evidence_type,
-        "issuers": list(content.issuers),
-        "mandatory": not content.conditional,
-        "conditional": content.conditional,
-        "match": content.match,
-        "questions": question_views(hit, questions),
-        "validity_months": content.validity_months,
-        **source_view(hit),
-        "notes": content.notes,
-        "effective_from": hit.version.effective_from,
-        "effective_to": hit.version.effective_to,
-        "score": hit.score,
-        "why": {
-            "reason": hit.reason,
-            "matched_hs_code": hit.matched_hs,
-            "scope_hs_code": hit.scope_hs,
-            "scope_category": hit.scope_category,
-            "narrower": hit.narrower,
-        },
-    }
-
-
-def _category(category: Category | None) -> dict[str, Any] | None:
-    if category is None:
-        return None
-    return {"id": category.id, "name": category.name, "hs_codes": list(category.hs_codes)}
-
-
-def matched_view(store: RuleStore, found: Found) -> dict[str, Any]:
-    node = store.nomenclature.nearest(found.hs_code) if found.hs_code else None
-    return {
-        "hs_code": found.hs_code,
-        "hs_code_dotted": dotted(found.hs_code) if found.hs_code else None,
-        "hs_description": node.description if node else None,
-        "hs_edition": HS_EDITION,
-        "category": _category(found.category),
-        "hs_category": _category(found.hs_category),
-        "interpretation": _interpretation(found.interpretation),
-        "ambiguous": found.ambiguous,
-    }
-
-
-def _interpretation(found: Any) -> dict[str, Any] | None:
-    if found is None:
-        return None
-    return {"kind": found.kind, "key": found.key, "name": found.name, "score": found.score}
-
-
-def alternatives_view(found: Found) -> list[dict[str, Any]]:
-    return [v for a in found.alternatives if (v := _interpretation(a)) is not None]
-
-
-def market_view(store: RuleStore, market: Market) -> dict[str, Any]:
-    return {
-        "code": market.code,
-        "name": market.name,
-        "kind": market.kind,
-        "members": list(market.members),
-        "unions": store.markets.unions_of(market.code),
-    }
-
-
-def self_check(store: RuleStore, product: Product, as_of: date | None = None) -> dict[str, Any]:
-    """The questions that decide the product's conditional requirements, each asked once
-    (numbers with their unit)."""
-    now = moment(as_of)
-    found = lookup(store, product, now)
-    questions: dict[str, dict[str, Any]] = {}
-    for hit in found.hits:
-        for condition in hit.version.content.conditions:
-            entry = questions.setdefault(
-                condition.question,
-                {
-                    **question_view(store.questions.get(condition.question), condition.question),
-                    "decides": [],
-                },
-            )
-            entry["decides"].append(hit.version.code)
-    return {
-        "market": market_view(store, product.market),
-        "as_of": as_of,
-        "matched": matched_view(store, found),
-        "alternatives": alternatives_view(found),
-        **coverage_view(coverage_of(store, product, found, now)),
-        "groups": groups_view(found.hits),
-        "questions": list(questions.values()),
-        "requirements": [requirement_view(h, store.questions) for h in found.hits],
-    }
+# What other services see of a checklist (`contracts.rules.Checklist`).
+_SHARED = ("id", "owner_id", "market", "hs_code", "category", "coverage", "coverage_reason")
+_SHARED_REQUIREMENT = ("code", "title", "evidence_type", "mandatory", "applies", "reason")
 
 
 def evaluate(
-    store: RuleStore, product: Product, answers: Mapping[str, Answer], as_of: date | None = None
+    snapshot: RuleSnapshot,
+    product: Product,
+    answers: Mapping[str, Answer],
+    as_of: date | None = None,
 ) -> tuple[Found, list[dict[str, Any]], Cell]:
     now = moment(as_of)
-    found = lookup(store, product, now)
+    found = lookup(snapshot, product, now)
     items = []
     for hit in found.hits:
         content = hit.version.content
-        decision = decide(content, answers, store.questions)
+        decision = decide(content, answers, snapshot.questions)
         items.append(
             {
                 "code": content.code,
@@ -273,13 +64,13 @@ def evaluate(
                 **source_view(hit),
             }
         )
-    return found, items, coverage_of(store, product, found, now)
+    return found, items, coverage_of(snapshot, product, found, now)
 
 
 class Checklists:
-    def __init__(self, db: Database, store: RuleStore) -> None:
+    def __init__(self, db: Database, snapshot: RuleSnapshot) -> None:
         self.db = db
-        self.store = store
+        self.snapshot = snapshot
 
     async def create(
         self,
@@ -288,8 +79,8 @@ class Checklists:
         answers: Mapping[str, Answer],
         as_of: date | None = None,
     ) -> dict[str, Any]:
-        _check_answers(answers, self.store.questions)
-        found, items, cell = evaluate(self.store, product, answers, as_of)
+        _check_answers(answers, self.snapshot.questions)
+        found, items, cell = evaluate(self.snapshot, product, answers, as_of)
         now = datetime.now(UTC)
         checklist_id = uuid.uuid4().hex
         row = {
@@ -317,7 +108,7 @@ class Checklists:
             ).first()
         if row is None or (owner_id is not None and row.owner_id != owner_id):
             raise NotFound("no-such-checklist", "There is no such checklist.")
-        return _checklist(row, self.store.questions)
+        return _checklist(row, self.snapshot.questions)
 
     async def owned(
         self, owner_id: str, limit: int, offset: int
@@ -326,7 +117,7 @@ class Checklists:
         async with self.db.read() as session:
             order = [t.checklists.c.created_at.desc()]
             rows, total = await page(session, t.checklists, [mine], order, limit, offset)
-        return [_checklist(r, self.store.questions) for r in rows], total
+        return [_checklist(r, self.snapshot.questions) for r in rows], total
 
     async def answer(
         self, checklist_id: str, owner_id: str, answers: Mapping[str, Answer]
@@ -335,15 +126,15 @@ class Checklists:
         (or on the checklist's `as_of` date)."""
         current = await self.get(checklist_id, owner_id)
         merged = {**current["answers"], **answers}
-        _check_answers(merged, self.store.questions)
+        _check_answers(merged, self.snapshot.questions)
         product = Product(
-            self.store.markets.resolve(current["market"]),
+            self.snapshot.markets.resolve(current["market"]),
             current["hs_code"],
-            self.store.categories.get(current["category"] or ""),
+            self.snapshot.categories.get(current["category"] or ""),
             None,
         )
         as_of = date.fromisoformat(current["as_of"]) if current["as_of"] else None
-        _, items, cell = evaluate(self.store, product, merged, as_of)
+        _, items, cell = evaluate(self.snapshot, product, merged, as_of)
         async with self.db.transaction() as session:
             await session.execute(
                 update(t.checklists)
@@ -446,3 +237,12 @@ def printable(checklist: Mapping[str, Any]) -> str:
         "<table><tr><th>Code</th><th>Requirement</th><th>Evidence</th><th>Status</th>"
         f"<th>Why</th></tr>{rows}</table></html>"
     )
+
+
+def shared(checklist: Mapping[str, Any]) -> dict[str, Any]:
+    """A checklist as other services see it (`contracts.rules.Checklist`)."""
+    return {
+        **{k: checklist[k] for k in _SHARED},
+        "created_at": checklist["created_at"],
+        "requirements": [{k: r[k] for k in _SHARED_REQUIREMENT} for r in checklist["requirements"]],
+    }

@@ -1,4 +1,5 @@
-"""The shapes of the rules service's answers, for the OpenAPI document.
+"""The shapes of what the rules service takes (request bodies, checked) and of its answers,
+for the OpenAPI document.
 
 The hot paths render with orjson (search answers are even kept rendered, see answers.py), so
 these models describe the bodies rather than build them; the API tests check the bodies
@@ -8,12 +9,99 @@ against them.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from clearway.services.rules.domain.versions import sane
 
 Coverage = Literal["complete", "partial", "none"]
 Number = int | float
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+AnswerValue = bool | float  # yes/no, or a number in the question's unit
+
+
+# --- request bodies ----------------------------------------------------------------------
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuleBody(Strict):
+    """A rule's fields (see docs/rule-files.md); on change, only the fields to change."""
+
+    code: str | None = Field(default=None, max_length=64)
+    market: str | None = Field(default=None, max_length=60)
+    title: str | None = Field(default=None, max_length=400)
+    legal_reference: str | None = Field(default=None, max_length=1000)
+    authority: str | None = Field(default=None, max_length=600)
+    evidence_type: str | None = Field(default=None, max_length=40)
+    issuers: list[Annotated[str, Field(max_length=600)]] | None = Field(default=None, max_length=50)
+    hs_codes: list[Annotated[str, Field(max_length=20)]] | None = Field(
+        default=None, max_length=500
+    )
+    categories: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=500
+    )
+    # yes/no, or a range of a number: {gt: 100}, {between: [10, 100]}
+    conditions: dict[Annotated[str, Field(max_length=64)], bool | dict[str, Any]] | None = None
+    match: Literal["all", "any"] | None = None
+    validity_months: int | None = None
+    url: str | None = Field(default=None, max_length=600)
+    notes: str | None = Field(default=None, max_length=4000)
+    measure: str | None = Field(default=None, max_length=40)
+    customs_document: str | None = Field(default=None, max_length=16)
+    operators: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        default=None, max_length=10
+    )
+    regions: list[Annotated[str, Field(max_length=12)]] | None = Field(default=None, max_length=100)
+    publication: str | None = Field(default=None, max_length=400)
+    last_verified: date | None = Field(default=None, ge=EARLIEST, le=LATEST)
+
+
+def _sane(moment: datetime) -> datetime:
+    if not sane(moment):
+        raise ValueError("must be a date from 1900 to 2100")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_sane)]
+
+
+class Window(Strict):
+    effective_from: Moment | None = None
+    effective_to: Moment | None = None
+
+
+class Retirement(Strict):
+    effective_to: Moment | None = None
+
+
+class QuestionBody(Strict):
+    """A yes/no question, or (`kind` number) a quantity in `unit` between `min` and `max`."""
+
+    text: str = Field(min_length=5, max_length=300)
+    kind: Literal["yes_no", "number"] = "yes_no"
+    unit: str | None = Field(default=None, max_length=20)
+    min: float | None = None
+    max: float | None = None
+
+
+class ChecklistBody(Strict):
+    market: str = Field(min_length=2, max_length=60)
+    hs_code: str | None = Field(default=None, max_length=20)
+    category: str | None = Field(default=None, max_length=64)
+    q: str | None = Field(default=None, max_length=200)
+    answers: dict[Annotated[str, Field(max_length=64)], AnswerValue] = Field(default_factory=dict)
+    as_of: date | None = Field(default=None, ge=EARLIEST, le=LATEST)
+
+
+class Answers(Strict):
+    answers: dict[Annotated[str, Field(max_length=64)], AnswerValue]
+
+
+# --- answers -----------------------------------------------------------------------------
 
 
 class MarketOut(BaseModel):

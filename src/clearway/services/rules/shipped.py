@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from clearway.services.rules.domain.categories import load_categories
 from clearway.services.rules.domain.coverage import Coverage, markdown, matrix
 from clearway.services.rules.domain.files import read_rule_files
 from clearway.services.rules.domain.hs import nomenclature
 from clearway.services.rules.domain.lookup import Catalogs, RuleBase
 from clearway.services.rules.domain.markets import Markets
-from clearway.services.rules.domain.model import SYSTEM, RuleVersion, Status
-from clearway.services.rules.store import DATA, load_categories, rule_files
+from clearway.services.rules.domain.versions import SYSTEM, RuleVersion, Status
+from clearway.services.rules.rule_files import rule_files
+from clearway.services.rules.snapshot import DATA
 
 _ALWAYS = datetime(2000, 1, 1, tzinfo=UTC)
 

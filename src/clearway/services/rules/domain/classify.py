@@ -19,8 +19,8 @@ import yaml  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
 from clearway.services.rules.domain import Invalid
+from clearway.services.rules.domain.categories import Category
 from clearway.services.rules.domain.hs import HsNode, Nomenclature
-from clearway.services.rules.domain.model import Category
 
 FORMAT = "clearway-phrases/1"
 Normalize = Callable[[str], list[str]]  # text -> the words the matching compares

@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 import yaml  # type: ignore[import-untyped]
 
+from clearway.services.rules.domain.categories import Category
 from clearway.services.rules.domain.hs import dotted
 from clearway.services.rules.domain.lookup import Hit, RuleBase
 from clearway.services.rules.domain.markets import Market, Markets
-from clearway.services.rules.domain.model import Category
 
 Level = Literal["complete", "partial", "none"]
 LEVELS: tuple[Level, ...] = ("none", "partial", "complete")  # weakest first

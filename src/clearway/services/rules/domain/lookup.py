@@ -18,10 +18,12 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from clearway.services.rules.domain.categories import Category
 from clearway.services.rules.domain.classify import Phrases
 from clearway.services.rules.domain.hs import Nomenclature, dotted, prefixes
 from clearway.services.rules.domain.markets import Markets
-from clearway.services.rules.domain.model import Category, Question, RuleVersion
+from clearway.services.rules.domain.questions import Question
+from clearway.services.rules.domain.versions import RuleVersion
 
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(

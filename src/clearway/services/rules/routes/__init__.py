@@ -1,0 +1,1 @@
+"""The rules service's routes, one module per resource; `rules.api` assembles them."""
