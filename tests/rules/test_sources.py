@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from clearway.services.rules.store import DATA, rule_files
+from clearway.services.rules.rule_files import rule_files
+from clearway.services.rules.snapshot import DATA
 
 # Pages that name no act: a publisher's home or search page under a path.
 GENERIC_PAGES = {
