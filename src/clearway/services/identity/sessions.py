@@ -84,7 +84,7 @@ class Sessions:
             row = await self.records.by_email(session, email)
         matches = await self.hashing.matches(row.password_hash if row else None, password)
         if row is None or not matches or row.status == Status.DELETED:
-            await self._failed(keys, row.id if row else None, address, now)
+            await self._failed(keys, row.id if row else None, now)
             raise INVALID_CREDENTIALS
         domain.check_can_sign_in(Status(row.status))
         required = self.settings.require_admin_mfa and row.role == Role.ADMIN
@@ -92,21 +92,24 @@ class Sessions:
             await self.second_factors.at_sign_in(row.id, email, otp, required=required)
         except domain.Unauthorized as refused:
             if refused is INVALID_CODE:  # guessing codes is throttled like guessing passwords
-                await self._failed(keys, row.id, address, now)
+                await self._failed(keys, row.id, now)
             raise
         async with self.db.transaction() as session:
             await self.throttle.clear_pair(session, keys)
             return await self._start(session, row.id, row.role, family_id=uuid.uuid4().hex)
 
-    async def _failed(
-        self, keys: ThrottleKeys, user_id: str | None, address: str, now: datetime
-    ) -> None:
+    async def _failed(self, keys: ThrottleKeys, user_id: str | None, now: datetime) -> None:
+        # The events name the client by its pseudonym only; `client` is sent, null, for the
+        # consumers of version 1, which expect the field.
+        ref = keys.client_ref
         async with self.db.transaction() as session:
             failure = await self.throttle.fail(session, keys, now)
-            await publish(session, LoginFailed(user_id=user_id, client=address))
+            await publish(session, LoginFailed(user_id=user_id, client=None, client_ref=ref))
             if failure.pair_waits or failure.address_locked:
                 scope = "account-address" if failure.pair_waits else "address"
-                await publish(session, Lockout(user_id=user_id, client=address, scope=scope))
+                await publish(
+                    session, Lockout(user_id=user_id, client=None, client_ref=ref, scope=scope)
+                )
 
     async def _start(
         self, session: AsyncSession, user_id: str, role: str, family_id: str

@@ -1,7 +1,9 @@
 """Sign-in throttling kept in identity's database: back-off per account and client address,
 and a limit per address (the rules are `domain.ThrottleState`).
 
-The client address is never kept: throttle keys hold a keyed digest of it.
+The client address is never kept: throttle keys hold a keyed digest of it, and the security
+events a prefix of that digest (`client_ref`), so an attack from one address can be followed in
+the audit trail without the address being stored anywhere.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ BACKOFF_MEMORY = timedelta(days=1)
 ADDRESS_POLICY = ThrottlePolicy(
     max_failures=20, window=timedelta(minutes=15), lockout=timedelta(minutes=15)
 )
+# How much of the address digest events carry: 64 bits tell addresses apart.
+REFERENCE_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class ThrottleKeys:
 
     pair: str
     address: str
+    client_ref: str
+    """The address as security events name it: equal for equal addresses."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class LoginThrottle:
         return ThrottleKeys(
             pair=f"{pair_prefix(email_index)}{client}",
             address=f"addr:{client}",
+            client_ref=client[:REFERENCE_LENGTH],
         )
 
     async def retry_after(self, session: AsyncSession, keys: ThrottleKeys, now: datetime) -> int:
