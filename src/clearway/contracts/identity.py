@@ -72,6 +72,14 @@ class UserReinstated(AccountChange):
     TYPE: ClassVar[str] = "user.reinstated"
 
 
+class SecondFactorReset(AccountChange):
+    """An administrator removed the account's second factor (its owner lost the authenticator
+    app): its sessions ended, and it signs in with the password alone until the owner turns
+    the factor on again."""
+
+    TYPE: ClassVar[str] = "user.second_factor_reset"
+
+
 class UserDeleted(AccountChange):
     """The account's personal data is crypto-shredded; copies elsewhere must go too."""
 
@@ -148,6 +156,7 @@ EVENTS: tuple[type[Event], ...] = (
     UserVerified,
     UserSuspended,
     UserReinstated,
+    SecondFactorReset,
     UserDeleted,
     UserUpdated,
     PasswordResetRequested,

@@ -276,6 +276,13 @@ def build_router(cases: UseCases, browser: BrowserSessions) -> APIRouter:
     async def reinstate(user_id: str, admin: Admin) -> ProfileOut:
         return profile_out(await cases.users.reinstate(admin, user_id))
 
+    @router.delete("/api/identity/users/{user_id}/second-factor", status_code=204)
+    async def reset_second_factor(user_id: str, admin: Admin) -> Response:
+        """Remove the second factor of a user who lost it: their sessions end, they sign in
+        with the password alone and are told so. Not for the caller's own account."""
+        await cases.users.reset_second_factor(admin, user_id)
+        return Response(status_code=204)
+
     @router.delete("/api/identity/users/{user_id}", status_code=204)
     async def delete(user_id: str, admin: Admin) -> Response:
         """Delete an account and crypto-shred its personal data."""

@@ -192,6 +192,13 @@ class SecondFactors:
             raise Conflict("mfa-disabled", "The second factor is not on.")
         return row
 
+    async def reset(self, session: AsyncSession, user_id: str) -> None:
+        """Remove a factor the owner lost, on or still pending, without a code (an
+        administrator's decision, in the caller's transaction)."""
+        if await self._row(session, user_id) is None:
+            raise Conflict("mfa-disabled", "This account has no second factor to reset.")
+        await self.remove(session, user_id)
+
     async def remove(self, session: AsyncSession, user_id: str) -> None:
         await session.execute(delete(second_factors).where(second_factors.c.user_id == user_id))
         await session.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))

@@ -1,4 +1,5 @@
-"""Identity's administration of users: search, read, verify, suspend, reinstate, delete.
+"""Identity's administration of users: search, read, verify, suspend, reinstate, reset a lost
+second factor, delete.
 
 Every change names the administrator (`by`) in its event, so the audit trail records it and
 the account's owner is told of it (see `clearway.contracts.ACCOUNT_NOTICES`).
@@ -13,6 +14,7 @@ from sqlalchemy import select, update
 
 from clearway.contracts.identity import (
     AccountChange,
+    SecondFactorReset,
     UserDeleted,
     UserReinstated,
     UserSuspended,
@@ -109,6 +111,24 @@ class Users:
             profile = await self.records.profile(session, await self.records.user(session, user_id))
         await self.profiles.changed(user_id)
         return profile
+
+    async def reset_second_factor(self, admin: Caller, user_id: str) -> None:
+        """For a user who lost their authenticator app: the factor goes, and so do the user's
+        sessions, as whoever holds the app or a session may be someone else now."""
+        if admin.user_id == user_id:
+            # Or a stolen administrator's session could shed the factor without a code.
+            raise domain.Conflict(
+                "self-reset",
+                "Administrators cannot reset their own second factor; another administrator can.",
+            )
+        now = datetime.now(UTC)
+        async with self.db.transaction() as session:
+            row = await self.records.user(session, user_id)
+            await self.second_factors.reset(session, user_id)
+            await self.sessions.end_all(session, user_id, now)
+            await publish(
+                session, SecondFactorReset(user_id=user_id, role=row.role, by=admin.user_id)
+            )
 
     async def delete(self, admin: Caller, user_id: str) -> None:
         """Crypto-shred: the user's data key is destroyed, so every copy of their data is noise."""
