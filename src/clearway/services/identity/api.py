@@ -247,8 +247,8 @@ def build_router(cases: UseCases, browser: BrowserSessions) -> APIRouter:
     ) -> UserPage:
         """Search accounts. E-mail matches exactly (it is stored encrypted, found by index)."""
         items, total = await cases.users.search(
-            role=role,
-            status=status,
+            role=domain.Role(role) if role else None,
+            status=domain.Status(status) if status else None,
             email=email,
             country=country.upper() if country else None,
             limit=limit,

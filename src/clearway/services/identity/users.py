@@ -53,8 +53,8 @@ class Users:
     async def search(
         self,
         *,
-        role: str | None,
-        status: str | None,
+        role: Role | None,
+        status: Status | None,
         email: str | None,
         country: str | None,
         limit: int,
