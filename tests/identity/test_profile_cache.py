@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from clearway.services.identity.profiles import ProfileCache
+from clearway.services.identity.profile_cache import ProfileCache
 
 
 class Store:

@@ -1,19 +1,21 @@
-"""TOTP second factor: enrol, confirm, sign in with a code or a recovery code, disable; and
-administrators required to have one."""
+"""TOTP second factor: enrol, confirm, sign in with a code or a recovery code, disable;
+administrators required to have one; and an administrator's reset of a lost one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyotp
 import pytest
 
+from clearway.contracts.identity import SecondFactorReset
 from clearway.services.identity import totp
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, bearer
-from tests.support import assert_problem, platform_api
+from tests.support import assert_problem, eventually, mails, platform_api, refused
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -175,3 +177,85 @@ async def test_administrators_can_be_required_to_use_a_second_factor(
             headers=bearer(admin),
         )
         assert_problem(keep, 409)
+
+
+async def _audited(api: Api, admin: str, action: str, user_id: str) -> list[dict[str, Any]]:
+    """The audit entries of `action` about `user_id`, once there is one (read page by page)."""
+    found: list[dict[str, Any]] = []
+
+    async def arrived() -> bool:
+        found.clear()
+        offset, total = 0, 1
+        while offset < total:
+            params = {"limit": "1000", "offset": str(offset)}
+            page = await api.client.get("/api/monitor/audit", params=params, headers=bearer(admin))
+            assert page.status_code == 200, page.text
+            items, total = page.json()["items"], page.json()["total"]
+            found.extend(
+                i for i in items if i["action"] == action and i["details"]["user_id"] == user_id
+            )
+            offset += len(items) or total
+        return bool(found)
+
+    await eventually(arrived)
+    return found
+
+
+async def test_an_administrator_resets_a_lost_second_factor(api: Api, clock: Clock) -> None:
+    email = "mfa-lost@example.com"
+    token = await api.customer(email)
+    secret = (await api.client.post("/api/identity/mfa/enrol", headers=bearer(token))).json()[
+        "secret"
+    ]
+    confirmed = await api.client.post(
+        "/api/identity/mfa/confirm", json={"code": code(secret, clock)}, headers=bearer(token)
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert assert_problem(await sign_in(api, email), 401)["type"].endswith("/mfa-required")
+    user_id = await api.user_id(email)
+    reset = f"/api/identity/users/{user_id}/second-factor"
+
+    # Only an administrator may, and only for an account that exists.
+    assert_problem(await api.client.delete(reset, headers=bearer(token)), 403)
+    other = await api.customer("mfa-lost-bystander@example.com")
+    assert_problem(await api.client.delete(reset, headers=bearer(other)), 403)
+    admin = await api.admin_token()
+    unknown = await api.client.delete(
+        "/api/identity/users/0123456789abcdef0123456789abcdef/second-factor",
+        headers=bearer(admin),
+    )
+    assert assert_problem(unknown, 404)["type"].endswith("/user-not-found")
+    assert assert_problem(await sign_in(api, email), 401)["type"].endswith("/mfa-required")
+
+    done = await api.client.delete(reset, headers=bearer(admin))
+    assert done.status_code == 204, done.text
+    # The user's sessions ended; the password alone signs in, and the factor is off.
+    await refused(api, token)
+    signed_in = await sign_in(api, email)
+    assert signed_in.status_code == 200, signed_in.text
+    fresh = signed_in.json()["access_token"]
+    status = await api.client.get("/api/identity/mfa", headers=bearer(fresh))
+    assert status.json() == {"enabled": False, "recovery_codes_left": 0}
+    # The user is told, by mail and in the app.
+    [mail] = await mails(api, email, "account_update")
+    assert mail["subject"] == "The second factor of your Clearway account was reset"
+
+    async def notified() -> bool:
+        listed = await api.client.get("/api/common/notifications", headers=bearer(fresh))
+        assert listed.status_code == 200, listed.text
+        return any(n["type"] == SecondFactorReset.TYPE for n in listed.json()["items"])
+
+    await eventually(notified)
+    # The audit trail names the administrator who did it.
+    admin_id = await api.user_id(ADMIN_EMAIL)
+    [entry] = await _audited(api, admin, SecondFactorReset.TYPE, user_id)
+    assert entry["actor"] == admin_id
+
+    # Nothing left to reset; and an administrator's own factor needs its code.
+    assert assert_problem(await api.client.delete(reset, headers=bearer(admin)), 409)[
+        "type"
+    ].endswith("/mfa-disabled")
+    own = f"/api/identity/users/{admin_id}/second-factor"
+    assert assert_problem(await api.client.delete(own, headers=bearer(admin)), 409)[
+        "type"
+    ].endswith("/self-reset")

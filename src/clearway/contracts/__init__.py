@@ -47,6 +47,7 @@ ACCOUNT_NOTICES: tuple[type[identity.AccountChange], ...] = (
     identity.UserVerified,
     identity.UserSuspended,
     identity.UserReinstated,
+    identity.SecondFactorReset,
 )
 """An administrator's changes to an account that its owner is told of (in the app and by
 mail, the address looked up by id)."""

@@ -72,6 +72,14 @@ class UserReinstated(AccountChange):
     TYPE: ClassVar[str] = "user.reinstated"
 
 
+class SecondFactorReset(AccountChange):
+    """An administrator removed the account's second factor (its owner lost the authenticator
+    app): its sessions ended, and it signs in with the password alone until the owner turns
+    the factor on again."""
+
+    TYPE: ClassVar[str] = "user.second_factor_reset"
+
+
 class UserDeleted(AccountChange):
     """The account's personal data is crypto-shredded; copies elsewhere must go too."""
 
@@ -96,18 +104,35 @@ class PasswordChanged(UserEvent):
     TYPE: ClassVar[str] = "user.password_changed"
 
 
-class LoginFailed(IdentityEvent):
-    TYPE: ClassVar[str] = "security.login_failed"
+class SignInEvent(IdentityEvent):
+    """About sign-ins from one client: the account tried (if it exists), and the client.
+
+    Version 2 names the client by a pseudonym only: these events are kept in the audit trail
+    for a long time, and a client address is personal data.
+    """
+
+    VERSION: ClassVar[int] = 2
     user_id: str | None
     client: str | None
+    """Always null since version 2 (version 1 carried the client address here): kept so that
+    consumers of version 1 still read the event."""
+    client_ref: str | None = None
+    """Since version 2: the client address as a keyed pseudonym, 16 hex digits of an
+    HMAC-SHA-256 under a key derived from the platform's blind-index secret. Equal addresses
+    give equal references, so an attack from one address can be followed; the address cannot
+    be recovered without the platform's keys."""
 
 
-class Lockout(IdentityEvent):
+class LoginFailed(SignInEvent):
+    """A wrong password or second-factor code (`user_id` null for an unknown account)."""
+
+    TYPE: ClassVar[str] = "security.login_failed"
+
+
+class Lockout(SignInEvent):
     """Sign-ins started to wait (back-off), reported once when the waits start."""
 
     TYPE: ClassVar[str] = "security.lockout"
-    user_id: str | None
-    client: str | None
     scope: Literal["account-address", "address"]
     """What is throttled: one account from one address, or an address whatever the account."""
 
@@ -131,6 +156,7 @@ EVENTS: tuple[type[Event], ...] = (
     UserVerified,
     UserSuspended,
     UserReinstated,
+    SecondFactorReset,
     UserDeleted,
     UserUpdated,
     PasswordResetRequested,

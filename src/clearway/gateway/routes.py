@@ -67,6 +67,7 @@ ROUTES: tuple[Route, ...] = (
     route("POST", "/api/identity/users/{user_id}/suspend", "identity", ADMIN),
     route("POST", "/api/identity/users/{user_id}/reinstate", "identity", ADMIN),
     route("DELETE", "/api/identity/users/{user_id}", "identity", ADMIN),
+    route("DELETE", "/api/identity/users/{user_id}/second-factor", "identity", ADMIN),
     # common: mailbox, key service, dead letters
     route("GET", "/api/common/mailbox", "common", ADMIN),
     route("GET", "/api/common/mailbox/{message_id}", "common", ADMIN),

@@ -92,6 +92,12 @@ ACCOUNT_UPDATES: dict[type[identity.AccountChange], tuple[str, str]] = {
         "Your Clearway account is active again",
         "An administrator has reinstated your account: you can sign in again.",
     ),
+    identity.SecondFactorReset: (
+        "The second factor of your Clearway account was reset",
+        "An administrator has removed the authenticator app from your account and signed it "
+        "out everywhere: sign in with your password alone, then turn the second factor on "
+        "again. If you did not ask for this, change your password at once.",
+    ),
 }
 
 # event class -> (template, extra context from the event's data)

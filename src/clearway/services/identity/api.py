@@ -1,9 +1,9 @@
-"""Identity's HTTP API: thin handlers over `Accounts`."""
+"""Identity's HTTP API: thin handlers over the use cases."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from dataclasses import asdict, dataclass
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import TypeAdapter
@@ -19,8 +19,11 @@ from clearway.contracts.identity import (
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.kit.problems import Problem
 from clearway.services.identity import domain
-from clearway.services.identity.accounts import Accounts, Profile, TokenPair
 from clearway.services.identity.browser import BrowserSessions, is_web
+from clearway.services.identity.passwords import Passwords
+from clearway.services.identity.profiles import Profiles
+from clearway.services.identity.records import Profile
+from clearway.services.identity.registration import Registrations
 from clearway.services.identity.schemas import (
     Accepted,
     ChangePassword,
@@ -42,6 +45,10 @@ from clearway.services.identity.schemas import (
     Tokens,
     UserPage,
 )
+from clearway.services.identity.second_factor import SecondFactors
+from clearway.services.identity.sessions import Sessions, TokenPair
+from clearway.services.identity.tokens import TokenIssuer
+from clearway.services.identity.users import Users
 
 PROFILE_JSON = TypeAdapter(Profile)
 REGISTERED = "Registration received. Check your mailbox for the next step."
@@ -60,7 +67,24 @@ ClientHeader = Annotated[
 ]
 
 
-def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
+@dataclass(frozen=True)
+class UseCases:
+    """What the routes call: one object per aggregate."""
+
+    issuer: TokenIssuer
+    registration: Registrations
+    sessions: Sessions
+    passwords: Passwords
+    second_factors: SecondFactors
+    profiles: Profiles
+    users: Users
+
+
+def profile_out(profile: Profile) -> ProfileOut:
+    return ProfileOut(**asdict(profile))
+
+
+def build_router(cases: UseCases, browser: BrowserSessions) -> APIRouter:
     router = APIRouter()
 
     def answer(pair: TokenPair, client: str | None, response: Response) -> Tokens:
@@ -77,14 +101,12 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         response_model=KeySet,
     )
     async def jwks() -> JSONResponse:
-        return JSONResponse(
-            accounts.issuer.jwks(), headers={"cache-control": "public, max-age=300"}
-        )
+        return JSONResponse(cases.issuer.jwks(), headers={"cache-control": "public, max-age=300"})
 
     @router.post("/api/identity/register", status_code=201, response_model=Accepted)
     async def register(body: Registration) -> Accepted:
         """Create an account. A provider stays `pending` until an administrator verifies it."""
-        await accounts.register(
+        await cases.registration.register(
             email=str(body.email),
             password=body.password,
             role=domain.Role(body.role),
@@ -115,7 +137,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
     ) -> Tokens:
         """Exchange e-mail and password for an access token (15 min) and a refresh token."""
         address = request.client.host if request.client else "unknown"
-        pair = await accounts.login(str(body.email), body.password, address, body.otp)
+        pair = await cases.sessions.login(str(body.email), body.password, address, body.otp)
         return answer(pair, client, response)
 
     @router.post("/api/identity/refresh", response_model=Tokens)
@@ -131,7 +153,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         presented = presented or browser.cookie_token(request, client)
         if presented is None:
             raise NO_REFRESH_TOKEN
-        return answer(await accounts.refresh(presented), client, response)
+        return answer(await cases.sessions.refresh(presented), client, response)
 
     @router.post("/api/identity/logout", status_code=204)
     async def logout(
@@ -143,7 +165,7 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         """End the session of the refresh token (body or cookie) and/or of the access token."""
         presented = body.refresh_token if body else None
         presented = presented or browser.cookie_token(request, client)
-        await accounts.logout(presented, caller)
+        await cases.sessions.logout(presented, caller)
         response = Response(status_code=204)
         if is_web(client):
             browser.clear(response)
@@ -152,66 +174,66 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
     @router.post("/api/identity/password/forgot", status_code=202, response_model=Accepted)
     async def forgot(body: ForgotPassword) -> Accepted:
         """Mail a single-use reset link; the answer is the same whether the account exists."""
-        await accounts.forgot_password(str(body.email))
+        await cases.passwords.forgot(str(body.email))
         return Accepted(detail=RESET_SENT)
 
     @router.post("/api/identity/password/reset", status_code=204)
     async def reset(body: ResetPassword) -> Response:
-        await accounts.reset_password(body.token, body.new_password)
+        await cases.passwords.reset(body.token, body.new_password)
         return Response(status_code=204)
 
     @router.post("/api/identity/password/change", status_code=204)
     async def change(body: ChangePassword, caller: SignedIn) -> Response:
         """Change the password; every other session of the account ends."""
-        await accounts.change_password(caller, body.current_password, body.new_password)
+        await cases.passwords.change(caller, body.current_password, body.new_password)
         return Response(status_code=204)
 
     @router.get("/api/identity/mfa", response_model=SecondFactorStatus)
     async def second_factor(caller: SignedIn) -> SecondFactorStatus:
         """Whether the caller's account has a second factor, and recovery codes left."""
         assert caller.user_id is not None
-        status = await accounts.second_factors.status(caller.user_id)
+        status = await cases.second_factors.status(caller.user_id)
         return SecondFactorStatus(**asdict(status))
 
     @router.post("/api/identity/mfa/enrol", response_model=SecondFactorEnrolment)
     async def enrol(caller: SignedIn) -> SecondFactorEnrolment:
         """Step 1 of turning TOTP on: a new secret for the authenticator app."""
         assert caller.user_id is not None
-        return SecondFactorEnrolment(**asdict(await accounts.enrol_second_factor(caller.user_id)))
+        return SecondFactorEnrolment(**asdict(await cases.second_factors.enrol(caller.user_id)))
 
     @router.post("/api/identity/mfa/confirm", response_model=RecoveryCodes)
     async def confirm(body: CodeConfirmation, caller: SignedIn) -> RecoveryCodes:
         """Step 2: a code from the app turns the second factor on; answers recovery codes."""
         assert caller.user_id is not None
-        codes = await accounts.second_factors.confirm(caller.user_id, body.code)
+        codes = await cases.second_factors.confirm(caller.user_id, body.code)
         return RecoveryCodes(recovery_codes=codes)
 
     @router.post("/api/identity/mfa/recovery-codes", response_model=RecoveryCodes)
     async def renew_codes(body: CodeConfirmation, caller: SignedIn) -> RecoveryCodes:
         """New recovery codes (the old ones stop working), for a current code."""
         assert caller.user_id is not None
-        codes = await accounts.second_factors.renew_codes(caller.user_id, body.code)
+        codes = await cases.second_factors.renew_codes(caller.user_id, body.code)
         return RecoveryCodes(recovery_codes=codes)
 
     @router.post("/api/identity/mfa/disable", status_code=204)
     async def disable(body: SecondFactorRemoval, caller: SignedIn) -> Response:
         """Turn the second factor off: the password and a code (or recovery code) prove it."""
         assert caller.user_id is not None
-        await accounts.disable_second_factor(caller.user_id, body.password, body.code)
+        await cases.second_factors.disable(caller.user_id, body.password, body.code)
         return Response(status_code=204)
 
     @router.get("/api/identity/me", response_model=ProfileOut)
     async def me(caller: SignedIn) -> Response:
         """The caller's profile. The hottest route: serialized straight from the dataclass."""
         assert caller.user_id is not None
-        profile = await accounts.me(caller.user_id)
+        profile = await cases.profiles.me(caller.user_id)
         return Response(PROFILE_JSON.dump_json(profile), media_type="application/json")
 
     @router.patch("/api/identity/me", response_model=ProfileOut)
-    async def update_me(body: ProfileChanges, caller: SignedIn) -> Any:
+    async def update_me(body: ProfileChanges, caller: SignedIn) -> ProfileOut:
         assert caller.user_id is not None
-        changes = body.model_dump(exclude_unset=True)  # absent: unchanged; null: cleared
-        return asdict(await accounts.update_me(caller.user_id, changes))
+        edit = domain.ProfileEdit(**body.model_dump(exclude_unset=True))  # absent: kept
+        return profile_out(await cases.profiles.update(caller.user_id, edit))
 
     @router.get("/api/identity/users", response_model=UserPage)
     async def list_users(
@@ -222,59 +244,62 @@ def build_router(accounts: Accounts, browser: BrowserSessions) -> APIRouter:
         country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    ) -> Any:
+    ) -> UserPage:
         """Search accounts. E-mail matches exactly (it is stored encrypted, found by index)."""
-        items, total = await accounts.list_users(
-            role=role,
-            status=status,
+        items, total = await cases.users.search(
+            role=domain.Role(role) if role else None,
+            status=domain.Status(status) if status else None,
             email=email,
             country=country.upper() if country else None,
             limit=limit,
             offset=offset,
         )
-        return {
-            "items": [asdict(p) for p in items],
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-        }
+        return UserPage(
+            items=[profile_out(p) for p in items], total=total, limit=limit, offset=offset
+        )
 
     @router.get("/api/identity/users/{user_id}", response_model=ProfileOut)
-    async def get_user(user_id: str, _: Admin) -> Any:
-        return asdict(await accounts.get_user(user_id))
+    async def get_user(user_id: str, _: Admin) -> ProfileOut:
+        return profile_out(await cases.users.get(user_id))
 
     @router.post("/api/identity/users/{user_id}/verify", response_model=ProfileOut)
-    async def verify(user_id: str, admin: Admin) -> Any:
+    async def verify(user_id: str, admin: Admin) -> ProfileOut:
         """Verify a pending provider: it can sign in and is listed in the directory."""
-        return asdict(await accounts.verify(admin, user_id))
+        return profile_out(await cases.users.verify(admin, user_id))
 
     @router.post("/api/identity/users/{user_id}/suspend", response_model=ProfileOut)
-    async def suspend(user_id: str, admin: Admin) -> Any:
+    async def suspend(user_id: str, admin: Admin) -> ProfileOut:
         """Suspend an account; its sessions end at once."""
-        return asdict(await accounts.suspend(admin, user_id))
+        return profile_out(await cases.users.suspend(admin, user_id))
 
     @router.post("/api/identity/users/{user_id}/reinstate", response_model=ProfileOut)
-    async def reinstate(user_id: str, admin: Admin) -> Any:
-        return asdict(await accounts.reinstate(admin, user_id))
+    async def reinstate(user_id: str, admin: Admin) -> ProfileOut:
+        return profile_out(await cases.users.reinstate(admin, user_id))
+
+    @router.delete("/api/identity/users/{user_id}/second-factor", status_code=204)
+    async def reset_second_factor(user_id: str, admin: Admin) -> Response:
+        """Remove the second factor of a user who lost it: their sessions end, they sign in
+        with the password alone and are told so. Not for the caller's own account."""
+        await cases.users.reset_second_factor(admin, user_id)
+        return Response(status_code=204)
 
     @router.delete("/api/identity/users/{user_id}", status_code=204)
     async def delete(user_id: str, admin: Admin) -> Response:
         """Delete an account and crypto-shred its personal data."""
-        await accounts.delete(admin, user_id)
+        await cases.users.delete(admin, user_id)
         return Response(status_code=204)
 
     @router.get(CONTACT_ROUTE, response_model=Contact)
-    async def contact(user_id: str, caller: AnyCaller) -> Any:
+    async def contact(user_id: str, caller: AnyCaller) -> Contact:
         """For other services (mail): whom to write to. Never routed from outside."""
         if caller.role != "service":
             raise Problem(403, detail="Only platform services may read contacts.")
-        profile = await accounts.me(user_id)
-        return {"email": profile.email, "name": profile.name, "role": profile.role}
+        profile = await cases.profiles.me(user_id)
+        return Contact(email=profile.email, name=profile.name, role=profile.role)
 
     @router.get(REVOCATIONS_ROUTE, response_model=Revocations)
-    async def revoked(after: Annotated[int, Query(ge=0)] = 0) -> Any:
+    async def revoked(after: Annotated[int, Query(ge=0)] = 0) -> Revocations:
         """For the gateway: sessions ended early whose access tokens may still be presented."""
-        items, cursor = await accounts.revocations_after(after)
-        return {"items": items, "cursor": cursor}
+        return await cases.sessions.revocations_after(after)
 
     return router

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -82,6 +83,37 @@ def check_password(password: str, *, email: str | None = None) -> None:
         raise Invalid("weak-password", "This password is too common; choose another.")
     if email and folded in (email.casefold(), email.casefold().split("@")[0]):
         raise Invalid("weak-password", "The password must not be your e-mail address.")
+
+
+def secret_digest(secret: str) -> str:
+    """How a single-use secret (refresh token, reset link) is stored: it is random and long,
+    so a plain SHA-256 suffices where a password needs a slow hash."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Keep(Enum):
+    """A profile field a change leaves as it is (where `None` clears it)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class ProfileEdit:
+    """What a user changes in their profile: each field a new value, `None` (cleared) or
+    `KEEP`. Every account keeps its name."""
+
+    name: str | Keep = KEEP
+    company: str | Keep | None = KEEP
+    phone: str | Keep | None = KEEP
+    country: str | Keep | None = KEEP
+
+    def changed(self) -> dict[str, str | None]:
+        """The fields that change, by name, with their new values."""
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        return {name: value for name, value in values.items() if value is not KEEP}
 
 
 def initial_status(role: Role) -> Status:

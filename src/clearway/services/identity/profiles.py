@@ -1,68 +1,69 @@
-"""Identity's profile cache: `/me` answered from memory, refreshed behind the requests.
-
-A fresh entry is served as is. An entry past its time is still served, while one read
-refreshes it in the background: under load a read takes several turns of a busy event loop,
-and every request that met an expired entry used to wait for it (the p99 of `/me` was those
-waits). Only a profile not held at all is waited for, one read however many ask.
-
-Changes never wait for the expiry: a write drops the entry here at once and in every other
-process through the cache bus; the expiry only bounds how long a lost message can matter.
-"""
+"""Identity's profiles: a user reads their own (from memory, see `profile_cache`) and changes
+it; a change shows at once in every process."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Any
 
-T = TypeVar("T")
+from sqlalchemy import update
+
+from clearway.contracts.identity import UserUpdated
+from clearway.kit.bus import publish
+from clearway.kit.cache_bus import CacheBus
+from clearway.kit.db import Database
+from clearway.services.identity.domain import ProfileEdit
+from clearway.services.identity.profile_cache import ProfileCache
+from clearway.services.identity.records import Profile, UserRecords
+from clearway.services.identity.tables import users
+
+CACHE_SECONDS = 5.0
+CACHE_SIZE = 50_000
+CACHE_CHANNEL = "identity"
+PROFILE_KEY = "profile:"  # cache-bus key: profile:<user id>
 
 
-class ProfileCache(Generic[T]):
-    def __init__(self, load: Callable[[str], Awaitable[T]], seconds: float, size: int) -> None:
-        self._load = load
-        self.seconds = seconds
-        self.size = size
-        self._entries: dict[str, tuple[float, T]] = {}
-        self._loading: dict[str, asyncio.Task[T]] = {}
-        # Bumped by every drop: a read that started before a drop may hold the old profile,
-        # so what it brings back is returned to its waiters but not kept.
-        self._drops = 0
+class Profiles:
+    def __init__(self, db: Database, records: UserRecords, cache: CacheBus) -> None:
+        self.db = db
+        self.records = records
+        self.cache = cache
+        self.memory = ProfileCache(self.read, CACHE_SECONDS, CACHE_SIZE)
 
-    async def get(self, user_id: str) -> T:
-        cached = self._entries.get(user_id)
-        if cached is not None:
-            if cached[0] <= time.monotonic():
-                self._start_load(user_id)  # refresh behind this answer
-            return cached[1]
-        return await asyncio.shield(self._start_load(user_id))
+    async def read(self, user_id: str) -> Profile:
+        """The profile as stored now; `NotFound` for no user or a deleted one."""
+        async with self.db.read() as session:
+            return await self.records.profile(session, await self.records.user(session, user_id))
 
-    def drop(self, user_id: str) -> None:
-        self._drops += 1
-        self._entries.pop(user_id, None)
+    async def me(self, user_id: str) -> Profile:
+        """The caller's own profile, from memory: a write shows at once."""
+        return await self.memory.get(user_id)
 
-    def _start_load(self, user_id: str) -> asyncio.Task[T]:
-        loading = self._loading.get(user_id)
-        if loading is None:
-            loading = asyncio.create_task(self._read(user_id, self._drops))
-            self._loading[user_id] = loading
-            loading.add_done_callback(lambda task: self._loaded(user_id, task))
-        return loading
+    async def changed(self, user_id: str) -> None:
+        """Drop the cached profile here and, through the cache bus, in every other process."""
+        self.memory.drop(user_id)
+        await self.cache.publish(CACHE_CHANNEL, PROFILE_KEY + user_id)
 
-    def _loaded(self, user_id: str, task: asyncio.Task[T]) -> None:
-        self._loading.pop(user_id, None)
-        if not task.cancelled():
-            task.exception()  # a refresh nobody awaited failed: its error is not "unretrieved"
+    def on_cache_message(self, key: str) -> None:
+        """What another process published on the cache bus (see `changed`)."""
+        if key.startswith(PROFILE_KEY):
+            self.memory.drop(key.removeprefix(PROFILE_KEY))
 
-    async def _read(self, user_id: str, drops: int) -> T:
-        try:
-            value = await self._load(user_id)
-        except Exception:
-            self._entries.pop(user_id, None)  # gone or failing: never serve the old one again
-            raise
-        if drops == self._drops:
-            if len(self._entries) >= self.size:
-                self._entries.clear()
-            self._entries[user_id] = (time.monotonic() + self.seconds, value)
-        return value
+    async def update(self, user_id: str, edit: ProfileEdit) -> Profile:
+        now = datetime.now(UTC)
+        changes = edit.changed()
+        async with self.db.transaction() as session:
+            await self.records.user(session, user_id)
+            values: dict[str, Any] = {"updated_at": now}
+            for column in ("name", "company", "phone"):
+                if column in changes:
+                    values[f"{column}_enc"] = await self.records.encrypt(
+                        session, user_id, column, changes[column]
+                    )
+            if "country" in changes:
+                values["country"] = changes["country"]
+            await session.execute(update(users).where(users.c.id == user_id).values(**values))
+            await publish(session, UserUpdated(user_id=user_id, fields=sorted(changes)))
+            profile = await self.records.profile(session, await self.records.user(session, user_id))
+        await self.changed(user_id)
+        return profile

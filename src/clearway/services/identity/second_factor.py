@@ -18,8 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearway.kit.crypto import FieldCipher
 from clearway.kit.db import Database
 from clearway.services.identity import totp
-from clearway.services.identity.domain import Conflict, Unauthorized
+from clearway.services.identity.domain import Conflict, Forbidden, Role, Unauthorized
+from clearway.services.identity.hashing import PasswordHashing
+from clearway.services.identity.records import UserRecords, data_subject
 from clearway.services.identity.tables import recovery_codes, second_factors
+from clearway.settings import Settings
 
 TABLE, COLUMN = "second_factors", "secret_enc"
 MFA_REQUIRED = Unauthorized(
@@ -42,14 +45,20 @@ class FactorStatus:
     recovery_codes_left: int
 
 
-def _subject(user_id: str) -> str:
-    return f"user:{user_id}"  # the user's data key: deleting the user shreds the secret too
-
-
 class SecondFactors:
-    def __init__(self, db: Database, cipher: FieldCipher) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        cipher: FieldCipher,
+        records: UserRecords,
+        hashing: PasswordHashing,
+    ) -> None:
+        self.settings = settings
         self.db = db
         self.cipher = cipher
+        self.records = records
+        self.hashing = hashing
 
     async def _row(self, session: AsyncSession, user_id: str) -> Any:
         query = select(second_factors).where(second_factors.c.user_id == user_id)
@@ -61,8 +70,9 @@ class SecondFactors:
     async def _pending(self, session: AsyncSession, user_id: str, email: str) -> Enrolment:
         """A new secret waiting for its first code (replacing an unconfirmed one)."""
         secret = totp.new_secret()
+        # Under the user's data key: deleting the user shreds the secret too.
         sealed = await self.cipher.encrypt(
-            session, _subject(user_id), TABLE, COLUMN, user_id, secret
+            session, data_subject(user_id), TABLE, COLUMN, user_id, secret
         )
         await session.execute(delete(second_factors).where(second_factors.c.user_id == user_id))
         await session.execute(
@@ -127,12 +137,14 @@ class SecondFactors:
         enabled = row is not None and row.enabled_at is not None
         return FactorStatus(enabled, left if enabled else 0)
 
-    async def enrol(self, user_id: str, email: str) -> Enrolment:
+    async def enrol(self, user_id: str) -> Enrolment:
         async with self.db.transaction() as session:
             row = await self._row(session, user_id)
             if row is not None and row.enabled_at is not None:
                 raise Conflict("mfa-enabled", "The second factor is already on; disable it first.")
-            return await self._pending(session, user_id, email)
+            user = await self.records.user(session, user_id)
+            email = await self.records.decrypt(session, user_id, "email", user.email_enc)
+            return await self._pending(session, user_id, email or "")
 
     async def confirm(self, user_id: str, code: str) -> list[str]:
         """Turn the pending factor on with its first code; the recovery codes, shown once."""
@@ -158,8 +170,16 @@ class SecondFactors:
                 raise INVALID_CODE
             return await self._new_codes(session, user_id)
 
-    async def disable(self, user_id: str, code: str) -> None:
-        """The caller has checked the password; the code proves the second factor."""
+    async def disable(self, user_id: str, password: str, code: str) -> None:
+        """Turn the factor off: the password and a code (or recovery code) prove it."""
+        async with self.db.read() as session:
+            user = await self.records.user(session, user_id)
+        if self.settings.require_admin_mfa and user.role == Role.ADMIN:
+            raise Conflict(
+                "mfa-required-for-admins", "Administrators must keep their second factor."
+            )
+        if not await self.hashing.matches(user.password_hash, password):
+            raise Forbidden("wrong-password", "The password is wrong.")
         async with self.db.transaction() as session:
             row = await self._enabled(session, user_id)
             if not await self._use_code(session, row, code):
@@ -171,6 +191,13 @@ class SecondFactors:
         if row is None or row.enabled_at is None:
             raise Conflict("mfa-disabled", "The second factor is not on.")
         return row
+
+    async def reset(self, session: AsyncSession, user_id: str) -> None:
+        """Remove a factor the owner lost, on or still pending, without a code (an
+        administrator's decision, in the caller's transaction)."""
+        if await self._row(session, user_id) is None:
+            raise Conflict("mfa-disabled", "This account has no second factor to reset.")
+        await self.remove(session, user_id)
 
     async def remove(self, session: AsyncSession, user_id: str) -> None:
         await session.execute(delete(second_factors).where(second_factors.c.user_id == user_id))
