@@ -4531,6 +4531,52 @@ export type ReinstateApiIdentityUsersUserIdReinstatePostResponses = {
 
 export type ReinstateApiIdentityUsersUserIdReinstatePostResponse = ReinstateApiIdentityUsersUserIdReinstatePostResponses[keyof ReinstateApiIdentityUsersUserIdReinstatePostResponses];
 
+export type ResetSecondFactorApiIdentityUsersUserIdSecondFactorDeleteData = {
+    body?: never;
+    path: {
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/identity/users/{user_id}/second-factor';
+};
+
+export type ResetSecondFactorApiIdentityUsersUserIdSecondFactorDeleteErrors = {
+    /**
+     * No valid access token: sign in, or refresh the token.
+     */
+    401: Problem;
+    /**
+     * Signed in, but this account may not do this.
+     */
+    403: Problem;
+    /**
+     * No such resource, or not one this account may see.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid; `errors` lists the fields.
+     */
+    422: Problem;
+    /**
+     * Rate limited; see Retry-After.
+     */
+    429: Problem;
+};
+
+export type ResetSecondFactorApiIdentityUsersUserIdSecondFactorDeleteError = ResetSecondFactorApiIdentityUsersUserIdSecondFactorDeleteErrors[keyof ResetSecondFactorApiIdentityUsersUserIdSecondFactorDeleteErrors];
+
+export type ResetSecondFactorApiIdentityUsersUserIdSecondFactorDeleteResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type ResetSecondFactorApiIdentityUsersUserIdSecondFactorDeleteResponse = ResetSecondFactorApiIdentityUsersUserIdSecondFactorDeleteResponses[keyof ResetSecondFactorApiIdentityUsersUserIdSecondFactorDeleteResponses];
+
 export type SuspendApiIdentityUsersUserIdSuspendPostData = {
     body?: never;
     path: {
