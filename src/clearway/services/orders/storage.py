@@ -1,4 +1,4 @@
-"""How much attachment storage an order and a user may take, and when an order takes no more.
+"""How much attachment storage an order and a user may take.
 
 Checked in the transaction that records the attachment, so on SQLite (one writer) two uploads
 cannot both pass; on PostgreSQL concurrent uploads may overshoot by at most one file each.
@@ -11,16 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.services.orders import domain
 from clearway.services.orders.tables import attachments
-
-
-def check_open(state: str, what: str) -> None:
-    """Messages and files belong to a running order: a closed one takes none (409)."""
-    if domain.State(state) in domain.TERMINAL:
-        raise domain.Conflict(
-            "order-closed",
-            f"This order is {domain.in_words(state)}: it takes no new {what}.",
-            state=state,
-        )
 
 
 async def _used(session: AsyncSession, condition: ColumnElement[bool]) -> int:
