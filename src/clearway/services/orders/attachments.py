@@ -21,7 +21,7 @@ from clearway.services.orders import domain
 from clearway.services.orders.access import order_row, party_of, require_side
 from clearway.services.orders.erasure import ERASED, FILES, OrderTexts
 from clearway.services.orders.scanning import Scanner, check_upload
-from clearway.services.orders.storage import check_quota
+from clearway.services.orders.storage import take_storage
 from clearway.services.orders.tables import attachments
 from clearway.settings import Settings
 
@@ -78,7 +78,7 @@ class Attachments:
             async with self.db.transaction() as session:
                 current = await order_row(session, caller, order_id)
                 domain.check_open(current.state, "attachments")
-                await check_quota(
+                await take_storage(
                     session,
                     order_id=row.id,
                     user_id=caller.user_id,
