@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from clearway.services.orders.attachments import EICAR
+from clearway.services.orders.scanning import EICAR
 from tests.orders.conftest import World, assert_problem
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from clearway.services.orders import attachments, domain
+from clearway.services.orders import domain, scanning
 from clearway.services.orders.domain import Action, Party, State
 
 
@@ -88,14 +88,14 @@ def _office(folder: str, extra: str | None = None) -> bytes:
 
 
 async def test_office_files_are_sniffed_and_macros_refused() -> None:
-    assert attachments.sniff(_office("word")) == attachments.DOCX
-    assert attachments.sniff(_office("xl")) == attachments.XLSX
-    assert attachments.sniff(b"PK\x03\x04broken") is None
-    upload = attachments.check_upload("report.docx", attachments.DOCX, _office("word"), 10_000)
-    assert (await attachments.SignatureScanner().scan(upload)).clean
-    macro = attachments.check_upload(
-        "m.docx", attachments.DOCX, _office("word", "word/vbaProject.bin"), 10_000
+    assert scanning.sniff(_office("word")) == scanning.DOCX
+    assert scanning.sniff(_office("xl")) == scanning.XLSX
+    assert scanning.sniff(b"PK\x03\x04broken") is None
+    upload = scanning.check_upload("report.docx", scanning.DOCX, _office("word"), 10_000)
+    assert (await scanning.SignatureScanner().scan(upload)).clean
+    macro = scanning.check_upload(
+        "m.docx", scanning.DOCX, _office("word", "word/vbaProject.bin"), 10_000
     )
-    assert not (await attachments.SignatureScanner().scan(macro)).clean
-    csv = attachments.check_upload("data.csv", "text/csv; charset=utf-8", b"a,b\n1,2\n", 100)
+    assert not (await scanning.SignatureScanner().scan(macro)).clean
+    csv = scanning.check_upload("data.csv", "text/csv; charset=utf-8", b"a,b\n1,2\n", 100)
     assert csv.content_type == "text/csv"

@@ -1,9 +1,10 @@
-"""Uploads: a per-file limit, per-order and per-user storage quotas (413 with the figures), the
-gateway's larger body limit for upload routes only, and no new files or messages on a closed
-order (409)."""
+"""Uploads: a per-file limit, per-order and per-user storage quotas (413 with the figures, held
+against concurrent uploads too), the gateway's larger body limit for upload routes only, and no
+new files or messages on a closed order (409)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import shutil
 from pathlib import Path
@@ -65,6 +66,30 @@ async def test_the_file_limit_and_the_quotas_answer_413_with_the_figures(world: 
     assert mine["type"].endswith("user-storage-full")
     assert (mine["used"], mine["limit"]) == (8000, USER_QUOTA)
     assert (await upload(world, world.alice, third["id"], 1000)).status_code == 201
+
+
+async def test_concurrent_uploads_never_take_an_order_or_a_user_past_its_quota(
+    world: World,
+) -> None:
+    orders = [await world.order() for _ in range(3)]
+    # Two 4000-byte files per order at once: each order has room for one, Alice for two.
+    results = await asyncio.gather(
+        *(upload(world, world.alice, order["id"], 4000) for order in orders for _ in range(2))
+    )
+    stored = [r for r in results if r.status_code == 201]
+    assert len(stored) == 2, [r.text for r in results]
+    for refused in (r for r in results if r.status_code != 201):
+        problem = assert_problem(refused, 413)
+        assert problem["type"].endswith(("order-storage-full", "user-storage-full"))
+        assert problem["used"] + problem["size"] > problem["limit"]
+    per_order = []
+    for order in orders:
+        listed = await world.client.get(
+            f"/api/orders/orders/{order['id']}/attachments", headers=world.alice.headers
+        )
+        per_order.append(sum(a["size"] for a in listed.json()))
+    assert max(per_order) <= ORDER_QUOTA
+    assert sum(per_order) == 8000 <= USER_QUOTA
 
 
 async def test_closed_orders_take_no_messages_or_files(world: World) -> None:

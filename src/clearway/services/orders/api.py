@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import quote
 
 import jinja2
@@ -14,11 +14,14 @@ from starlette.responses import HTMLResponse, JSONResponse
 from clearway.kit.caller import Admin, AnyCaller, SignedIn
 from clearway.kit.problems import Problem
 from clearway.services.orders import domain
-from clearway.services.orders.attachments import ALLOWED
-from clearway.services.orders.clearances import Clearances
+from clearway.services.orders.attachments import Attachments
+from clearway.services.orders.clearances import Clearances, PublicClearance
 from clearway.services.orders.domain import Action
-from clearway.services.orders.orders import Orders
-from clearway.services.orders.providers import Directory
+from clearway.services.orders.messages import Messages
+from clearway.services.orders.orders import OrderRequest, Orders, QuoteTerms
+from clearway.services.orders.providers import Directory, ProfileFields
+from clearway.services.orders.reports import ReportRequest, Reports
+from clearway.services.orders.scanning import ALLOWED
 from clearway.services.orders.schemas import (
     AttachmentJson,
     AttachmentOut,
@@ -67,7 +70,20 @@ def _customer(caller: Any) -> None:
         raise Problem(403, detail="Only customers may do this.")
 
 
-def build_router(directory: Directory, orders: Orders, clearances: Clearances) -> APIRouter:
+def profile_fields(body: ProfileChanges, exclude: set[str] | None = None) -> ProfileFields:
+    """The fields a profile change sent (checked against the schema); the rest stay as they are."""
+    return cast(ProfileFields, body.model_dump(exclude_unset=True, exclude=exclude, mode="json"))
+
+
+def build_router(
+    *,
+    directory: Directory,
+    orders: Orders,
+    messages: Messages,
+    attachments: Attachments,
+    reports: Reports,
+    clearances: Clearances,
+) -> APIRouter:
     router = APIRouter()
 
     # --- provider directory ----------------------------------------------------------------
@@ -100,7 +116,7 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
     @router.post("/api/orders/providers", status_code=201, response_model=ProviderOut)
     async def add_provider(body: ProviderAdd, admin: Admin) -> Any:
         """Add a provider's profile; it is listed once its account is verified."""
-        profile = body.model_dump(exclude_unset=True, exclude={"user_id"}, mode="json")
+        profile = profile_fields(body, exclude={"user_id"})
         return asdict(await directory.add(admin, body.user_id, profile))
 
     @router.get("/api/orders/providers/me", response_model=ProviderOut)
@@ -112,7 +128,7 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
     async def update_my_profile(body: ProfileChanges, caller: SignedIn) -> Any:
         """A provider publishes what it covers: requirement types, markets, accreditations."""
         assert caller.user_id is not None
-        changes = body.model_dump(exclude_unset=True, mode="json")
+        changes = profile_fields(body)
         return asdict(await directory.update(caller, caller.user_id, changes))
 
     @router.get("/api/orders/providers/{provider_id}", response_model=ProviderOut)
@@ -121,7 +137,7 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
 
     @router.patch("/api/orders/providers/{provider_id}", response_model=ProviderOut)
     async def edit_provider(provider_id: str, body: ProfileChanges, admin: Admin) -> Any:
-        changes = body.model_dump(exclude_unset=True, mode="json")
+        changes = profile_fields(body)
         return asdict(await directory.update(admin, provider_id, changes))
 
     @router.post("/api/orders/providers/{provider_id}/suspend", response_model=ProviderOut)
@@ -142,11 +158,11 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
         """Place an order with a provider for (some of) a checklist's requirements. The
         Idempotency-Key header is required, so a retry cannot order twice."""
         _customer(caller)
-        order, replayed = await orders.create(caller, body.model_dump(mode="json"), key)
+        order, replayed = await orders.place(caller, OrderRequest(**body.model_dump()), key)
         if replayed:
             response.status_code = 200
             response.headers["idempotent-replayed"] = "true"
-        response.headers["location"] = f"/api/orders/orders/{order['id']}"
+        response.headers["location"] = f"/api/orders/orders/{order.id}"
         return order
 
     @router.get("/api/orders/orders", response_model=list[OrderOut])
@@ -157,7 +173,7 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
         offset: Offset = 0,
     ) -> Any:
         """Your orders (a customer's, a provider's); all of them for administrators."""
-        return await orders.find(caller, state.value if state else None, limit, offset)
+        return await orders.find(caller, state, limit, offset)
 
     @router.get("/api/orders/orders/{order_id}", response_model=OrderOut)
     async def get_order(order_id: str, caller: SignedIn) -> Any:
@@ -173,22 +189,22 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
             Action(body.action),
             reason=body.reason,
             expected_version=body.version,
-            quote=body.quote.model_dump() if body.quote else None,
+            quote=QuoteTerms(**body.quote.model_dump()) if body.quote else None,
         )
 
     @router.get("/api/orders/orders/{order_id}/messages", response_model=list[MessageOut])
     async def list_messages(order_id: str, caller: SignedIn) -> Any:
-        return await orders.list_messages(caller, order_id)
+        return await messages.list(caller, order_id)
 
     @router.post(
         "/api/orders/orders/{order_id}/messages", status_code=201, response_model=MessageOut
     )
     async def post_message(order_id: str, body: MessageIn, caller: SignedIn) -> Any:
-        return await orders.post_message(caller, order_id, body.body)
+        return await messages.post(caller, order_id, body.body)
 
     @router.get("/api/orders/orders/{order_id}/attachments", response_model=list[AttachmentOut])
     async def list_attachments(order_id: str, caller: SignedIn) -> Any:
-        return await orders.list_attachments(caller, order_id)
+        return await attachments.list(caller, order_id)
 
     @router.post(
         "/api/orders/orders/{order_id}/attachments",
@@ -214,9 +230,8 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
         JPEG, text, CSV, DOCX and XLSX; the content must be what the type says; scanned. Within
         the per-file limit and the order's and the uploader's storage quotas (413, with the
         figures); a closed order takes none (409)."""
-        max_bytes = orders.settings.orders_attachment_max_bytes
-        filename, content_type, content = await read_upload(request, max_bytes)
-        return await orders.add_attachment(caller, order_id, filename, content_type, content)
+        filename, content_type, content = await read_upload(request, attachments.max_bytes)
+        return await attachments.add(caller, order_id, filename, content_type, content)
 
     @router.get(
         "/api/orders/orders/{order_id}/attachments/{attachment_id}",
@@ -233,13 +248,13 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
     )
     async def download(order_id: str, attachment_id: str, caller: SignedIn) -> Response:
         """Download an attachment (410 once erased with the account of one of the users)."""
-        meta, content = await orders.download(caller, order_id, attachment_id)
+        meta, content = await attachments.download(caller, order_id, attachment_id)
         return Response(
             content,
-            media_type=meta["content_type"],
+            media_type=meta.content_type,
             headers={
                 "content-disposition": "attachment; filename*=UTF-8''"
-                + quote(meta["filename"], safe=""),
+                + quote(meta.filename, safe=""),
                 "x-content-type-options": "nosniff",
             },
         )
@@ -248,26 +263,26 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
 
     @router.get("/api/orders/orders/{order_id}/reports", response_model=list[ReportOut])
     async def order_reports(order_id: str, caller: SignedIn) -> Any:
-        return await orders.list_reports(caller, order_id, 100, 0)
+        return await reports.find(caller, order_id, 100, 0)
 
     @router.post("/api/orders/orders/{order_id}/reports", status_code=201, response_model=ReportOut)
     async def issue_report(order_id: str, body: ReportIn, caller: SignedIn) -> Any:
         """The order's provider delivers a report covering some of its requirements."""
-        return await orders.issue_report(caller, order_id, body.model_dump())
+        return await reports.issue(caller, order_id, ReportRequest(**body.model_dump()))
 
     @router.get("/api/orders/reports", response_model=list[ReportOut])
     async def list_reports(caller: SignedIn, limit: Limit = 20, offset: Offset = 0) -> Any:
         """Reports you received (customer) or issued (provider)."""
-        return await orders.list_reports(caller, None, limit, offset)
+        return await reports.find(caller, None, limit, offset)
 
     @router.get("/api/orders/reports/{report_id}", response_model=ReportOut)
     async def get_report(report_id: str, caller: SignedIn) -> Any:
-        return await orders.get_report(caller, report_id)
+        return await reports.get(caller, report_id)
 
     @router.post("/api/orders/reports/{report_id}/withdraw", response_model=ReportOut)
     async def withdraw_report(report_id: str, body: WithdrawIn, caller: SignedIn) -> Any:
         """Withdraw a report you issued; clearances relying on it are revoked."""
-        return await orders.withdraw_report(caller, report_id, body.reason)
+        return await reports.withdraw(caller, report_id, body.reason)
 
     # --- clearances ------------------------------------------------------------------------
 
@@ -321,7 +336,7 @@ def build_router(directory: Directory, orders: Orders, clearances: Clearances) -
     async def verify_page(clearance_id: str, _: AnyCaller) -> HTMLResponse:
         """For anyone, in a browser: whether the certificate with this id stands."""
         try:
-            view: dict[str, Any] | None = await clearances.status(clearance_id)
+            view: PublicClearance | None = await clearances.status(clearance_id)
         except domain.NotFound:
             view = None
         html = PAGES.get_template("verify.html").render(clearance_id=clearance_id, view=view)

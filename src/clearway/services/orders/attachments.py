@@ -1,156 +1,180 @@
-"""What an uploaded document may be: an allowlist of types, checked against the content itself,
-and a scanning hook that can refuse a file (a real virus scanner plugs in as a `Scanner`)."""
+"""Documents attached to an order: checked, scanned, stored sealed, counted against the order's
+and the uploader's quotas, and gone (410) once erased with the account of one of its users."""
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
+import contextlib
+import uuid
 from dataclasses import dataclass
-from pathlib import PurePosixPath
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any
 
-from clearway.services.orders.domain import Invalid, TooLarge
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from clearway.contracts.orders import AttachmentAdded
+from clearway.kit.bus import publish
+from clearway.kit.caller import Caller
+from clearway.kit.db import Database
+from clearway.kit.files import FileNotFound, FileStore
+from clearway.services.orders import domain
+from clearway.services.orders.access import order_row, party_of, require_side
+from clearway.services.orders.erasure import ERASED, FILES, OrderTexts
+from clearway.services.orders.scanning import Scanner, check_upload
+from clearway.services.orders.storage import take_storage
+from clearway.services.orders.tables import attachments
+from clearway.settings import Settings
 
-# type -> file name extensions it may carry
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "application/pdf": (".pdf",),
-    "image/png": (".png",),
-    "image/jpeg": (".jpg", ".jpeg"),
-    "text/plain": (".txt",),
-    "text/csv": (".csv",),
-    DOCX: (".docx",),
-    XLSX: (".xlsx",),
-}
-_FILENAME = re.compile(r"^[^\x00-\x1f\x7f/\\]{1,200}$")
-# The EICAR anti-virus test file: every scanner must flag it, so ours does too.
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-_EXECUTABLE_MAGIC = (
-    b"MZ",  # Windows PE
-    b"\x7fELF",  # Linux ELF
-    b"\xfe\xed\xfa\xce",  # Mach-O
-    b"\xfe\xed\xfa\xcf",
-    b"\xcf\xfa\xed\xfe",
-    b"\xce\xfa\xed\xfe",
-    b"\xca\xfe\xba\xbe",  # Mach-O universal / Java class
-    b"#!",  # scripts
+ATTACHMENT_ERASED = domain.Gone(
+    "attachment-erased", "This attachment was erased with the account of one of the order's users."
 )
 
 
-def sniff(content: bytes) -> str | None:
-    """The allowed type the bytes really are, whatever the uploader said, or None."""
-    if content.startswith(b"%PDF-"):
-        return "application/pdf"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if content.startswith(b"PK\x03\x04"):
-        return _office_type(content)
-    if _is_text(content):
-        return "text/plain"
-    return None
-
-
-def _office_type(content: bytes) -> str | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, ValueError):
-        return None
-    if "[Content_Types].xml" not in names:
-        return None
-    if any(n.startswith("word/") for n in names):
-        return DOCX
-    if any(n.startswith("xl/") for n in names):
-        return XLSX
-    return None
-
-
-def _is_text(content: bytes) -> bool:
-    if b"\x00" in content:
-        return False
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
-class Upload:
-    filename: str
+class Attachment:
+    id: str
+    order_id: str
+    uploader_id: str
+    filename: str  # `ERASED` once the order's key was shredded
     content_type: str
-    content: bytes
+    size: int
+    sha256: str
+    created_at: datetime
 
 
-def check_upload(filename: str, declared: str, content: bytes, max_bytes: int) -> Upload:
-    """The upload if its name, size, declared type and real content agree; else `Invalid`."""
-    if not _FILENAME.match(filename) or filename.strip(" .") == "":
-        raise Invalid("bad-filename", "The file name is empty, too long or has odd characters.")
-    if not content:
-        raise Invalid("empty-file", "The file is empty.")
-    if len(content) > max_bytes:
-        raise TooLarge(
-            "file-too-large",
-            f"The file has {len(content)} bytes; at most {max_bytes} are accepted.",
-            size=len(content),
-            max_bytes=max_bytes,
+class Attachments:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        texts: OrderTexts,
+        files: FileStore,
+        scanner: Scanner,
+    ) -> None:
+        self.max_bytes = settings.orders_attachment_max_bytes
+        self.order_quota = settings.orders_order_storage_bytes
+        self.user_quota = settings.orders_user_storage_bytes
+        self.db = db
+        self.texts = texts
+        self.files = files
+        self.scanner = scanner
+
+    async def add(
+        self, caller: Caller, order_id: str, filename: str, content_type: str, content: bytes
+    ) -> Attachment:
+        assert caller.user_id is not None
+        async with self.db.read() as session:
+            row = await order_row(session, caller, order_id)
+        party = require_side(party_of(caller, row))
+        domain.check_open(row.state, "attachments")
+        upload = check_upload(filename, content_type, content, self.max_bytes)
+        verdict = await self.scanner.scan(upload)
+        if not verdict.clean:
+            raise domain.Invalid("file-rejected", f"The file was refused: {verdict.reason}.")
+        attachment_id = uuid.uuid4().hex
+        stored = await self.files.put(FILES, attachment_id, upload.content, upload.content_type)
+        now = datetime.now(UTC)
+        try:
+            async with self.db.transaction() as session:
+                current = await order_row(session, caller, order_id)
+                domain.check_open(current.state, "attachments")
+                await take_storage(
+                    session,
+                    order_id=row.id,
+                    user_id=caller.user_id,
+                    size=stored.size,
+                    order_limit=self.order_quota,
+                    user_limit=self.user_quota,
+                )
+                await session.execute(
+                    attachments.insert().values(
+                        id=attachment_id,
+                        order_id=row.id,
+                        uploader_id=caller.user_id,
+                        filename_enc=await self.texts.seal(
+                            session,
+                            row.id,
+                            "attachments",
+                            "filename_enc",
+                            attachment_id,
+                            upload.filename,
+                        ),
+                        content_type=stored.content_type,
+                        size=stored.size,
+                        sha256=stored.sha256,
+                        created_at=now,
+                    )
+                )
+                await publish(
+                    session,
+                    AttachmentAdded(
+                        order_id=row.id,
+                        attachment_id=attachment_id,
+                        party=party.value,
+                        notify=domain.other_party(party, row.customer_id, row.provider_id),
+                    ),
+                )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.files.delete(FILES, attachment_id)
+            raise
+        return Attachment(
+            id=attachment_id,
+            order_id=row.id,
+            uploader_id=caller.user_id,
+            filename=upload.filename,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            created_at=now,
         )
-    declared = declared.split(";")[0].strip().lower()
-    if declared not in ALLOWED:
-        raise Invalid(
-            "file-type-not-allowed",
-            f"Files of type {declared or 'unknown'} are not accepted.",
-            allowed=sorted(ALLOWED),
+
+    async def list(self, caller: Caller, order_id: str) -> list[Attachment]:
+        async with self.db.read() as session:
+            row = await order_row(session, caller, order_id)
+            found = (
+                await session.execute(
+                    select(attachments)
+                    .where(attachments.c.order_id == row.id)
+                    .order_by(attachments.c.created_at, attachments.c.id)
+                )
+            ).all()
+            return [await self._attachment(session, a) for a in found]
+
+    async def _attachment(self, session: AsyncSession, a: Any) -> Attachment:
+        return Attachment(
+            id=a.id,
+            order_id=a.order_id,
+            uploader_id=a.uploader_id,
+            filename=await self.texts.read(
+                session, "attachments", "filename_enc", a.id, a.filename_enc
+            ),
+            content_type=a.content_type,
+            size=a.size,
+            sha256=a.sha256,
+            created_at=a.created_at,
         )
-    extension = PurePosixPath(filename).suffix.lower()
-    if extension not in ALLOWED[declared]:
-        raise Invalid("file-type-mismatch", f"A {declared} file cannot be named {extension!r}.")
-    actual = sniff(content)
-    # Text sniffs as plain text; a CSV is text whose name and declared type say CSV.
-    if actual == "text/plain" and declared == "text/csv":
-        actual = declared
-    if actual != declared:
-        raise Invalid(
-            "file-type-mismatch", f"The content is not what it claims to be ({declared})."
-        )
-    return Upload(filename, declared, content)
 
-
-@dataclass(frozen=True)
-class Verdict:
-    clean: bool
-    reason: str | None = None
-
-
-class Scanner(Protocol):
-    """Looks at a file before it is stored; a file it finds unclean is refused."""
-
-    async def scan(self, upload: Upload) -> Verdict: ...
-
-
-class SignatureScanner:
-    """The built-in scanner: the EICAR test signature and executables, anywhere in the file
-    (executables also inside office archives)."""
-
-    async def scan(self, upload: Upload) -> Verdict:
-        if EICAR in upload.content:
-            return Verdict(False, "it contains a known malware signature (EICAR test file)")
-        if upload.content.startswith(_EXECUTABLE_MAGIC):
-            return Verdict(False, "it is an executable program")
-        if upload.content_type in (DOCX, XLSX) and _has_macros_or_programs(upload.content):
-            return Verdict(False, "it contains macros or programs")
-        return Verdict(True)
-
-
-def _has_macros_or_programs(content: bytes) -> bool:
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        for info in archive.infolist():
-            name = info.filename.lower()
-            if name.endswith(("vbaproject.bin", ".exe", ".dll", ".js", ".vbs", ".bat", ".cmd")):
-                return True
-    return False
+    async def download(
+        self, caller: Caller, order_id: str, attachment_id: str
+    ) -> tuple[Attachment, bytes]:
+        """The attachment and its content (410 once erased)."""
+        async with self.db.read() as session:
+            row = await order_row(session, caller, order_id)
+            found = (
+                await session.execute(
+                    select(attachments).where(
+                        attachments.c.id == attachment_id, attachments.c.order_id == row.id
+                    )
+                )
+            ).first()
+            if found is None:
+                raise domain.NotFound("attachment-not-found", "No such attachment.")
+            meta = await self._attachment(session, found)
+        if meta.filename == ERASED:
+            raise ATTACHMENT_ERASED
+        try:
+            content, _ = await self.files.get(FILES, attachment_id)
+        except FileNotFound as exc:
+            raise ATTACHMENT_ERASED from exc
+        return meta, content

@@ -6,8 +6,9 @@ checklist's answers changed so that a requirement no report covers now applies).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import select, update
@@ -26,6 +27,54 @@ from clearway.services.orders.tables import clearance_reports, clearances, order
 VALID = "valid"
 REVOKED = "revoked"
 NOT_FOUND = domain.NotFound("clearance-not-found", "No such clearance.")
+
+
+@dataclass(frozen=True)
+class ReliedReport:
+    code: str
+    report_id: str
+    provider_id: str
+    expires_on: date
+
+
+@dataclass(frozen=True)
+class PublicClearance:
+    """What anyone may know about a certificate: whether it stands, and what it covers."""
+
+    id: str
+    valid: bool
+    status: Literal["valid", "revoked"]
+    reason: str | None
+    market: str
+    hs_code: str
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    requirements: list[ReliedReport]
+
+
+@dataclass(frozen=True)
+class Clearance(PublicClearance):
+    customer_id: str
+    checklist_id: str
+    certificate: str  # the compact JWS
+
+
+@dataclass(frozen=True)
+class Verification:
+    valid: bool
+    signature_valid: bool
+    status: Literal["valid", "revoked", "invalid"]
+    reason: str | None
+    # For a certificate this platform issued: what stands now, and the claims as signed.
+    id: str | None = None
+    market: str | None = None
+    hs_code: str | None = None
+    issued_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    requirements: list[ReliedReport] | None = None
+    claims: dict[str, Any] | None = None
 
 
 async def revoke_relying_on(
@@ -93,9 +142,7 @@ class Clearances:
         self.signer = signer
         self.issuer = issuer
 
-    async def request(
-        self, caller: Caller, checklist_id: str, report_ids: list[str]
-    ) -> dict[str, Any]:
+    async def request(self, caller: Caller, checklist_id: str, report_ids: list[str]) -> Clearance:
         """Issue a certificate, or refuse (422) saying what is missing and which reports fail."""
         assert caller.user_id is not None
         checklist = await self.rules.owned_checklist(checklist_id, caller.user_id)
@@ -203,16 +250,14 @@ class Clearances:
                     notify=[caller.user_id],
                 ),
             )
-            return await self._view(session, await self._row(session, clearance_id))
+            return await self._clearance(session, await self._row(session, clearance_id))
 
     async def _row(self, session: AsyncSession, clearance_id: str) -> Any:
         return (
             await session.execute(select(clearances).where(clearances.c.id == clearance_id))
         ).first()
 
-    async def _view(
-        self, session: AsyncSession, row: Any, *, public: bool = False
-    ) -> dict[str, Any]:
+    async def _status(self, session: AsyncSession, row: Any) -> PublicClearance:
         relied = (
             await session.execute(
                 select(clearance_reports.c.requirement_code, reports)
@@ -228,42 +273,37 @@ class Clearances:
             # The expiry job revokes it on its next turn; the answer is right already.
             status = REVOKED
             reason = f"report {lapsed} has expired" if lapsed else "a report it relies on expired"
-        view: dict[str, Any] = {
-            "id": row.id,
-            "valid": status == VALID,
-            "status": status,
-            "reason": reason,
-            "market": row.market,
-            "hs_code": row.hs_code,
-            "issued_at": row.issued_at,
-            "expires_at": row.expires_at,
-            "revoked_at": row.revoked_at,
-            "requirements": [
-                {
-                    "code": r.requirement_code,
-                    "report_id": r.id,
-                    "provider_id": r.provider_id,
-                    "expires_on": r.expires_on,
-                }
-                for r in relied
+        return PublicClearance(
+            id=row.id,
+            valid=status == VALID,
+            status=status,
+            reason=reason,
+            market=row.market,
+            hs_code=row.hs_code,
+            issued_at=row.issued_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            requirements=[
+                ReliedReport(r.requirement_code, r.id, r.provider_id, r.expires_on) for r in relied
             ],
-        }
-        if not public:
-            view |= {
-                "customer_id": row.customer_id,
-                "checklist_id": row.checklist_id,
-                "certificate": row.certificate,
-            }
-        return view
+        )
 
-    async def get(self, caller: Caller, clearance_id: str) -> dict[str, Any]:
+    async def _clearance(self, session: AsyncSession, row: Any) -> Clearance:
+        return Clearance(
+            **vars(await self._status(session, row)),
+            customer_id=row.customer_id,
+            checklist_id=row.checklist_id,
+            certificate=row.certificate,
+        )
+
+    async def get(self, caller: Caller, clearance_id: str) -> Clearance:
         async with self.db.read() as session:
             row = await self._row(session, clearance_id)
             if row is None or not (caller.is_admin or caller.user_id == row.customer_id):
                 raise NOT_FOUND
-            return await self._view(session, row)
+            return await self._clearance(session, row)
 
-    async def find(self, caller: Caller, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def find(self, caller: Caller, limit: int, offset: int) -> list[Clearance]:
         conditions = [] if caller.is_admin else [clearances.c.customer_id == caller.user_id]
         async with self.db.read() as session:
             rows = (
@@ -275,38 +315,36 @@ class Clearances:
                     .offset(offset)
                 )
             ).all()
-            return [await self._view(session, row) for row in rows]
+            return [await self._clearance(session, row) for row in rows]
 
-    async def status(self, clearance_id: str) -> dict[str, Any]:
+    async def status(self, clearance_id: str) -> PublicClearance:
         """What anyone may know about a certificate: whether it stands, and what it covers."""
         async with self.db.read() as session:
             row = await self._row(session, clearance_id)
             if row is None:
                 raise NOT_FOUND
-            return await self._view(session, row, public=True)
+            return await self._status(session, row)
 
-    async def verify(self, certificate: str) -> dict[str, Any]:
+    async def verify(self, certificate: str) -> Verification:
         """Check a presented certificate: the signature, then whether it still stands."""
         async with self.db.read() as session:
             try:
                 claims = await self.signer.verify(session, certificate)
             except InvalidCertificate as exc:
-                return {
-                    "valid": False,
-                    "signature_valid": False,
-                    "status": "invalid",
-                    "reason": str(exc),
-                }
+                return Verification(
+                    valid=False, signature_valid=False, status="invalid", reason=str(exc)
+                )
             row = await self._row(session, str(claims.get("sub", "")))
             if row is None or claims.get("iss") != self.issuer:
-                return {
-                    "valid": False,
-                    "signature_valid": True,
-                    "status": "invalid",
-                    "reason": "not a certificate this platform issued",
-                }
-            view = await self._view(session, row, public=True)
-            return {"signature_valid": True, "claims": claims, **view}
+                return Verification(
+                    valid=False,
+                    signature_valid=True,
+                    status="invalid",
+                    reason="not a certificate this platform issued",
+                )
+            return Verification(
+                signature_valid=True, claims=claims, **vars(await self._status(session, row))
+            )
 
     async def on_checklist_answered(self, event: ChecklistAnswered, session: AsyncSession) -> None:
         """New answers can make a requirement apply that a clearance has no report for: the

@@ -188,6 +188,14 @@ def other_party(party: Party, customer_id: str, provider_id: str) -> list[str]:
     return [customer_id, provider_id]
 
 
+def check_open(state: str, what: str) -> None:
+    """Messages and files belong to a running order: a closed one takes none (409)."""
+    if State(state) in TERMINAL:
+        raise Conflict(
+            "order-closed", f"This order is {in_words(state)}: it takes no new {what}.", state=state
+        )
+
+
 # --- checklists and requirements (as the rules service gives them) ---------------------------
 
 

@@ -10,6 +10,7 @@ are shredded and the files the order carried are removed; what remains reads as 
 from __future__ import annotations
 
 import logging
+from typing import overload
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,21 +30,46 @@ def order_subject(order_id: str) -> str:
     return f"order:{order_id}"
 
 
-async def readable(
-    cipher: FieldCipher,
-    session: AsyncSession,
-    table: str,
-    column: str,
-    record_id: str,
-    value: bytes | None,
-) -> str | None:
-    """A field's text; `ERASED` once its key was shredded (an erasure, not damage)."""
-    if value is None:
-        return None
-    try:
-        return await cipher.decrypt(session, table, column, record_id, value)
-    except ShreddedError:
-        return ERASED
+class OrderTexts:
+    """An order's free text, encrypted under the order's own key: so erasing one user's orders
+    is shredding their keys."""
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self.cipher = cipher
+
+    async def seal(
+        self,
+        session: AsyncSession,
+        order_id: str,
+        table: str,
+        column: str,
+        record_id: str,
+        text: str,
+    ) -> bytes:
+        return await self.cipher.encrypt(
+            session, order_subject(order_id), table, column, record_id, text
+        )
+
+    @overload
+    async def read(
+        self, session: AsyncSession, table: str, column: str, record_id: str, value: bytes
+    ) -> str: ...
+
+    @overload
+    async def read(
+        self, session: AsyncSession, table: str, column: str, record_id: str, value: bytes | None
+    ) -> str | None: ...
+
+    async def read(
+        self, session: AsyncSession, table: str, column: str, record_id: str, value: bytes | None
+    ) -> str | None:
+        """A field's text; `ERASED` once its key was shredded (an erasure, not damage)."""
+        if value is None:
+            return None
+        try:
+            return await self.cipher.decrypt(session, table, column, record_id, value)
+        except ShreddedError:
+            return ERASED
 
 
 class Erasure:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 from sqlalchemy import select, update
@@ -32,6 +32,23 @@ from clearway.services.orders.vocabulary import check_profile
 LISTS = ("requirement_codes", "evidence_types", "markets", "accreditations")
 PLAIN = ("display_name", "description", "turnaround_days", "price_min", "price_max", "currency")
 CONTACT = ("contact_email", "contact_phone")
+
+
+class ProfileFields(TypedDict, total=False):
+    """A change to a profile: a field left out stays as it is, `None` clears it."""
+
+    display_name: str | None
+    description: str | None
+    requirement_codes: list[str]
+    evidence_types: list[str]
+    markets: list[str]
+    accreditations: list[dict[str, str | None]]
+    turnaround_days: int | None
+    price_min: int | None
+    price_max: int | None
+    currency: str | None
+    contact_email: str | None
+    contact_phone: str | None
 
 
 def _subject(user_id: str) -> str:
@@ -188,7 +205,7 @@ class Directory:
     # --- profiles --------------------------------------------------------------------------
 
     async def _values(
-        self, session: AsyncSession, user_id: str, changes: dict[str, Any]
+        self, session: AsyncSession, user_id: str, changes: ProfileFields
     ) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for column, value in changes.items():
@@ -196,34 +213,31 @@ class Directory:
                 values[column] = orjson.dumps(value).decode()
             elif column in CONTACT:
                 values[f"{column}_enc"] = (
-                    None
-                    if value is None
-                    else await self.cipher.encrypt(
+                    await self.cipher.encrypt(
                         session, _subject(user_id), "providers", f"{column}_enc", user_id, value
                     )
+                    if isinstance(value, str)
+                    else None
                 )
             elif column in PLAIN:
                 values[column] = value
         return values
 
-    async def _check_terms(self, changes: dict[str, Any]) -> None:
+    async def _check_terms(self, changes: ProfileFields) -> None:
         if any(changes.get(field) for field in ("requirement_codes", "evidence_types", "markets")):
             check_profile(changes, await self.rules.vocabulary())
 
     async def _change(
-        self, session: AsyncSession, row: Any, changes: dict[str, Any], by: str | None
+        self, session: AsyncSession, row: Any, changes: ProfileFields, by: str | None
     ) -> Profile:
-        merged = {c: getattr(row, c) for c in ("price_min", "price_max")} | changes
-        if (
-            merged["price_min"] is not None
-            and merged["price_max"] is not None
-            and merged["price_min"] > merged["price_max"]
-        ):
+        lowest = changes.get("price_min", row.price_min)
+        highest = changes.get("price_max", row.price_max)
+        if lowest is not None and highest is not None and lowest > highest:
             raise domain.Invalid("price-range", "The lowest price exceeds the highest.")
         await self._save(session, row, await self._values(session, row.user_id, changes), by=by)
         return await self._profile(session, await self._row(session, row.user_id))
 
-    async def update(self, caller: Caller, provider_id: str, changes: dict[str, Any]) -> Profile:
+    async def update(self, caller: Caller, provider_id: str, changes: ProfileFields) -> Profile:
         """A provider edits its own profile; an administrator edits any."""
         if not caller.is_admin and caller.user_id != provider_id:
             raise domain.NotFound("provider-not-found", "No such provider.")
@@ -234,7 +248,7 @@ class Directory:
                 raise domain.NotFound("provider-not-found", "No such provider.")
             return await self._change(session, row, changes, caller.user_id)
 
-    async def add(self, admin: Caller, provider_id: str, profile: dict[str, Any]) -> Profile:
+    async def add(self, admin: Caller, provider_id: str, profile: ProfileFields) -> Profile:
         """An administrator adds a profile for a provider's account; it is listed once the
         account is verified. All or nothing: a refused profile leaves no empty one behind."""
         account = await self.accounts.find(provider_id)
@@ -254,7 +268,7 @@ class Directory:
                 session, await self._row(session, provider_id), profile, admin.user_id
             )
 
-    async def seed(self, session: AsyncSession, provider_id: str, profile: dict[str, Any]) -> None:
+    async def seed(self, session: AsyncSession, provider_id: str, profile: ProfileFields) -> None:
         """Fill in a profile inside the caller's transaction (the demo provider's)."""
         row = await self._row(session, provider_id)
         if row is not None:

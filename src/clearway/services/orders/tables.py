@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     ForeignKey,
@@ -112,6 +113,16 @@ attachments = Table(
     Column("size", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# The bytes of attachments per order and per uploader: a quota is taken by one conditional
+# UPDATE of the row, so concurrent uploads cannot both pass on any engine.
+storage_usage = Table(
+    "storage_usage",
+    metadata,
+    Column("scope", String(8), primary_key=True),  # order | user
+    Column("owner_id", String(32), primary_key=True),
+    Column("used_bytes", BigInteger, nullable=False),
 )
 
 reports = Table(
