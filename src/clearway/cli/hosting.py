@@ -93,6 +93,7 @@ def openapi() -> None:
 
     The web app's API client is generated from it: `clearway openapi > web/openapi.json`.
     """
+    import asyncio
     import json
     import tempfile
 
@@ -101,5 +102,5 @@ def openapi() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         platform = Platform(_settings(data_dir=scratch))
-        documents = {name: host.service.api.openapi() for name, host in platform.hosted.items()}
+        documents = asyncio.run(platform.documents())
         click.echo(json.dumps(merge(platform.routes.routes, documents), indent=2, sort_keys=True))

@@ -36,7 +36,7 @@ class Platform(HostApp):
         self.bus = base.bus
         self.jobs = base.jobs
         self.upstreams, self.hosted = host_services(base)
-        self.gateway_host = GatewayHost(base, self.upstreams, self.readiness, self._documents)
+        self.gateway_host = GatewayHost(base, self.upstreams, self.readiness, self.documents)
         self.gateway = self.gateway_host.gateway
         self.routes = self.gateway_host.routes
         super().__init__(
@@ -56,5 +56,6 @@ class Platform(HostApp):
     async def readiness(self) -> dict[str, Any]:
         return await self.host.readiness()
 
-    async def _documents(self) -> dict[str, dict[str, Any]]:
+    async def documents(self) -> dict[str, dict[str, Any]]:
+        """The OpenAPI document of each service hosted here."""
         return {name: h.service.api.openapi() for name, h in self.hosted.items()}
