@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from click.testing import CliRunner, Result
 
 from clearway.cli import main
-from clearway.runtime.foundation import Foundation
-from clearway.runtime.service_host import ServiceHost
-from clearway.settings import Settings
 
 JOBS = (
     "expire-unanswered",
@@ -18,24 +14,6 @@ JOBS = (
     "warn-expiring-reports",
     "revoke-expired-clearances",
 )
-
-
-@pytest.fixture
-def hosted(fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The services the command builds, in order; its settings come from the environment."""
-    monkeypatch.setenv("CLEARWAY_DATA_DIR", str(fresh_settings.data_dir))
-    monkeypatch.setenv("CLEARWAY_DATABASE_URL", fresh_settings.database_url)
-    assert fresh_settings.root_secret is not None
-    monkeypatch.setenv("CLEARWAY_ROOT_SECRET", fresh_settings.root_secret.get_secret_value())
-    names: list[str] = []
-    build = ServiceHost.__init__
-
-    def recording(self: ServiceHost, name: str, base: Foundation, calls: object) -> None:
-        names.append(name)
-        build(self, name, base, calls)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(ServiceHost, "__init__", recording)
-    return names
 
 
 async def orders_run(*jobs: str) -> Result:

@@ -18,23 +18,13 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; exits 1 and names the first broken entry if it was tampered with."""
-    from clearway.kit.crypto import BlindIndex
-    from clearway.kit.db import Database
-    from clearway.kit.migrations import migrate
-    from clearway.runtime.foundation import open_keystore
-    from clearway.services.monitor import MIGRATIONS as MONITOR_MIGRATIONS
+    from clearway.runtime.service_host import open_service
     from clearway.services.monitor.audit import AuditTrail, audit_mac
 
-    settings = Settings()
-    blind_index = BlindIndex(open_keystore(settings).secret("blind-index"))
-
     async def run() -> Any:
-        db = Database("monitor", settings.database_url_for("monitor"))
-        try:
-            await migrate(db, MONITOR_MIGRATIONS)
-            return await AuditTrail(db, audit_mac(blind_index)).verify()
-        finally:
-            await db.dispose()
+        async with open_service(Settings(), "monitor") as monitor:
+            context = monitor.context
+            return await AuditTrail(context.db, audit_mac(context.blind_index)).verify()
 
     verdict = asyncio.run(run())
     if verdict.ok:

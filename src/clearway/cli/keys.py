@@ -21,21 +21,13 @@ def keys() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Make a new master key version; services rewrap their data keys in the background."""
-    from clearway.kit.db import Database
-    from clearway.kit.migrations import migrate
-    from clearway.runtime.foundation import open_keystore
-    from clearway.services.common import MIGRATIONS
+    from clearway.runtime.service_host import open_service
     from clearway.services.common.api import rotate_master_key
 
-    settings = Settings()
-
     async def run() -> int:
-        db = Database("common", settings.database_url_for("common"))
-        try:
-            await migrate(db, MIGRATIONS)
-            return await rotate_master_key(open_keystore(settings), db, by=None)
-        finally:
-            await db.dispose()
+        async with open_service(Settings(), "common") as common:
+            assert common.context.key_admin is not None  # common declares key administration
+            return await rotate_master_key(common.context.key_admin, common.context.db, by=None)
 
     click.echo(
         f"Master key version {asyncio.run(run())} is now active; rewrap runs in the background."
