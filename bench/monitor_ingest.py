@@ -21,7 +21,8 @@ from typing import Any
 
 from clearway.kit.bus import CloudEvent, telemetry
 from clearway.kit.bus.events import batch as envelope
-from clearway.runtime.hosting import Foundation, ServiceHost
+from clearway.runtime.foundation import Foundation
+from clearway.runtime.service_host import ServiceHost
 from clearway.settings import Settings
 
 DEFAULT_BATCH = telemetry.MAX_BATCH  # events per envelope, as the gateway publishes them

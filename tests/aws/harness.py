@@ -147,7 +147,7 @@ class Harness:
             queues = [service, f"{service}.batch"]
             for queue in queues:
                 try:
-                    url = self.sqs.get_queue_url(QueueName=bus.queue_name(queue))["QueueUrl"]
+                    url = self.sqs.get_queue_url(QueueName=bus.aws.queue_name(queue))["QueueUrl"]
                 except self.sqs.exceptions.QueueDoesNotExist:
                     continue
                 self.mappings[url] = f"clearway-{service}-worker"

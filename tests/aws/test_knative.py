@@ -14,7 +14,7 @@ import orjson
 import pytest
 import yaml
 
-from clearway.cli import serve
+from clearway.cli.hosting import serve
 from clearway.runtime.processes import ServiceProcess
 from clearway.settings import SERVICES, Settings
 from tests.conftest import test_settings

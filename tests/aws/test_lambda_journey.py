@@ -14,9 +14,10 @@ import boto3
 import httpx
 import pytest
 
-from clearway.kit.bus.sns_sqs import UNREADABLE, SnsSqsBus
+from clearway.kit.bus.sns_sqs import SnsSqsBus
+from clearway.kit.bus.sns_sqs.dead_letters import UNREADABLE
 from clearway.runtime.aws.invoke import FunctionFailed
-from clearway.runtime.hosting import ServiceHost
+from clearway.runtime.service_host import ServiceHost
 from clearway.services.common.notifications import Notifier
 from tests.conftest import Api, bearer
 from tests.orders import rules_fixture
@@ -185,7 +186,7 @@ async def test_a_journey_through_the_functions(
 
         # A message no consumer can read goes to the DLQ at once, without the handler.
         sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.get_queue_url(QueueName=bus.queue_name("orders"))["QueueUrl"]
+        url = sqs.get_queue_url(QueueName=bus.aws.queue_name("orders"))["QueueUrl"]
         sqs.send_message(
             QueueUrl=url, MessageBody="not json", MessageGroupId="g", MessageDeduplicationId="d"
         )

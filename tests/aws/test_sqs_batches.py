@@ -22,7 +22,7 @@ def order_event(name: str, subject: str) -> CloudEvent:
 
 async def receive(bus: SnsSqsBus, queue: str, count: int) -> list[Received]:
     sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.get_queue_url(QueueName=bus.queue_name(queue))["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=bus.aws.queue_name(queue))["QueueUrl"]
     found: list[Received] = []
     for _ in range(300):  # at least 30 s
         answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
@@ -66,7 +66,7 @@ async def test_a_failed_event_holds_back_the_later_events_about_its_subject() ->
 
     failing.clear()
     sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.get_queue_url(QueueName=bus.queue_name("orders"))["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=bus.aws.queue_name("orders"))["QueueUrl"]
     settled = first.done
     # As Lambda does: delete what was settled, take the next batch. (moto's FIFO queue may hand
     # the two back one at a time.)

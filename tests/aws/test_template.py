@@ -17,9 +17,9 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
 from clearway.kit.bus.bus import queue_token
-from clearway.kit.bus.sns_sqs import filter_policy
+from clearway.kit.bus.sns_sqs.provisioning import filter_policy
 from clearway.runtime.aws.environment import SWEEP
-from clearway.runtime.hosting import Foundation
+from clearway.runtime.foundation import Foundation
 from clearway.runtime.platform import host_services
 from clearway.settings import SERVICES
 from tests.conftest import test_settings

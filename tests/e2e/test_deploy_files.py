@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import click
 import yaml  # type: ignore[import-untyped]
 
-from clearway.cli import serve
+from clearway.cli.hosting import serve
 from clearway.settings import SERVICES, Settings
 
 DEPLOY = Path(__file__).parents[2] / "deploy"

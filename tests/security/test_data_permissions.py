@@ -11,7 +11,7 @@ import pytest
 
 from clearway.kit.files import LocalFileStore
 from clearway.kit.owner_only import owner_only_directory, owner_only_file
-from clearway.runtime.hosting import root_secret
+from clearway.runtime.foundation import root_secret
 from tests.conftest import test_settings
 from tests.kit.files.test_local_file_store import FakeSealer
 from tests.support import platform_api

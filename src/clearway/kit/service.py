@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -72,6 +73,14 @@ class ServiceCallError(Exception):
         super().__init__(f"{service} answered {status} to GET {path}")
 
 
+class Capability(Enum):
+    """What a service may need beyond its own data; its package declares them in `NEEDS`
+    (`NEEDS = frozenset({Capability.DEAD_LETTERS})`), and only then does the host hand them."""
+
+    KEY_ADMINISTRATION = "key administration"  # rotate the master key, list its versions
+    DEAD_LETTERS = "dead letters"  # every queue's dead letters: list and replay
+
+
 @dataclass
 class ServiceContext:
     """Everything the platform hands a service; nothing in it reaches another service's data."""
@@ -89,9 +98,9 @@ class ServiceContext:
     files: FileStore
     # High-volume events (searches) published in batches, straight to the bus.
     telemetry: Telemetry
-    # Only for the service that hosts the key service (common): rotation and versions.
+    # Only for a service that needs `Capability.KEY_ADMINISTRATION`.
     key_admin: KeyStore | None = None
-    # Only for the service that shows dead letters to administrators (common): list and replay.
+    # Only for a service that needs `Capability.DEAD_LETTERS`.
     dead_letters: Bus | None = None
     # Invalidation messages to this service's other processes (`clearway.kit.cache_bus`).
     cache: CacheBus = field(default_factory=LocalCacheBus)

@@ -13,11 +13,9 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -26,16 +24,13 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clearway.kit.internal_auth import InternalCredentials, RequireInternalCredential
-from clearway.runtime.hosting import (
-    Foundation,
-    GatewayHost,
-    Host,
-    HostUpstreams,
-    ServiceHost,
-    open_keystore,
-)
+from clearway.runtime.foundation import Foundation, HostUpstreams, open_keystore
+from clearway.runtime.gateway_host import GatewayHost
+from clearway.runtime.hosting import Host, HostApp, json_messages
 from clearway.runtime.http import HttpUpstreams
 from clearway.runtime.server import connectable, server_config
+from clearway.runtime.service_host import ServiceHost
+from clearway.runtime.supervision import START_SECONDS, Child, Command, Supervisor
 from clearway.settings import SERVICES, Settings
 
 log = logging.getLogger("clearway.processes")
@@ -43,23 +38,18 @@ log = logging.getLogger("clearway.processes")
 READY_PATH = "/_clearway/ready"
 OPENAPI_PATH = "/_clearway/openapi.json"
 # Services start in waves: a service's subscriptions are recorded on the bus when it starts, so
-# the consumers of first-start events (the administrator, demo accounts, the shipped rule base)
-# start before the services that publish them.
-WAVES: tuple[tuple[str, ...], ...] = (("monitor", "common", "orders"), ("rules", "identity"))
-START_SECONDS = 120.0
-STOP_SECONDS = 40.0
+# the consumers of first-start events start before the services that publish them (the
+# administrator, demo accounts, the shipped rule base), which start last.
+PUBLISH_AT_FIRST_START = ("rules", "identity")
+WAVES: tuple[tuple[str, ...], ...] = (
+    tuple(name for name in SERVICES if name not in PUBLISH_AT_FIRST_START),
+    PUBLISH_AT_FIRST_START,
+)
 # Services keep idle connections longer than the gateway's pool does (it drops them at 4 s).
 KEEP_ALIVE_SECONDS = 75
 
 Connect = Callable[[Settings, InternalCredentials], HostUpstreams]
 """How a part reaches the others: pooled HTTP here, Lambda Invoke on AWS."""
-
-
-def _json(status: int, body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    content = orjson.dumps(body)
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(content))]
-    start = {"type": "http.response.start", "status": status, "headers": headers}
-    return start, {"type": "http.response.body", "body": content}
 
 
 class _ServiceEndpoints:
@@ -71,61 +61,36 @@ class _ServiceEndpoints:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] == READY_PATH:
-            checks = await self.host.database_checks()
-            ready = self.host.started and all(v.startswith("ok") for v in checks.values())
-            body: Any = {"ready": ready, "databases": checks}
+            body: Any = await self.host.readiness()
         elif scope["path"] == OPENAPI_PATH:
             body = self.service.service.api.openapi()
         else:
             await self.service.app(scope, receive, send)
             return
-        for message in _json(200, body):
+        for message in json_messages(200, body):
             await send(message)
 
 
-class ServiceProcess:
+class ServiceProcess(HostApp):
     """The ASGI app of `clearway serve SERVICE`: one service, reached over HTTP."""
 
     def __init__(self, settings: Settings, name: str, connect: Connect = HttpUpstreams) -> None:
         base = Foundation(settings)
         self.upstreams = connect(settings, base.credentials)
         self.service = ServiceHost(name, base, self.upstreams)
-        self.host = Host(base, {name: self.service}, None, self.upstreams)
-        self.app: ASGIApp = RequireInternalCredential(
-            _ServiceEndpoints(self.host, self.service), base.credentials
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.host.lifespan(receive, send)
-        elif scope["type"] == "http":
-            if scope["path"] == "/healthz":  # liveness for supervisors; says nothing else
-                for message in _json(200, {"status": "ok"}):
-                    await send(message)
-                return
-            if scope["path"] == "/readyz":  # readiness (Kubernetes, Knative): started, databases
-                checks = await self.host.database_checks()
-                ready = self.host.started and all(v.startswith("ok") for v in checks.values())
-                for message in _json(200 if ready else 503, {"ready": ready}):
-                    await send(message)
-                return
-            await self.app(scope, receive, send)
+        host = Host(base, {name: self.service}, None, self.upstreams)
+        endpoints = _ServiceEndpoints(host, self.service)
+        super().__init__(host, RequireInternalCredential(endpoints, base.credentials))
 
 
-class GatewayProcess:
+class GatewayProcess(HostApp):
     """The ASGI app of `clearway serve gateway`: the gateway in front of services over HTTP."""
 
     def __init__(self, settings: Settings, connect: Connect = HttpUpstreams) -> None:
         base = Foundation(settings)
         self.upstreams = connect(settings, base.credentials)
         self.gateway = GatewayHost(base, self.upstreams, self.readiness, self._documents)
-        self.host = Host(base, {}, self.gateway, self.upstreams)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.host.lifespan(receive, send)
-        elif scope["type"] == "http":
-            await self.gateway.app(scope, receive, send)
+        super().__init__(Host(base, {}, self.gateway, self.upstreams), self.gateway.app)
 
     async def readiness(self) -> dict[str, Any]:
         checks: dict[str, str] = {}
@@ -174,14 +139,14 @@ def serve(settings: Settings, name: str, port: int | None = None) -> None:
     uvicorn.Server(config).run()
 
 
-class Supervisor:
-    """`clearway up --processes`: first start once, then one child process per part."""
+class Processes(Supervisor):
+    """`clearway up --processes`: first start once, then one child process per part; one
+    that exits stops them all."""
 
     def __init__(self, settings: Settings, command: Sequence[str]) -> None:
+        super().__init__()
         self.settings = settings
         self.command = list(command)
-        self.children: dict[str, subprocess.Popen[bytes]] = {}
-        self.stopping = False
 
     def environment(self) -> dict[str, str]:
         urls = {name: self.settings.service_url(name) for name in SERVICES}
@@ -193,81 +158,40 @@ class Supervisor:
             "CLEARWAY_PORT": str(self.settings.port),
         }
 
-    def run(self) -> int:
+    def supervise(self) -> int:
         # First-start steps that every child would otherwise race to do: the root secret and
         # the master key (the administrator is made by the one identity process).
         open_keystore(self.settings)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per health check
-        previous = {
-            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
-        }
-        try:
-            for wave in WAVES:
-                for name in wave:
-                    self._spawn(name)
-                for name in wave:
-                    self._wait_healthy(name, f"{self.settings.service_url(name)}/healthz")
-            self._spawn("gateway")
-            gateway = f"http://{connectable(self.settings.host)}:{self.settings.port}"
-            self._wait_healthy("gateway", f"{gateway}/healthz")
-            print(f"Clearway (processes) on {gateway}", flush=True)
-            return self._watch()
-        except _Stop as stop:
-            return stop.code
-        finally:
-            self._stop_all()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-    def _spawn(self, name: str) -> None:
-        if self.stopping:
-            raise _Stop(0)
-        command = [*self.command, "serve", name]  # our own executable, our own arguments
-        self.children[name] = subprocess.Popen(command, env=self.environment())  # noqa: S603
-
-    def _wait_healthy(self, name: str, url: str) -> None:
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
+        gateway = f"http://{connectable(self.settings.host)}:{self.settings.port}"
+        urls = {name: self.settings.service_url(name) for name in SERVICES} | {"gateway": gateway}
+        for wave in (*WAVES, ("gateway",)):
             if self.stopping:
-                raise _Stop(0)
-            if self.children[name].poll() is not None:
-                log.error("%s exited during start-up", name)
-                raise _Stop(1)
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            time.sleep(0.1)
-        log.error("%s did not start within %.0f s", name, START_SECONDS)
-        raise _Stop(1)
+                return 0
+            for name in wave:
+                self._spawn(name)
+            if not self.wait_started(wave, lambda name: _healthy(f"{urls[name]}/healthz")):
+                return 0 if self.stopping else 1
+        print(f"Clearway (processes) on {gateway}", flush=True)
+        return self.watch(self._exited)
 
-    def _watch(self) -> int:
-        while not self.stopping:
-            for name, child in self.children.items():
-                if child.poll() is not None:
-                    log.error("%s exited with %s; stopping the others", name, child.returncode)
-                    return 1
-            time.sleep(0.2)
-        return 0
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.stopping = True
-
-    def _stop_all(self) -> None:
+    def stop(self) -> None:
         """The gateway first (its last request records reach the bus), then the services that
         call others (their handlers finish their calls), then the ones they call."""
         for group in (("gateway",), *WAVES):
-            running = [self.children[n] for n in group if n in self.children]
-            for child in running:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in running:
-                try:
-                    child.wait(timeout=STOP_SECONDS)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            self.stop_children(group)
+
+    def _spawn(self, name: str) -> None:
+        command = [*self.command, "serve", name]  # our own executable, our own arguments
+        process = subprocess.Popen(command, env=self.environment())  # noqa: S603
+        self.children[name] = Command(name, process)
+
+    def _exited(self, name: str, child: Child) -> bool:
+        log.error("%s exited with %s; stopping the others", name, child.exitcode)
+        return False
 
 
-class _Stop(Exception):
-    def __init__(self, code: int) -> None:
-        self.code = code
+def _healthy(url: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(url, timeout=2).status_code == 200
+    return False

@@ -26,24 +26,23 @@ import signal
 import socket
 import sys
 import time
-from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
-from types import FrameType
 
 import uvicorn
 import uvloop
 
 from clearway.kit.logging import configure_logging
-from clearway.runtime.hosting import Foundation, Host
+from clearway.runtime.foundation import Foundation
+from clearway.runtime.hosting import Host
 from clearway.runtime.metrics import MetricsEndpoint, MetricsServer
 from clearway.runtime.platform import Platform, host_services
 from clearway.runtime.server import connectable, server_config
+from clearway.runtime.supervision import Child, Supervisor
 from clearway.settings import Settings
 
 log = logging.getLogger("clearway.workers")
 
-START_SECONDS = 120.0
-STOP_SECONDS = 40.0
+BACKGROUND, WORKER = "clearway-background", "clearway-worker"
 # A worker that keeps dying this soon after each start is failing, not unlucky: after
 # `CRASH_LOOP_LIMIT` such deaths in a row the supervisor stops instead of looping.
 CRASH_LOOP_SECONDS = 10.0
@@ -162,20 +161,18 @@ async def _watch(server: uvicorn.Server, started: Event, supervisor: int) -> Non
     server.should_exit = True
 
 
-class Workers:
-    """The supervisor: starts the workers, replaces one that dies, stops them on a signal."""
+class Workers(Supervisor):
+    """Starts the background process, then the workers; replaces one that dies."""
 
     def __init__(self, settings: Settings) -> None:
+        super().__init__()
         self.settings = settings
         self.count = settings.workers
-        self.background = settings.workers  # its slot: after the workers 0 … N-1
         self.context = multiprocessing.get_context("spawn")
-        self.processes: dict[int, SpawnProcess] = {}
-        self.events: dict[int, Event] = {}
-        self.started_at: dict[int, float] = {}
-        self.quick_deaths: dict[int, int] = {}
+        self.events: dict[str, Event] = {}
+        self.started_at: dict[str, float] = {}
+        self.quick_deaths: dict[str, int] = {}
         self.sockets: list[socket.socket] = []
-        self.stopping = False
 
     def run(self) -> int:
         if self.settings.ratelimit_backend == "memory":
@@ -185,85 +182,54 @@ class Workers:
                 self.count,
             )
         self.sockets = listening_sockets(self.settings, self.count)
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self._spawn(self.background)  # first alone: it does the first-start steps
-            if not self._wait_started([self.background]):
-                return 0 if self.stopping else 1
-            for index in range(self.count):
-                self._spawn(index)
-            if not self._wait_started(list(range(self.count))):
-                return 0 if self.stopping else 1
-            address = f"http://{connectable(self.settings.host)}:{self.settings.port}"
-            print(f"Clearway on {address} ({self.count} workers)", flush=True)
-            return self._supervise()
+            return super().run()
         finally:
-            self._stop_all()
             for sock in set(self.sockets):
                 sock.close()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+
+    def supervise(self) -> int:
+        self._spawn(self.count)  # the background process, first and alone: first-start steps
+        if not self.wait_started([BACKGROUND], self._started):
+            return 0 if self.stopping else 1
+        for index in range(self.count):
+            self._spawn(index)
+        if not self.wait_started(self._worker_names(), self._started):
+            return 0 if self.stopping else 1
+        address = f"http://{connectable(self.settings.host)}:{self.settings.port}"
+        print(f"Clearway on {address} ({self.count} workers)", flush=True)
+        return self.watch(self._replace)
+
+    def _worker_names(self) -> list[str]:
+        return [f"{WORKER}-{index}" for index in range(self.count)]
+
+    def _started(self, name: str) -> bool:
+        return self.events[name].is_set()
 
     def _spawn(self, index: int) -> None:
+        """Worker `index`, or the background process at the slot after the workers'."""
         event = self.context.Event()
         settings = worker_settings(self.settings, index)
-        if index == self.background:
+        if index == self.count:
             process = self.context.Process(
-                target=background, args=(settings, event), name="clearway-background"
+                target=background, args=(settings, event), name=BACKGROUND
             )
         else:
             process = self.context.Process(
-                target=work,
-                args=(settings, self.sockets[index], event),
-                name=f"clearway-worker-{index}",
+                target=work, args=(settings, self.sockets[index], event), name=f"{WORKER}-{index}"
             )
         process.start()
-        self.processes[index] = process
-        self.events[index] = event
-        self.started_at[index] = time.monotonic()
+        self.children[process.name] = process
+        self.events[process.name] = event
+        self.started_at[process.name] = time.monotonic()
 
-    def _wait_started(self, indexes: list[int]) -> bool:
-        deadline = time.monotonic() + START_SECONDS
-        while not self.stopping and time.monotonic() < deadline:
-            if all(self.events[i].is_set() for i in indexes):
-                return True
-            for i in indexes:
-                if not self.processes[i].is_alive():
-                    log.error("%s exited during start-up", self.processes[i].name)
-                    return False
-            time.sleep(0.05)
-        if not self.stopping:
-            log.error("the workers did not start within %.0f s", START_SECONDS)
-        return False
-
-    def _supervise(self) -> int:
-        while not self.stopping:
-            for index, process in list(self.processes.items()):
-                if process.is_alive() or self.stopping:
-                    continue
-                code = process.exitcode
-                quick = time.monotonic() - self.started_at[index] < CRASH_LOOP_SECONDS
-                self.quick_deaths[index] = self.quick_deaths.get(index, 0) + 1 if quick else 0
-                if self.quick_deaths[index] >= CRASH_LOOP_LIMIT:
-                    log.error("%s keeps exiting (code %s); stopping", process.name, code)
-                    return 1
-                log.warning("%s exited (code %s); replacing it", process.name, code)
-                time.sleep(self.quick_deaths[index])  # back off while it keeps failing
-                self._spawn(index)
-            time.sleep(0.2)
-        return 0
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self.stopping = True
-
-    def _stop_all(self) -> None:
-        running = [p for p in self.processes.values() if p.is_alive()]
-        for process in running:
-            if process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
-        for process in running:
-            process.join(STOP_SECONDS)
-            if process.is_alive():
-                log.error("%s did not stop within %.0f s; killing it", process.name, STOP_SECONDS)
-                process.kill()
-                process.join()
+    def _replace(self, name: str, child: Child) -> bool:
+        quick = time.monotonic() - self.started_at[name] < CRASH_LOOP_SECONDS
+        self.quick_deaths[name] = self.quick_deaths.get(name, 0) + 1 if quick else 0
+        if self.quick_deaths[name] >= CRASH_LOOP_LIMIT:
+            log.error("%s keeps exiting (code %s); stopping", name, child.exitcode)
+            return False
+        log.warning("%s exited (code %s); replacing it", name, child.exitcode)
+        time.sleep(self.quick_deaths[name])  # back off while it keeps failing
+        self._spawn(self.count if name == BACKGROUND else int(name.rsplit("-", 1)[1]))
+        return True

@@ -8,12 +8,10 @@ handlers wrapped in `idempotent` apply each event once however often it is deliv
 """
 
 from clearway.kit.bus.bus import (
-    BatchHandler,
     Bus,
     DeadLetter,
     Handler,
     Publisher,
-    Undeliverable,
     matches,
 )
 from clearway.kit.bus.consumer import idempotent, idempotent_batch
@@ -26,7 +24,6 @@ from clearway.kit.bus.nats import NatsBus
 from clearway.kit.bus.outbox import OutboxRelay, publish
 
 __all__ = [
-    "BatchHandler",
     "Bus",
     "CloudEvent",
     "DeadLetter",
@@ -37,7 +34,6 @@ __all__ = [
     "OutboxRelay",
     "Publisher",
     "Subscription",
-    "Undeliverable",
     "idempotent",
     "idempotent_batch",
     "matches",

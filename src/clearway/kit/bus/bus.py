@@ -167,16 +167,46 @@ class QueueSubscription:
 
 
 class Subscribing:
-    """Subscribing, shared by the adapters: topics checked, one handler per queue, before start;
-    and `async with`, which stops the bus on the way out.
+    """Subscribing and consuming, shared by the adapters: topics checked, one handler per queue,
+    before start; one consumer task per queue, stopped after its in-flight handler; and
+    `async with`, which stops the bus on the way out.
 
-    An adapter sets `prefetch`, `_subscriptions` and `_tasks` in its constructor, defines
-    `stop`, and may refine `_check` (NATS refuses a topic that cannot become a subject).
+    An adapter sets `prefetch`, `_subscriptions`, `_tasks`, `_stopping` and `_closed` in its
+    constructor, defines `_consume` (one queue, until `_stopping`) and `stop`, and may refine
+    `_check` (NATS refuses a topic that cannot become a subject).
     """
 
     prefetch: int
     _subscriptions: dict[str, QueueSubscription]
     _tasks: list[asyncio.Task[None]]
+    _stopping: bool
+    _closed: bool
+
+    async def _consume(self, subscription: QueueSubscription) -> None:
+        raise NotImplementedError
+
+    def _refuse_restart(self) -> None:
+        if self._tasks:
+            raise RuntimeError("the bus is already started")
+
+    def _start_consumers(self) -> None:
+        self._stopping = False
+        self._tasks = [
+            asyncio.create_task(self._consume(s), name=f"bus-consumer-{s.queue}")
+            for s in self._subscriptions.values()
+        ]
+
+    async def _stop_consumers(self) -> bool:
+        """Let in-flight handlers finish; false if the bus was stopped before."""
+        if self._closed:
+            return False
+        self._stopping = True
+        for subscription in self._subscriptions.values():
+            subscription.wakeup.set()
+        await asyncio.gather(*self._tasks)
+        self._tasks = []
+        self._closed = True
+        return True
 
     async def stop(self) -> None:
         raise NotImplementedError

@@ -161,26 +161,15 @@ class EmbeddedBus(Subscribing):
 
     async def start(self) -> None:
         """Record the subscriptions, then consume. Start before any publisher of their events."""
-        if self._tasks:
-            raise RuntimeError("the bus is already started")
+        self._refuse_restart()
         subscriptions = [(s.queue, s.topics) for s in self._subscriptions.values()]
         await self._call(self._record_subscriptions, subscriptions)
-        self._stopping = False
-        self._tasks = [
-            asyncio.create_task(self._consume(s), name=f"bus-consumer-{s.queue}")
-            for s in self._subscriptions.values()
-        ]
+        self._start_consumers()
 
     async def stop(self) -> None:
         """Let in-flight handlers finish, hand back unstarted messages, close the file for good."""
-        if self._closed:
+        if not await self._stop_consumers():
             return
-        self._stopping = True
-        for subscription in self._subscriptions.values():
-            subscription.wakeup.set()
-        await asyncio.gather(*self._tasks)
-        self._tasks = []
-        self._closed = True
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown()
 

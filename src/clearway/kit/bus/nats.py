@@ -61,44 +61,16 @@ from clearway.kit.bus.bus import (
     queue_token,
     retry_delay,
 )
+from clearway.kit.bus.delivery import Refused, admit, hand_over
 from clearway.kit.bus.events import CloudEvent
+from clearway.kit.bus.nats_subjects import Subjects
 from clearway.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MSG_ID = "Nats-Msg-Id"
 QUEUE_HEADER = "Clearway-Queue"
-NOT_SETTLED = "delivered again after the last attempt (did the consumer crash?)"
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
-_TOKEN = re.compile(r"[^\s.*>]+")
-
-
-def _check_type(event_type: str) -> str:
-    """An event type must be a valid run of subject tokens, or it could not be routed."""
-    if not all(_TOKEN.fullmatch(token) for token in event_type.split(".")):
-        raise ValueError(f"event type {event_type!r} cannot be a NATS subject")
-    return event_type
-
-
-def _narrowest(subjects: Sequence[str]) -> list[str]:
-    """The subjects without those another one's `>` already covers (filters may not overlap)."""
-    wildcards = [s[:-1] for s in subjects if s.endswith(".>")]
-    unique = dict.fromkeys(subjects)
-    return [s for s in unique if not any(s != w + ">" and s.startswith(w) for w in wildcards)]
-
-
-def _cover(subjects: Sequence[str]) -> str:
-    """One subject matching all of `subjects`, for a server that takes one filter per consumer."""
-    if len(set(subjects)) == 1:
-        return subjects[0]
-    split = [s.split(".") for s in subjects]
-    common: list[str] = []
-    for tokens in zip(*split, strict=False):
-        if len(set(tokens)) != 1 or tokens[0] == ">":
-            break
-        common.append(tokens[0])
-    # `>` stands for one token or more, so the prefix must stop short of the shortest subject.
-    return ".".join([*common[: min(map(len, split)) - 1], ">"])
 
 
 @dataclass(slots=True)
@@ -139,9 +111,7 @@ class NatsBus(Subscribing):
         self.url = url
         self.stream = stream
         self.dlq_stream = f"{stream}_DLQ"
-        prefix = stream.lower()
-        self.events_prefix = f"{prefix}.events."
-        self.dlq_prefix = f"{prefix}.dlq."
+        self.subjects = Subjects(stream)
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
         self.ack_wait_seconds = ack_wait_seconds
@@ -169,37 +139,21 @@ class NatsBus(Subscribing):
             max_age_seconds=settings.bus_max_age_hours * 3600,
         )
 
-    def subject(self, event_type: str) -> str:
-        return self.events_prefix + _check_type(event_type)
-
     # Subscribing and consuming
 
     def _check(self, subscription: QueueSubscription) -> None:
         for topic in subscription.topics:
-            self._filter(topic)  # a topic that cannot be a subject is refused now, not at start
-
-    def _filter(self, topic: str) -> str:
-        if topic == "*":
-            return self.events_prefix + ">"
-        if topic.endswith(".*"):
-            return self.subject(topic[:-2]) + ".>"
-        return self.subject(topic)
+            self.subjects.matching(topic)  # one that cannot be a subject is refused now
 
     async def start(self) -> None:
         """Create or update each queue's durable consumer, then consume."""
-        if self._tasks:
-            raise RuntimeError("the bus is already started")
+        self._refuse_restart()
         js = await self._jetstream()
         for subscription in self._subscriptions.values():
             await js.add_consumer(self.stream, self._consumer_config(subscription))
-        self._stopping = False
-        self._tasks = [
-            asyncio.create_task(self._consume(s), name=f"bus-consumer-{s.queue}")
-            for s in self._subscriptions.values()
-        ]
+        self._start_consumers()
 
     def _consumer_config(self, subscription: QueueSubscription) -> ConsumerConfig:
-        subjects = _narrowest([self._filter(topic) for topic in subscription.topics])
         config = ConsumerConfig(
             durable_name=queue_token(subscription.queue),
             description=f"clearway queue {subscription.queue}",
@@ -211,21 +165,19 @@ class NatsBus(Subscribing):
         )
         assert self._nc is not None
         version = self._nc.connected_server_version
-        if len(subjects) > 1 and (version.major, version.minor) >= (2, 10):
+        # Before 2.10 a consumer has one filter: a wider one, narrowed in `_accept`.
+        several = (version.major, version.minor) >= (2, 10)
+        subjects = self.subjects.filters(subscription.topics, several=several)
+        if len(subjects) > 1:
             config.filter_subjects = subjects
         else:
-            # Before 2.10 a consumer has one filter: a wider one, narrowed in `_deliver`.
-            config.filter_subject = _cover(subjects)
+            config.filter_subject = subjects[0]
         return config
 
     async def stop(self) -> None:
         """Let in-flight handlers finish, hand back unstarted messages, disconnect for good."""
-        if self._closed:
+        if not await self._stop_consumers():
             return
-        self._stopping = True
-        await asyncio.gather(*self._tasks)
-        self._tasks = []
-        self._closed = True
         if self._nc is not None:
             with suppress(Exception):
                 await self._nc.flush(max(1, int(self.request_timeout_seconds)))  # the last acks
@@ -271,11 +223,7 @@ class NatsBus(Subscribing):
                 if self._stopping:
                     break
                 try:
-                    if subscription.batch_handler is not None:
-                        await subscription.batch_handler([d.event for d in group])
-                    else:
-                        assert subscription.handler is not None
-                        await subscription.handler(group[0].event)
+                    await hand_over(subscription, [d.event for d in group])
                 except Exception as error:
                     log.warning("handler of %s failed", subscription.queue, exc_info=True)
                     for delivery in group:
@@ -294,22 +242,18 @@ class NatsBus(Subscribing):
     async def _accept(self, subscription: QueueSubscription, msg: Msg) -> _Delivery | None:
         """The delivery to hand to the handler, or None once it is settled here."""
         target = (msg.headers or {}).get(QUEUE_HEADER)
-        event_type = msg.subject.removeprefix(self.events_prefix)
+        event_type = msg.subject.removeprefix(self.subjects.events)
         if (target is not None and target != subscription.queue) or not any(
             matches(topic, event_type) for topic in subscription.topics
         ):
             await msg.ack()  # a replay for another queue, or outside a wider-than-asked filter
             return None
         attempt = msg.metadata.num_delivered
-        try:
-            event = CloudEvent.from_json(msg.data)
-        except ValueError as error:
-            await self._dead_letter(subscription.queue, msg, attempt, describe_error(error))
+        admitted = admit(msg.data, attempt, self.max_attempts)
+        if isinstance(admitted, Refused):
+            await self._dead_letter(subscription.queue, msg, admitted.attempts, admitted.error)
             return None
-        if attempt > self.max_attempts:
-            await self._dead_letter(subscription.queue, msg, attempt - 1, NOT_SETTLED)
-            return None
-        return _Delivery(msg, attempt, event)
+        return _Delivery(msg, attempt, admitted)
 
     async def _failed(self, queue: str, delivery: _Delivery, error: BaseException) -> None:
         if gives_up(error, delivery.attempt, self.max_attempts):
@@ -328,7 +272,7 @@ class NatsBus(Subscribing):
         }
         js = await self._jetstream()
         await js.publish(
-            self.dlq_prefix + queue_token(queue),
+            self.subjects.dlq + queue_token(queue),
             orjson.dumps(letter, option=orjson.OPT_UTC_Z),
             timeout=self.request_timeout_seconds,
             stream=self.dlq_stream,
@@ -352,7 +296,7 @@ class NatsBus(Subscribing):
         caller publishes the whole batch again (the server drops the copies it already has)."""
         if not events:
             return
-        subjects = [self.subject(event.type) for event in events]
+        subjects = [self.subjects.of(event.type) for event in events]
         js = await self._jetstream()
         futures: list[asyncio.Future[Any]] = []
         try:
@@ -372,7 +316,7 @@ class NatsBus(Subscribing):
 
     async def dead_letters(self, queue: str | None = None) -> list[DeadLetter]:
         js = await self._jetstream()
-        subject = self.dlq_prefix + (queue_token(queue) if queue else ">")
+        subject = self.subjects.dlq + (queue_token(queue) if queue else ">")
         letters: list[DeadLetter] = []
         sequence = 1
         while True:
@@ -406,7 +350,7 @@ class NatsBus(Subscribing):
         js = await self._jetstream()
         for letter in letters:
             await js.publish(
-                self.subject(letter.event.type),
+                self.subjects.of(letter.event.type),
                 letter.event.to_json(),
                 timeout=self.request_timeout_seconds,
                 stream=self.stream,
@@ -445,7 +389,7 @@ class NatsBus(Subscribing):
             StreamConfig(
                 name=self.stream,
                 description="Clearway events; each queue is a durable consumer of this stream",
-                subjects=[self.events_prefix + ">"],
+                subjects=[self.subjects.events + ">"],
                 retention=RetentionPolicy.LIMITS,
                 max_age=self.max_age_seconds,
                 storage=StorageType.FILE,
@@ -454,7 +398,7 @@ class NatsBus(Subscribing):
             StreamConfig(
                 name=self.dlq_stream,
                 description="Clearway dead letters, kept until replayed",
-                subjects=[self.dlq_prefix + ">"],
+                subjects=[self.subjects.dlq + ">"],
                 retention=RetentionPolicy.LIMITS,
                 storage=StorageType.FILE,
                 duplicate_window=self.duplicate_window_seconds,

@@ -23,7 +23,7 @@ from clearway.kit.bus.sns_sqs import SnsSqsBus
 from clearway.kit.crypto.kms import kms_decrypt
 from clearway.runtime.aws.environment import Environment
 from clearway.runtime.aws.invoke import Invoke
-from clearway.runtime.hosting import Foundation
+from clearway.runtime.foundation import Foundation
 from clearway.runtime.platform import host_services
 from clearway.settings import Settings
 

@@ -8,7 +8,7 @@ from clearway.contracts.common import MailRequested
 from clearway.contracts.identity import UserDeleted
 from clearway.kit.bus import subscribe
 from clearway.kit.mail import MailTemplates, SmtpMailer
-from clearway.kit.service import Service, ServiceContext, serve_routes, service_api
+from clearway.kit.service import Capability, Service, ServiceContext, serve_routes, service_api
 from clearway.services.common.api import build_router
 from clearway.services.common.dead_letters import build_dead_letters_router
 from clearway.services.common.inapp import InAppNotifications, build_inapp_router
@@ -17,6 +17,8 @@ from clearway.services.common.notifications import SUBJECT_VALUES, TEMPLATES, No
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# It hosts the key service and shows administrators the dead letters.
+NEEDS = frozenset({Capability.KEY_ADMINISTRATION, Capability.DEAD_LETTERS})
 
 
 def create(context: ServiceContext) -> Service:
