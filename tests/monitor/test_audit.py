@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from clearway.cli import main
 from clearway.runtime.platform import Platform
-from clearway.services.monitor import domain
+from clearway.services.monitor.domain import audit_chain
 from tests.conftest import Api, bearer, run_sql
 from tests.monitor.conftest import event, ingested, job, publish, query
 
@@ -98,7 +98,7 @@ def edit_and_rehash(platform: Platform) -> None:
         moment = time if isinstance(time, datetime) else datetime.fromisoformat(time)
         moment = moment.replace(tzinfo=UTC)
         actor = "u-innocent" if seq == 3 else actor
-        digest = domain.entry_hash(seq, moment, actor, action, details, prev)
+        digest = audit_chain.entry_hash(seq, moment, actor, action, details, prev)
         write(
             platform,
             (
@@ -111,8 +111,8 @@ def edit_and_rehash(platform: Platform) -> None:
 
 def insert(platform: Platform) -> None:
     prev = query(platform, "SELECT hash FROM audit_log WHERE seq = 3")[0][0]
-    details = domain.canonical_details({"user_id": "u-ghost"})
-    digest = domain.entry_hash(4, T0, "u-ghost", "user.verified", details, prev)
+    details = audit_chain.canonical_details({"user_id": "u-ghost"})
+    digest = audit_chain.entry_hash(4, T0, "u-ghost", "user.verified", details, prev)
     write(
         platform,
         ("UPDATE audit_log SET seq = -seq WHERE seq >= 4", ()),
