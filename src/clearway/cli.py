@@ -163,7 +163,7 @@ def keys_rotate() -> None:
     from clearway.kit.migrations import migrate
     from clearway.runtime.platform import open_keystore
     from clearway.services.common import MIGRATIONS
-    from clearway.services.common.api import rotate_master_key
+    from clearway.services.common.keys import rotate_master_key
 
     settings = Settings()
 

@@ -17,7 +17,7 @@ import pytest
 from clearway.kit.bus.sns_sqs import UNREADABLE, SnsSqsBus
 from clearway.runtime.aws.invoke import FunctionFailed
 from clearway.runtime.hosting import ServiceHost
-from clearway.services.common.notifications import Notifier
+from clearway.services.common.events import Notifier
 from tests.conftest import Api, bearer
 from tests.orders import rules_fixture
 from tests.orders.conftest import _user, eventually, list_provider

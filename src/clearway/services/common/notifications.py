@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.kit.caller import SignedIn
 from clearway.kit.db import Database, insert_ignoring, page
 from clearway.services.common.tables import notifications
 
