@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clearway.contracts import MONITORED, TELEMETRY
+from clearway.contracts import DOMAIN_EVENTS, TELEMETRY
 from clearway.contracts.gateway import GatewayRequest
 from clearway.contracts.rules import SearchPerformed
 from clearway.kit.bus import CloudEvent, Event, inbox, subscribe
@@ -217,7 +217,7 @@ class Ingest:
 
 def subscriptions(ingest: Ingest) -> list[Subscription]:
     """Every domain event one by one: its users' activity, the audit trail, the order funnel."""
-    return [subscribe(MONITORED, ingest.domain_event)]
+    return [subscribe(DOMAIN_EVENTS, ingest.domain_event)]
 
 
 def batch_subscriptions(ingest: Ingest) -> list[BatchSubscription]:
