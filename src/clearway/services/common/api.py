@@ -107,8 +107,8 @@ def build_router(
     async def list_dead_letters(
         _: Admin, queue: Annotated[str | None, Query(pattern=QUEUE_NAME)] = None
     ) -> Any:
-        """Events a service's queue gave up on, oldest first; replay puts them back (the same
-        bus operations as `clearway events dlq list|replay`)."""
+        """Events a service's queue gave up on, oldest first; replay puts them back."""
+        # The same bus operations as `clearway events dlq list|replay`.
         return [
             {
                 "id": letter.id,
