@@ -68,6 +68,17 @@ def build_router(
             raise Problem(404, detail="No such mail.")
         return asdict(mail)
 
+    @router.get("/api/common/keys", response_model=list[KeyVersion])
+    async def key_versions(_: Admin) -> Any:
+        """Versions of the platform master key; only the active one wraps new data keys."""
+        return [asdict(k) for k in master_key_versions(keystore)]
+
+    @router.post("/api/common/keys/rotate", response_model=Rotated)
+    async def rotate(admin: Admin) -> Any:
+        """Make a new master key version; every service rewraps its data keys in the background."""
+        version = await rotate_master_key(keystore, db, by=admin.user_id)
+        return {"version": version}
+
     @router.get("/api/common/notifications", response_model=NotificationPage)
     async def list_notifications(
         caller: SignedIn,
@@ -91,17 +102,6 @@ def build_router(
         if await inapp.mark_read(caller.user_id, notification_id) is None:
             raise Problem(404, detail="No such notification.")
         return Response(status_code=204)
-
-    @router.get("/api/common/keys", response_model=list[KeyVersion])
-    async def key_versions(_: Admin) -> Any:
-        """Versions of the platform master key; only the active one wraps new data keys."""
-        return [asdict(k) for k in master_key_versions(keystore)]
-
-    @router.post("/api/common/keys/rotate", response_model=Rotated)
-    async def rotate(admin: Admin) -> Any:
-        """Make a new master key version; every service rewraps its data keys in the background."""
-        version = await rotate_master_key(keystore, db, by=admin.user_id)
-        return {"version": version}
 
     @router.get("/api/common/dead-letters", response_model=list[DeadLetterOut])
     async def list_dead_letters(
