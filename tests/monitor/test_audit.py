@@ -39,6 +39,9 @@ async def test_security_events_and_admin_actions_are_recorded(api: Api) -> None:
         api.platform,
         [event("security.refresh_token_reused", T0, {"user_id": lab, "session_id": "s1"})],
     )
+    # Each event reaches the monitor on its own path (identity's and common's outboxes, the test).
+    await ingested(api.platform, "audit_log", 1, "action = 'user.verified'")
+    await ingested(api.platform, "audit_log", 1, "action = 'security.login_failed'")
     await ingested(api.platform, "audit_log", 1, "action = 'key.rotated'")
     await ingested(api.platform, "audit_log", 1, "action = 'security.refresh_token_reused'")
     await ingested(api.platform, "audit_log", 2, "action = 'admin.request'")
