@@ -18,7 +18,7 @@ from clearway.kit.bus.sns_sqs import SnsSqsBus
 from clearway.kit.bus.sns_sqs.dead_letters import UNREADABLE
 from clearway.runtime.aws.invoke import FunctionFailed
 from clearway.runtime.service_host import ServiceHost
-from clearway.services.common.notifications import Notifier
+from clearway.services.common.events import Notifier
 from tests.conftest import Api, bearer
 from tests.orders import rules_fixture
 from tests.orders.conftest import _user, eventually, list_provider

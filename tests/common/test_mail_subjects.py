@@ -11,7 +11,7 @@ import pytest
 
 from clearway.kit.mail import MailTemplates
 from clearway.services.common import TEMPLATE_DIR
-from clearway.services.common.notifications import SUBJECT_VALUES, TEMPLATES
+from clearway.services.common.domain import SUBJECT_VALUES, TEMPLATES
 from tests.conftest import Api
 from tests.support import mails
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from clearway.cli import main
 from clearway.runtime.platform import Platform
-from clearway.services.monitor import domain
+from clearway.services.monitor.domain import audit_chain
 from tests.conftest import Api, bearer, run_sql
 from tests.monitor.conftest import event, ingested, job, publish, query
 
@@ -39,6 +39,9 @@ async def test_security_events_and_admin_actions_are_recorded(api: Api) -> None:
         api.platform,
         [event("security.refresh_token_reused", T0, {"user_id": lab, "session_id": "s1"})],
     )
+    # Each event reaches the monitor on its own path (identity's and common's outboxes, the test).
+    await ingested(api.platform, "audit_log", 1, "action = 'user.verified'")
+    await ingested(api.platform, "audit_log", 1, "action = 'security.login_failed'")
     await ingested(api.platform, "audit_log", 1, "action = 'key.rotated'")
     await ingested(api.platform, "audit_log", 1, "action = 'security.refresh_token_reused'")
     await ingested(api.platform, "audit_log", 2, "action = 'admin.request'")
@@ -98,7 +101,7 @@ def edit_and_rehash(platform: Platform) -> None:
         moment = time if isinstance(time, datetime) else datetime.fromisoformat(time)
         moment = moment.replace(tzinfo=UTC)
         actor = "u-innocent" if seq == 3 else actor
-        digest = domain.entry_hash(seq, moment, actor, action, details, prev)
+        digest = audit_chain.entry_hash(seq, moment, actor, action, details, prev)
         write(
             platform,
             (
@@ -111,8 +114,8 @@ def edit_and_rehash(platform: Platform) -> None:
 
 def insert(platform: Platform) -> None:
     prev = query(platform, "SELECT hash FROM audit_log WHERE seq = 3")[0][0]
-    details = domain.canonical_details({"user_id": "u-ghost"})
-    digest = domain.entry_hash(4, T0, "u-ghost", "user.verified", details, prev)
+    details = audit_chain.canonical_details({"user_id": "u-ghost"})
+    digest = audit_chain.entry_hash(4, T0, "u-ghost", "user.verified", details, prev)
     write(
         platform,
         ("UPDATE audit_log SET seq = -seq WHERE seq >= 4", ()),

@@ -9,7 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clearway.services.monitor import domain
+from clearway.services.monitor.domain import audit_chain
+from clearway.services.monitor.domain.stats import (
+    BIN_COUNT,
+    BIN_RATIO,
+    BOUNDS,
+    RangeError,
+    RequestStats,
+    bin_of,
+    check_range,
+    search_keys,
+)
 
 T0 = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 
@@ -20,7 +30,7 @@ def mac(message: str) -> str:
 
 def test_percentiles_are_exact_on_bin_bounds() -> None:
     # 10.24 ms = 0.01 ms · 2^10 is a bin bound, as are its doublings.
-    stats = domain.RequestStats()
+    stats = RequestStats()
     for latency, times in ((10.24, 50), (20.48, 40), (40.96, 5), (81.92, 4), (163.84, 1)):
         for _ in range(times):
             stats.add(200, latency)
@@ -33,18 +43,18 @@ def test_percentiles_are_exact_on_bin_bounds() -> None:
 
 def test_percentiles_are_never_below_and_at_most_one_bin_above() -> None:
     latencies = [float(ms) for ms in range(1, 101)]  # 1 … 100 ms
-    stats = domain.RequestStats()
+    stats = RequestStats()
     for latency in latencies:
         stats.add(200, latency)
     for q, exact in ((0.50, 50.0), (0.95, 95.0), (0.99, 99.0)):
         reported = stats.percentile(q)
         assert reported is not None
-        assert exact <= reported <= exact * domain.BIN_RATIO
+        assert exact <= reported <= exact * BIN_RATIO
     assert stats.percentile(1.0) == 100.0  # capped by the exact maximum
 
 
 def test_merged_histograms_equal_one_histogram_of_everything() -> None:
-    first, second, whole = domain.RequestStats(), domain.RequestStats(), domain.RequestStats()
+    first, second, whole = RequestStats(), RequestStats(), RequestStats()
     for i in range(200):
         latency, status = 0.5 + i * 1.7, 500 if i % 10 == 0 else 200
         (first if i % 3 else second).add(status, latency)
@@ -55,30 +65,30 @@ def test_merged_histograms_equal_one_histogram_of_everything() -> None:
 
 
 def test_ranges() -> None:
-    with pytest.raises(domain.RangeError):
-        domain.check_range(T0, T0, "minute")
-    with pytest.raises(domain.RangeError):
-        domain.check_range(T0, T0 - timedelta(days=1), "day")
-    with pytest.raises(domain.RangeError):
-        domain.check_range(T0, T0 + timedelta(days=30), "minute")  # 43,200 buckets
-    with pytest.raises(domain.RangeError):
-        domain.check_range(T0.replace(tzinfo=None), T0 + timedelta(hours=1), "hour")
-    domain.check_range(T0, T0 + timedelta(days=6), "minute")
+    with pytest.raises(RangeError):
+        check_range(T0, T0, "minute")
+    with pytest.raises(RangeError):
+        check_range(T0, T0 - timedelta(days=1), "day")
+    with pytest.raises(RangeError):
+        check_range(T0, T0 + timedelta(days=30), "minute")  # 43,200 buckets
+    with pytest.raises(RangeError):
+        check_range(T0.replace(tzinfo=None), T0 + timedelta(hours=1), "hour")
+    check_range(T0, T0 + timedelta(days=6), "minute")
 
 
 def test_search_keys_take_the_most_specific_product() -> None:
     data = {"hs_code": "850440", "hs_chapter": "85", "hs_heading": "8504", "market": "de"}
-    assert domain.search_keys(data) == {
+    assert search_keys(data) == {
         "product": "850440",
         "chapter": "85",
         "heading": "8504",
         "market": "DE",
     }
-    assert domain.search_keys({"category": "toys"}) == {"product": "toys", "category": "toys"}
+    assert search_keys({"category": "toys"}) == {"product": "toys", "category": "toys"}
 
 
 def test_audit_details_hold_no_personal_data() -> None:
-    details = domain.audit_details(
+    details = audit_chain.audit_details(
         {
             "user_id": "u1",
             "email": "someone@example.com",
@@ -96,22 +106,22 @@ def test_audit_details_hold_no_personal_data() -> None:
 # --- the chain ------------------------------------------------------------------------------
 
 
-def entries(count: int = 6) -> list[domain.AuditEntry]:
+def entries(count: int = 6) -> list[audit_chain.AuditEntry]:
     records = [
-        domain.AuditRecord(
+        audit_chain.AuditRecord(
             T0 + timedelta(seconds=i), f"user-{i}", "security.login_failed", {"n": i}
         )
         for i in range(count)
     ]
-    return list(domain.chain(records, 1, domain.GENESIS, mac))
+    return list(audit_chain.chain(records, 1, audit_chain.GENESIS, mac))
 
 
-def rehash(chain: list[domain.AuditEntry], start: int) -> list[domain.AuditEntry]:
+def rehash(chain: list[audit_chain.AuditEntry], start: int) -> list[audit_chain.AuditEntry]:
     """What someone with write access but without the key does: recompute hashes onwards."""
     out = chain[:start]
-    prev = out[-1].hash if out else domain.GENESIS
+    prev = out[-1].hash if out else audit_chain.GENESIS
     for position, entry in enumerate(chain[start:], start=start + 1):
-        digest = domain.entry_hash(
+        digest = audit_chain.entry_hash(
             position, entry.time, entry.actor, entry.action, entry.details, prev
         )
         out.append(replace(entry, seq=position, prev_hash=prev, hash=digest))
@@ -119,22 +129,24 @@ def rehash(chain: list[domain.AuditEntry], start: int) -> list[domain.AuditEntry
     return out
 
 
-def forged(seq: int, prev: str) -> domain.AuditEntry:
-    details = domain.canonical_details({"n": "forged"})
-    digest = domain.entry_hash(seq, T0, "intruder", "user.verified", details, prev)
-    return domain.AuditEntry(seq, T0, "intruder", "user.verified", details, prev, digest, "0" * 64)
+def forged(seq: int, prev: str) -> audit_chain.AuditEntry:
+    details = audit_chain.canonical_details({"n": "forged"})
+    digest = audit_chain.entry_hash(seq, T0, "intruder", "user.verified", details, prev)
+    return audit_chain.AuditEntry(
+        seq, T0, "intruder", "user.verified", details, prev, digest, "0" * 64
+    )
 
 
 def verdict(
-    chain: list[domain.AuditEntry], marks: list[domain.Checkpoint] | None = None
+    chain: list[audit_chain.AuditEntry], marks: list[audit_chain.Checkpoint] | None = None
 ) -> tuple[object, ...]:
-    result = domain.verify(chain, marks or [], mac)
+    result = audit_chain.verify(chain, marks or [], mac)
     return (result.ok, result.seq, result.kind)
 
 
 def test_an_intact_chain_verifies() -> None:
-    assert domain.verify(entries(), [], mac) == domain.Verdict(True, 6)
-    assert domain.verify([], [], mac) == domain.Verdict(True, 0)
+    assert audit_chain.verify(entries(), [], mac) == audit_chain.Verdict(True, 6)
+    assert audit_chain.verify([], [], mac) == audit_chain.Verdict(True, 0)
 
 
 def test_an_edited_entry_is_named() -> None:
@@ -145,7 +157,7 @@ def test_an_edited_entry_is_named() -> None:
 
 def test_an_edit_with_every_hash_recomputed_is_caught_by_the_mac() -> None:
     chain = entries()
-    chain[2] = replace(chain[2], details=domain.canonical_details({"n": 99}))
+    chain[2] = replace(chain[2], details=audit_chain.canonical_details({"n": 99}))
     assert verdict(rehash(chain, 2)) == (False, 3, "edited")
 
 
@@ -175,21 +187,23 @@ def test_a_deletion_hidden_by_renumbering_is_named() -> None:
 
 def test_a_truncated_tail_is_caught_by_a_checkpoint() -> None:
     chain = entries()
-    mark = domain.Checkpoint(6, chain[5].hash, domain.checkpoint_mac(mac, 6, chain[5].hash))
+    mark = audit_chain.Checkpoint(
+        6, chain[5].hash, audit_chain.checkpoint_mac(mac, 6, chain[5].hash)
+    )
     assert verdict(chain, [mark]) == (True, None, None)
     assert verdict(chain[:4], [mark]) == (False, 5, "deleted")
 
 
 def test_a_forged_checkpoint_is_named() -> None:
     chain = entries()
-    mark = domain.Checkpoint(6, chain[5].hash, "f" * 64)
+    mark = audit_chain.Checkpoint(6, chain[5].hash, "f" * 64)
     assert verdict(chain, [mark]) == (False, 6, "forged checkpoint")
 
 
 def test_a_chain_is_verified_in_chunks() -> None:
     chain = entries(25)
     chain[17] = replace(chain[17], action="user.deleted")
-    verifier = domain.ChainVerifier([], mac)
+    verifier = audit_chain.ChainVerifier([], mac)
     for start in range(0, 25, 4):
         if not verifier.feed(chain[start : start + 4]):
             break
@@ -198,8 +212,8 @@ def test_a_chain_is_verified_in_chunks() -> None:
 
 
 def test_bins_cover_every_latency() -> None:
-    assert domain.bin_of(0) == 0
-    assert domain.bin_of(10.24) == 80
-    assert domain.bin_of(10.25) == 81
-    assert domain.bin_of(1e9) == domain.BIN_COUNT - 1
-    assert math.isclose(domain.BOUNDS[8], 0.02)
+    assert bin_of(0) == 0
+    assert bin_of(10.24) == 80
+    assert bin_of(10.25) == 81
+    assert bin_of(1e9) == BIN_COUNT - 1
+    assert math.isclose(BOUNDS[8], 0.02)

@@ -22,7 +22,7 @@ def keys() -> None:
 def keys_rotate() -> None:
     """Make a new master key version; services rewrap their data keys in the background."""
     from clearway.runtime.service_host import open_service
-    from clearway.services.common.api import rotate_master_key
+    from clearway.services.common.keys import rotate_master_key
 
     async def run() -> int:
         async with open_service(Settings(), "common") as common:

@@ -21,9 +21,9 @@ def rules_group() -> None:
 
 def _rules_store(settings: Settings) -> Any:
     from clearway.kit.db import Database
-    from clearway.services.rules.store import RuleStore
+    from clearway.services.rules import assemble
 
-    return RuleStore(Database("rules", settings.database_url_for("rules")))
+    return assemble(Database("rules", settings.database_url_for("rules")))
 
 
 @rules_group.command("import")
@@ -38,9 +38,9 @@ def rules_import(files: tuple[str, ...], dry_run: bool) -> None:
     from clearway.kit.errors import DomainError
     from clearway.kit.migrations import migrate
     from clearway.services.rules import MIGRATIONS
+    from clearway.services.rules.domain.file_model import RuleFileInvalid
     from clearway.services.rules.domain.files import (
         MAX_FILE_BYTES,
-        RuleFileInvalid,
         detect_format,
         read_rule_files,
     )
@@ -56,15 +56,15 @@ def rules_import(files: tuple[str, ...], dry_run: bool) -> None:
     async def run() -> list[Any]:
         try:
             await migrate(store.db, MIGRATIONS)
-            await store.reload()
-            parsed = read_rule_files(sources, store.catalogs)
+            await store.snapshot.reload()
+            parsed = read_rule_files(sources, store.snapshot.catalogs)
             with Progress(console=console) as progress:
                 task = progress.add_task(
                     "Checking" if dry_run else "Importing",
                     total=sum(len(f.rules) for f in parsed),
                 )
                 return list(
-                    await store.import_files(
+                    await store.files.import_files(
                         "cli",
                         parsed,
                         dry_run=dry_run,
@@ -108,7 +108,6 @@ def rules_export(fmt: str, market: str | None, output: str | None) -> None:
 
     from clearway.kit.migrations import migrate
     from clearway.services.rules import MIGRATIONS
-    from clearway.services.rules.domain.files import dump_csv, dump_yaml
 
     store = _rules_store(Settings())
     # Progress goes to stderr: stdout carries the file (`--format csv > rules.csv`).
@@ -117,12 +116,12 @@ def rules_export(fmt: str, market: str | None, output: str | None) -> None:
     async def run() -> str:
         try:
             await migrate(store.db, MIGRATIONS)
-            await store.reload()
+            await store.snapshot.reload()
             with Progress(console=progress_console, transient=True) as progress:
                 task = progress.add_task("Exporting", total=2)
-                rules = await store.export(market.upper() if market else None)
+                rules = await store.files.export(market.upper() if market else None)
                 progress.advance(task)
-                text: str = dump_yaml(rules, store.questions) if fmt == "yaml" else dump_csv(rules)
+                text: str = store.files.dump(fmt, rules)
                 progress.advance(task)
             return text
         finally:

@@ -29,12 +29,6 @@ TELEMETRY: tuple[type[Event], ...] = (gateway.GatewayRequest, rules.SearchPerfor
 
 DOMAIN_EVENTS: tuple[type[Event], ...] = tuple(e for e in EVENTS if e not in TELEMETRY)
 
-MONITORED: tuple[type[Event], ...] = tuple(
-    e for e in DOMAIN_EVENTS if not issubclass(e, orders.ReportEvent)
-)
-"""The domain events the monitor records (activity, audit, order funnel): all but the report
-events, which it has never taken."""
-
 ACCOUNT_STANDING: tuple[type[identity.AccountChange], ...] = (
     identity.UserVerified,
     identity.UserSuspended,
@@ -77,7 +71,7 @@ SUBSCRIBERS: dict[str, tuple[type[Event], ...]] = {
         common.MailRequested,
         identity.UserDeleted,
     ),
-    "monitor": (*MONITORED, *TELEMETRY),
+    "monitor": (*DOMAIN_EVENTS, *TELEMETRY),
 }
 """What each component consumes (monitor: domain events one by one, telemetry in batches)."""
 

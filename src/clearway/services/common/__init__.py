@@ -1,19 +1,16 @@
-"""common: notifications (mail), the mailbox, the key service, scheduled jobs."""
+"""common: notifications (mail and in-app), the mailbox, the key service, the dead letters."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from clearway.contracts.common import MailRequested
-from clearway.contracts.identity import UserDeleted
-from clearway.kit.bus import subscribe
 from clearway.kit.mail import MailTemplates, SmtpMailer
 from clearway.kit.service import Capability, Service, ServiceContext, serve_routes, service_api
+from clearway.services.common import events
 from clearway.services.common.api import build_router
-from clearway.services.common.dead_letters import build_dead_letters_router
-from clearway.services.common.inapp import InAppNotifications, build_inapp_router
+from clearway.services.common.domain import SUBJECT_VALUES
 from clearway.services.common.mailbox import Mailbox
-from clearway.services.common.notifications import SUBJECT_VALUES, TEMPLATES, Notifier
+from clearway.services.common.notifications import InAppNotifications
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,7 +36,7 @@ def create(context: ServiceContext) -> Service:
             starttls=settings.smtp_starttls,
         )
     inapp = InAppNotifications(context.db)
-    notifier = Notifier(
+    notifier = events.Notifier(
         MailTemplates(TEMPLATE_DIR, subject_values=SUBJECT_VALUES),
         context.sealer,
         mailbox,
@@ -50,18 +47,11 @@ def create(context: ServiceContext) -> Service:
     )
     api = service_api("common", "Clearway common", "Mailbox, notifications and key service.")
     serve_routes(
-        api,
-        build_router(mailbox, context.key_admin, context.db),
-        build_inapp_router(inapp),
-        build_dead_letters_router(context.dead_letters),
+        api, build_router(mailbox, inapp, context.key_admin, context.db, context.dead_letters)
     )
     return Service(
         name="common",
         api=api,
         migrations=MIGRATIONS,
-        subscriptions=[
-            subscribe(tuple(TEMPLATES), notifier.on_event),
-            subscribe(MailRequested, notifier.on_mail_requested),
-            subscribe(UserDeleted, notifier.on_user_deleted),
-        ],
+        subscriptions=events.subscriptions(notifier),
     )

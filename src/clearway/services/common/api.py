@@ -1,52 +1,42 @@
-"""Common's HTTP API: the mailbox and the key service, for administrators."""
+"""Common's HTTP API: the mailbox, the key service and the dead letters for administrators,
+and each signed-in user's own in-app notifications."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, EmailStr
+from fastapi import APIRouter, Query, Response
+from pydantic import EmailStr
 
-from clearway.contracts.common import KeyRotated
-from clearway.kit.bus import publish
-from clearway.kit.caller import Admin
+from clearway.kit.bus import Bus
+from clearway.kit.caller import Admin, SignedIn
 from clearway.kit.crypto import KeyStore
 from clearway.kit.db import Database
 from clearway.kit.problems import Problem
+from clearway.services.common.keys import master_key_versions, rotate_master_key
 from clearway.services.common.mailbox import Mailbox
+from clearway.services.common.notifications import InAppNotifications
+from clearway.services.common.schemas import (
+    QUEUE_NAME,
+    DeadLetterOut,
+    KeyVersion,
+    MailOut,
+    MailPage,
+    NotificationPage,
+    Replayed,
+    ReplayIn,
+    Rotated,
+)
 
 
-class MailOut(BaseModel):
-    id: str
-    message_id: str
-    template: str | None
-    recipient: str
-    subject: str
-    text: str
-    html: str | None
-    created_at: datetime
-
-
-class MailPage(BaseModel):
-    items: list[MailOut]
-    total: int
-    limit: int
-    offset: int
-
-
-class KeyVersion(BaseModel):
-    version: int
-    state: str
-    created_at: datetime
-
-
-class Rotated(BaseModel):
-    version: int
-
-
-def build_router(mailbox: Mailbox, keystore: KeyStore, db: Database) -> APIRouter:
+def build_router(
+    mailbox: Mailbox,
+    inapp: InAppNotifications,
+    keystore: KeyStore,
+    db: Database,
+    bus: Bus,
+) -> APIRouter:
     router = APIRouter()
 
     @router.get("/api/common/mailbox", response_model=MailPage)
@@ -81,8 +71,7 @@ def build_router(mailbox: Mailbox, keystore: KeyStore, db: Database) -> APIRoute
     @router.get("/api/common/keys", response_model=list[KeyVersion])
     async def key_versions(_: Admin) -> Any:
         """Versions of the platform master key; only the active one wraps new data keys."""
-        keystore.reload()
-        return [asdict(k) for k in keystore.versions()]
+        return [asdict(k) for k in master_key_versions(keystore)]
 
     @router.post("/api/common/keys/rotate", response_model=Rotated)
     async def rotate(admin: Admin) -> Any:
@@ -90,11 +79,58 @@ def build_router(mailbox: Mailbox, keystore: KeyStore, db: Database) -> APIRoute
         version = await rotate_master_key(keystore, db, by=admin.user_id)
         return {"version": version}
 
+    @router.get("/api/common/notifications", response_model=NotificationPage)
+    async def list_notifications(
+        caller: SignedIn,
+        unread: bool = False,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> Any:
+        """Your notifications, newest first."""
+        assert caller.user_id is not None
+        return await inapp.list(caller.user_id, unread_only=unread, limit=limit, offset=offset)
+
+    @router.post("/api/common/notifications/read", status_code=204)
+    async def read_all(caller: SignedIn) -> Response:
+        assert caller.user_id is not None
+        await inapp.mark_read(caller.user_id, None)
+        return Response(status_code=204)
+
+    @router.post("/api/common/notifications/{notification_id}/read", status_code=204)
+    async def read_one(notification_id: str, caller: SignedIn) -> Response:
+        assert caller.user_id is not None
+        if await inapp.mark_read(caller.user_id, notification_id) is None:
+            raise Problem(404, detail="No such notification.")
+        return Response(status_code=204)
+
+    @router.get("/api/common/dead-letters", response_model=list[DeadLetterOut])
+    async def list_dead_letters(
+        _: Admin, queue: Annotated[str | None, Query(pattern=QUEUE_NAME)] = None
+    ) -> Any:
+        """Events a service's queue gave up on, oldest first; replay puts them back."""
+        # The same bus operations as `clearway events dlq list|replay`.
+        return [
+            {
+                "id": letter.id,
+                "queue": letter.queue,
+                "event_id": letter.event.id,
+                "event_type": letter.event.type,
+                "event_source": letter.event.source,
+                "subject": letter.event.subject,
+                "data": letter.event.data,
+                "attempts": letter.attempts,
+                "last_error": letter.last_error,
+                "failed_at": letter.failed_at,
+            }
+            for letter in await bus.dead_letters(queue)
+        ]
+
+    @router.post("/api/common/dead-letters/replay", response_model=Replayed)
+    async def replay_dead_letters(body: ReplayIn, _: Admin) -> Any:
+        """Put dead letters back on their queues with fresh attempts."""
+        count = await bus.replay(None if body.all else body.ids, body.queue)
+        if body.ids and count == 0:
+            raise Problem(404, detail="None of these dead letters exists (any more).")
+        return {"replayed": count}
+
     return router
-
-
-async def rotate_master_key(keystore: KeyStore, db: Database, by: str | None) -> int:
-    version = keystore.rotate()
-    async with db.transaction() as session:
-        await publish(session, KeyRotated(version=version, by=by))
-    return version

@@ -12,17 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clearway.kit.crypto import BlindIndex, FieldCipher, ShreddedError
 from clearway.kit.db import Database, page
 from clearway.kit.mail import MailMessage
+from clearway.services.common.domain import user_subject
 from clearway.services.common.tables import mailbox
 
 SUBJECT = "service:mailbox"  # mail to no known user (none today), and mail stored before
 FIELDS = ("recipient", "subject", "text", "html")
 # What a mail of a deleted user reads as: its key is shredded, its fields are noise.
 ERASED = "erased"
-
-
-def user_subject(user_id: str) -> str:
-    """Common's key for one user's data: shredded when the user is deleted."""
-    return f"user:{user_id}"
 
 
 @dataclass(frozen=True)

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime
 from pathlib import Path
 
-from clearway.contracts import MONITORED, TELEMETRY
-from clearway.kit.bus import subscribe
-from clearway.kit.service import (
-    BatchSubscription,
-    Job,
-    Service,
-    ServiceContext,
-    serve_routes,
-    service_api,
-)
+from clearway.kit.service import Job, Service, ServiceContext, serve_routes, service_api
+from clearway.services.monitor import events
 from clearway.services.monitor.api import build_router
 from clearway.services.monitor.audit import AuditTrail, audit_mac, client_pseudonym
-from clearway.services.monitor.ingest import Ingest
 from clearway.services.monitor.metrics import MonitorMetrics
-from clearway.services.monitor.stats import Statistics
-
-log = logging.getLogger("clearway.monitor")
+from clearway.services.monitor.retention import Retention
+from clearway.services.monitor.rollups import Rollups
+from clearway.services.monitor.statistics import Statistics
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-# Envelopes per delivery: each carries up to `kit.bus.telemetry.MAX_BATCH` records.
-MAX_ENVELOPES = 8
 FOLD_SECONDS = 10.0
 CHECKPOINT_SECONDS = 300.0
 RETENTION_SECONDS = 3600.0
@@ -36,33 +23,28 @@ def create(context: ServiceContext) -> Service:
     settings = context.settings
     metrics = MonitorMetrics()
     audit = AuditTrail(context.db, audit_mac(context.blind_index))
-    ingest = Ingest(context.db, audit, client_pseudonym(context.blind_index), metrics)
-    stats = Statistics(context.db)
+    ingest = events.Ingest(context.db, audit, client_pseudonym(context.blind_index), metrics)
+    rollups = Rollups(context.db)
+    retention = Retention(
+        context.db,
+        rollups,
+        metrics,
+        settings.monitor_raw_retention_days,
+        settings.monitor_rollup_retention_days,
+    )
     api = service_api(
         "monitor", "Clearway monitor", "Request statistics, activity, search statistics, audit."
     )
-    serve_routes(api, build_router(stats, audit, metrics))
-
-    async def clean_up() -> dict[str, int]:
-        removed = await stats.clean(
-            datetime.now(UTC),
-            settings.monitor_raw_retention_days,
-            settings.monitor_rollup_retention_days,
-        )
-        for table, count in removed.items():
-            metrics.retention_removed.labels(table).inc(count)
-        log.info("retention clean-up", extra={"removed": removed})
-        return removed
-
+    serve_routes(api, build_router(Statistics(context.db, rollups), audit, metrics))
     return Service(
         name="monitor",
         api=api,
         migrations=MIGRATIONS,
-        subscriptions=[subscribe(MONITORED, ingest.domain_event)],
-        batch_subscriptions=[BatchSubscription(TELEMETRY, ingest.batch, MAX_ENVELOPES)],
+        subscriptions=events.subscriptions(ingest),
+        batch_subscriptions=events.batch_subscriptions(ingest),
         jobs=[
-            Job("monitor-fold", FOLD_SECONDS, stats.fold),
+            Job("monitor-fold", FOLD_SECONDS, rollups.fold),
             Job("monitor-audit-checkpoint", CHECKPOINT_SECONDS, audit.checkpoint),
-            Job("monitor-retention", RETENTION_SECONDS, clean_up),
+            Job("monitor-retention", RETENTION_SECONDS, retention.run),
         ],
     )

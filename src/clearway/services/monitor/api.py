@@ -16,8 +16,13 @@ from starlette.responses import Response
 from clearway.contracts.monitor import METRICS_ROUTE
 from clearway.kit.caller import Admin
 from clearway.kit.problems import Problem
-from clearway.services.monitor import domain
 from clearway.services.monitor.audit import AuditTrail
+from clearway.services.monitor.domain.stats import (
+    Granularity,
+    RangeError,
+    SearchDimension,
+    check_range,
+)
 from clearway.services.monitor.metrics import CONTENT_TYPE, MonitorMetrics
 from clearway.services.monitor.schemas import (
     ActiveUsersOut,
@@ -28,7 +33,7 @@ from clearway.services.monitor.schemas import (
     RequestStatsOut,
     TopSearchesOut,
 )
-from clearway.services.monitor.stats import Statistics
+from clearway.services.monitor.statistics import Statistics
 
 DEFAULT_SPAN = {"minute": timedelta(hours=1), "hour": timedelta(days=1), "day": timedelta(days=30)}
 CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -43,13 +48,13 @@ Format = Annotated[Literal["json", "csv"] | None, Query(description="Or send Acc
 
 
 def time_range(
-    start: datetime | None, end: datetime | None, granularity: domain.Granularity = "hour"
+    start: datetime | None, end: datetime | None, granularity: Granularity = "hour"
 ) -> tuple[datetime, datetime]:
     end = end or datetime.now(UTC)
     start = start or end - DEFAULT_SPAN[granularity]
     try:
-        domain.check_range(start, end, granularity)
-    except domain.RangeError as error:
+        check_range(start, end, granularity)
+    except RangeError as error:
         raise Problem(422, detail=str(error), type="invalid-range") from error
     return start.astimezone(UTC), end.astimezone(UTC)
 
@@ -104,7 +109,7 @@ def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) 
         _: Admin,
         start: From = None,
         end: To = None,
-        granularity: domain.Granularity = "minute",
+        granularity: Granularity = "minute",
         route: Annotated[str | None, Query(max_length=200)] = None,
         method: Annotated[str | None, Query(max_length=10)] = None,
         format: Format = None,
@@ -131,7 +136,7 @@ def build_router(stats: Statistics, audit: AuditTrail, metrics: MonitorMetrics) 
         _: Admin,
         start: From = None,
         end: To = None,
-        by: domain.SearchDimension = "product",
+        by: SearchDimension = "product",
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
         granularity: Annotated[
             Literal["hour", "day"] | None, Query(description="Also a series per bucket")

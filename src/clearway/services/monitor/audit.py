@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.kit.crypto import BlindIndex
 from clearway.kit.db import Database, page
-from clearway.services.monitor import domain
+from clearway.services.monitor.domain import audit_chain
 from clearway.services.monitor.tables import audit_checkpoints, audit_head, audit_log
 
 log = logging.getLogger("clearway.monitor.audit")
@@ -26,14 +26,14 @@ log = logging.getLogger("clearway.monitor.audit")
 VERIFY_CHUNK = 5000
 
 
-def audit_mac(blind_index: BlindIndex) -> domain.Mac:
+def audit_mac(blind_index: BlindIndex) -> audit_chain.Mac:
     def mac(message: str) -> str:
         return blind_index.compute("monitor", "audit_log", "mac", message)
 
     return mac
 
 
-def client_pseudonym(blind_index: BlindIndex) -> domain.Mac:
+def client_pseudonym(blind_index: BlindIndex) -> audit_chain.Mac:
     """Equal addresses get equal references (to follow an attack), but no address is stored."""
 
     def pseudonym(address: str) -> str:
@@ -43,11 +43,13 @@ def client_pseudonym(blind_index: BlindIndex) -> domain.Mac:
 
 
 class AuditTrail:
-    def __init__(self, db: Database, mac: domain.Mac) -> None:
+    def __init__(self, db: Database, mac: audit_chain.Mac) -> None:
         self.db = db
         self.mac = mac
 
-    async def append(self, session: AsyncSession, records: Sequence[domain.AuditRecord]) -> int:
+    async def append(
+        self, session: AsyncSession, records: Sequence[audit_chain.AuditRecord]
+    ) -> int:
         """Append in the caller's transaction; the head row lock orders concurrent appenders."""
         if not records:
             return 0
@@ -55,8 +57,8 @@ class AuditTrail:
         if not self.db.is_sqlite:  # SQLite's single writer already serialises
             query = query.with_for_update()
         head = (await session.execute(query)).first()
-        seq, prev_hash = (head.seq + 1, head.hash) if head else (1, domain.GENESIS)
-        entries = list(domain.chain(records, seq, prev_hash, self.mac))
+        seq, prev_hash = (head.seq + 1, head.hash) if head else (1, audit_chain.GENESIS)
+        entries = list(audit_chain.chain(records, seq, prev_hash, self.mac))
         await session.execute(
             insert(audit_log),
             [
@@ -93,7 +95,7 @@ class AuditTrail:
             ).scalar()
             if head is None or head.seq == last:
                 return None
-            mac = domain.checkpoint_mac(self.mac, head.seq, head.hash)
+            mac = audit_chain.checkpoint_mac(self.mac, head.seq, head.hash)
             await session.execute(
                 insert(audit_checkpoints).values(
                     seq=head.seq, hash=head.hash, mac=mac, created_at=datetime.now(UTC)
@@ -105,11 +107,11 @@ class AuditTrail:
         )
         return int(head.seq)
 
-    async def verify(self) -> domain.Verdict:
+    async def verify(self) -> audit_chain.Verdict:
         async with self.db.read() as session:
             marks = (await session.execute(select(audit_checkpoints))).all()
-        verifier = domain.ChainVerifier(
-            (domain.Checkpoint(m.seq, m.hash, m.mac) for m in marks), self.mac
+        verifier = audit_chain.ChainVerifier(
+            (audit_chain.Checkpoint(m.seq, m.hash, m.mac) for m in marks), self.mac
         )
         after = 0
         while True:
@@ -126,7 +128,7 @@ class AuditTrail:
             if not rows:
                 break
             entries = [
-                domain.AuditEntry(
+                audit_chain.AuditEntry(
                     r.seq, r.time, r.actor, r.action, r.details, r.prev_hash, r.hash, r.mac
                 )
                 for r in rows
@@ -138,12 +140,12 @@ class AuditTrail:
 
     async def page(
         self, start: datetime, end: datetime, limit: int, offset: int
-    ) -> tuple[list[domain.AuditEntry], int]:
+    ) -> tuple[list[audit_chain.AuditEntry], int]:
         where = (audit_log.c.time >= start) & (audit_log.c.time < end)
         async with self.db.read() as session:
             rows, total = await page(session, audit_log, [where], [audit_log.c.seq], limit, offset)
         return [
-            domain.AuditEntry(
+            audit_chain.AuditEntry(
                 r.seq, r.time, r.actor, r.action, r.details, r.prev_hash, r.hash, r.mac
             )
             for r in rows

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clearway.services.monitor.domain import Granularity, SearchDimension, TamperKind
+from clearway.services.monitor.domain.audit_chain import TamperKind
+from clearway.services.monitor.domain.stats import Granularity, SearchDimension
 
 
 class Window(BaseModel):

@@ -1,8 +1,8 @@
-"""Ingest: request records and searches in batches (one transaction, one executemany per
-table per batch), other domain events one by one (they are few). Each is applied once however
-often the bus delivers it: request records de-duplicate on their event id in the request table
-itself (an inbox row per request would double the writes); searches and domain events go
-through the inbox.
+"""What the monitor does with the events it takes: request records and searches in batches (one
+transaction, one executemany per table per batch), other domain events one by one (they are
+few). Each is applied once however often the bus delivers it: request records de-duplicate on
+their event id in the request table itself (an inbox row per request would double the writes);
+searches and domain events go through the inbox.
 """
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clearway.contracts import DOMAIN_EVENTS, TELEMETRY
 from clearway.contracts.gateway import GatewayRequest
 from clearway.contracts.rules import SearchPerformed
-from clearway.kit.bus import CloudEvent, Event, inbox
+from clearway.kit.bus import CloudEvent, Event, inbox, subscribe
+from clearway.kit.bus.contract import Subscription
 from clearway.kit.bus.events import expand
 from clearway.kit.db import Database, dialect_insert, insert_ignoring
-from clearway.services.monitor import domain
+from clearway.kit.service import BatchSubscription
 from clearway.services.monitor.audit import AuditTrail
+from clearway.services.monitor.domain import audit_chain
+from clearway.services.monitor.domain.stats import floor, search_keys
 from clearway.services.monitor.metrics import MonitorMetrics
 from clearway.services.monitor.tables import (
     active_users,
@@ -37,12 +41,13 @@ from clearway.services.monitor.tables import (
 
 log = logging.getLogger("clearway.monitor.ingest")
 
+# Envelopes per delivery: each carries up to `kit.bus.telemetry.MAX_BATCH` records.
+MAX_ENVELOPES = 8
 # Rows per statement: each statement is built on the event loop, so a long batch is cut into
 # pieces that keep requests waiting a few milliseconds at most (in `clearway up`'s one process;
 # with workers, ingest has the background process to itself).
 CHUNK = 250
 
-DENIED = frozenset({401, 403})
 USER_FIELDS = ("user_id", "by", "customer_id", "provider_id")
 
 
@@ -76,7 +81,7 @@ def _request_row(event: CloudEvent) -> dict[str, Any] | None:
 
 class Ingest:
     def __init__(
-        self, db: Database, audit: AuditTrail, pseudonym: domain.Mac, metrics: MonitorMetrics
+        self, db: Database, audit: AuditTrail, pseudonym: audit_chain.Mac, metrics: MonitorMetrics
     ) -> None:
         self.db = db
         self.audit = audit
@@ -114,15 +119,13 @@ class Ingest:
             result = await session.execute(statement.returning(requests.c.event_id), rows)
             new = set(result.scalars())
             rows = [row for row in rows if row["event_id"] in new]
-        users = {
-            (domain.floor(r["time"], "day"), r["role"], r["user_id"]) for r in rows if r["user_id"]
-        }
+        users = {(floor(r["time"], "day"), r["role"], r["user_id"]) for r in rows if r["user_id"]}
         if users:
             await session.execute(
                 insert_ignoring(session, active_users),
                 [{"day": day, "role": role, "user_id": user} for day, role, user in users],
             )
-        audited = [record for row in rows if (record := self._request_audit(row))]
+        audited = [record for row in rows if (record := audit_chain.access_denied(row))]
         await self.audit.append(session, audited)
         self.metrics.observe_requests(
             (r["route"], r["method"], r["status"], r["latency_ms"]) for r in rows
@@ -131,34 +134,16 @@ class Ingest:
         self.metrics.audit_entries.inc(len(audited))
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
 
-    def _request_audit(self, row: dict[str, Any]) -> domain.AuditRecord | None:
-        """Permission denials, from the stream. (Every change an administrator asks for is
-        audited from the gateway's `admin.request` event, published before the change.)"""
-        if row["status"] not in DENIED:
-            return None
-        action = "access.denied"
-        details = {
-            "route": row["route"],
-            "method": row["method"],
-            "status": row["status"],
-            "role": row["role"],
-            "user_id": row["user_id"],
-            "request_id": row["request_id"],
-        }
-        if row["client"]:
-            details["client_ref"] = row["client"]
-        return domain.AuditRecord(row["time"], row["user_id"] or "anonymous", action, details)
-
     async def domain_event(self, typed: Event, session: AsyncSession) -> None:
         # The audit keeps what the event said, as it travelled: its envelope and raw payload.
         event = typed.envelope
         data = event.data
-        if domain.is_audited(event.type, data):
-            record = domain.AuditRecord(
+        if audit_chain.is_audited(event.type, data):
+            record = audit_chain.AuditRecord(
                 event.time,
-                domain.audit_actor(event.type, data),
+                audit_chain.audit_actor(event.type, data),
                 event.type,
-                domain.audit_details(data, self.pseudonym),
+                audit_chain.audit_details(data, self.pseudonym),
             )
             self.metrics.audit_entries.inc(await self.audit.append(session, [record]))
         if event.type.startswith("order."):
@@ -183,7 +168,7 @@ class Ingest:
         counts: Counter[tuple[datetime, str, str]] = Counter()
         for event in events:
             data = event.data
-            keys = domain.search_keys(data)
+            keys = search_keys(data)
             rows.append(
                 {
                     "time": event.time,
@@ -195,7 +180,7 @@ class Ingest:
                     "role": _text(data, "role"),
                 }
             )
-            hour = domain.floor(event.time, "hour")
+            hour = floor(event.time, "hour")
             counts.update((hour, dimension, key) for dimension, key in keys.items())
         await session.execute(insert(searches), rows)
         if counts:
@@ -228,3 +213,13 @@ class Ingest:
                 }
             ],
         )
+
+
+def subscriptions(ingest: Ingest) -> list[Subscription]:
+    """Every domain event one by one: its users' activity, the audit trail, the order funnel."""
+    return [subscribe(DOMAIN_EVENTS, ingest.domain_event)]
+
+
+def batch_subscriptions(ingest: Ingest) -> list[BatchSubscription]:
+    """The telemetry streams, in batches of envelopes."""
+    return [BatchSubscription(TELEMETRY, ingest.batch, MAX_ENVELOPES)]
