@@ -9,7 +9,7 @@ import pytest
 
 import clearway.services.rules as rules_service
 from clearway.kit.db import Database
-from clearway.services.rules import Parts
+from clearway.services.rules.parts import Parts
 from tests.conftest import Api
 
 

@@ -11,7 +11,8 @@ import pytest
 from clearway.runtime.foundation import Foundation
 from clearway.runtime.service_host import ServiceHost
 from clearway.settings import Settings
-from tests.conftest import ENGINES, postgres, test_settings
+from tests.conftest import test_settings
+from tests.databases import ENGINES, postgres
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

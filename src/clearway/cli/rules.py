@@ -21,7 +21,7 @@ def rules_group() -> None:
 
 def _rules_store(settings: Settings) -> Any:
     from clearway.kit.db import Database
-    from clearway.services.rules import assemble
+    from clearway.services.rules.parts import assemble
 
     return assemble(Database("rules", settings.database_url_for("rules")))
 

@@ -8,11 +8,11 @@ and fail with SQLITE_BUSY), while reads use their own pool and never wait for th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -111,6 +111,9 @@ def _postgresql_engine(url: str, service: str, *, statement_cache: bool = True) 
     )
 
 
+T = TypeVar("T")
+
+
 class Database:
     """The database of one service. Nothing else holds its URL."""
 
@@ -143,6 +146,16 @@ class Database:
         """A read-only session that never waits for the writer."""
         async with self._read_sessions() as session, session.begin():
             yield session
+
+    async def in_transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in one write transaction: a start hook or a job that is one call."""
+        async with self.transaction() as session:
+            return await work(session)
+
+    async def reading(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in one read-only session."""
+        async with self.read() as session:
+            return await work(session)
 
     async def dispose(self) -> None:
         await self.writer.dispose()

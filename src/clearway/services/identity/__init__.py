@@ -6,6 +6,7 @@ Wiring only: builds the use cases over the service's context and returns the `Se
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -74,23 +75,23 @@ def create(context: ServiceContext) -> Service:
     )
     serve_routes(api, build_router(use_cases, BrowserSessions(settings)))
 
-    async def start() -> None:
-        async with db.transaction() as session:
-            await issuer.load(session)
-        await first_start(settings, registration, users)
-
-    async def reload_signing_keys() -> None:
-        async with db.read() as session:
-            await issuer.load(session)
-
     return Service(
         name="identity",
         api=api,
         migrations=Path(__file__).parent / "migrations",
         subscriptions=events.subscriptions(issuer),
         jobs=[
-            Job("identity-signing-keys", RELOAD_SECONDS, reload_signing_keys, every_process=True),
+            Job(
+                "identity-signing-keys",
+                RELOAD_SECONDS,
+                partial(db.reading, issuer.load),
+                every_process=True,
+            ),
             Job("identity-prune-throttle", 3600, throttle.prune),
         ],
-        on_start=[start],
+        # The signing keys first (creating the first one): seeding may issue nothing before.
+        on_start=[
+            partial(db.in_transaction, issuer.load),
+            partial(first_start, settings, registration, users),
+        ],
     )

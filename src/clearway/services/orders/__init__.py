@@ -3,6 +3,7 @@ shipment clearances with signed certificates."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from clearway.kit.service import Service, ServiceContext, serve_routes, service_api
@@ -54,10 +55,6 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
         ),
     )
 
-    async def start() -> None:
-        async with context.db.transaction() as session:
-            await signer.load(session)
-
     return Service(
         name="orders",
         api=api,
@@ -74,5 +71,5 @@ def create(context: ServiceContext, scanner: Scanner | None = None) -> Service:
             clearances,
             settings.orders_jobs_interval_seconds,
         ),
-        on_start=[start],
+        on_start=[partial(context.db.in_transaction, signer.load)],
     )
