@@ -66,6 +66,20 @@ export function Layout() {
     </Anchor>
   ));
 
+  // Every signed-in role has an account page (the second factor lives there).
+  const account = user && (
+    <Anchor
+      component={NavLink}
+      to="/account"
+      end
+      onClick={close}
+      className="nav-link"
+      underline="never"
+    >
+      {t("nav.account")}
+    </Anchor>
+  );
+
   return (
     <AppShell
       header={{ height: 60 }}
@@ -101,6 +115,11 @@ export function Layout() {
               onChange={(event) => chooseLanguage(event.currentTarget.value as Language)}
             />
             {user && <Notifications />}
+            {account && (
+              <Group visibleFrom="sm" wrap="nowrap">
+                {account}
+              </Group>
+            )}
             {user ? (
               <Button
                 size="xs"
@@ -122,6 +141,7 @@ export function Layout() {
       <AppShell.Navbar p="md" hiddenFrom="sm">
         <Stack component="nav" aria-label={t("nav.main")}>
           {nav}
+          {account}
         </Stack>
       </AppShell.Navbar>
       <AppShell.Main>
