@@ -45,6 +45,9 @@ const NAV: Record<string, { to: string; key: string }[]> = {
   ],
 };
 
+/** Below this width the links move into the menu: a customer's links and the account need it. */
+const NARROW = "md";
+
 export function Layout() {
   const { t, i18n } = useTranslation();
   const { user, signOut } = useAuth();
@@ -83,7 +86,7 @@ export function Layout() {
   return (
     <AppShell
       header={{ height: 60 }}
-      navbar={{ width: 220, breakpoint: "sm", collapsed: { desktop: true, mobile: !opened } }}
+      navbar={{ width: 220, breakpoint: NARROW, collapsed: { desktop: true, mobile: !opened } }}
       padding="md"
     >
       <a href="#main" className="skip-link">
@@ -95,14 +98,14 @@ export function Layout() {
             <Burger
               opened={opened}
               onClick={toggle}
-              hiddenFrom="sm"
+              hiddenFrom={NARROW}
               size="sm"
               aria-label={t("nav.menu")}
             />
             <Anchor component={Link} to="/" fw={700} size="lg" underline="never" c="brand.9">
               Clearway
             </Anchor>
-            <Group gap="md" visibleFrom="sm" component="nav" aria-label={t("nav.main")}>
+            <Group gap="md" visibleFrom={NARROW} component="nav" aria-label={t("nav.main")}>
               {nav}
             </Group>
           </Group>
@@ -116,7 +119,7 @@ export function Layout() {
             />
             {user && <Notifications />}
             {account && (
-              <Group visibleFrom="sm" wrap="nowrap">
+              <Group visibleFrom={NARROW} wrap="nowrap">
                 {account}
               </Group>
             )}
@@ -138,7 +141,7 @@ export function Layout() {
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="md" hiddenFrom="sm">
+      <AppShell.Navbar p="md" hiddenFrom={NARROW}>
         <Stack component="nav" aria-label={t("nav.main")}>
           {nav}
           {account}
