@@ -14,6 +14,8 @@ const Reset = lazy(() => account().then((m) => ({ default: m.Reset })));
 const SelfCheck = lazy(() => import("./pages/public/SelfCheck"));
 const Verify = lazy(() => import("./pages/public/Verify"));
 
+const AccountPage = lazy(() => import("./pages/account/Security"));
+
 const CustomerHome = lazy(() => import("./pages/customer/Home"));
 const Checklists = lazy(() => import("./pages/customer/Checklists"));
 const ChecklistPage = lazy(() => import("./pages/customer/ChecklistPage"));
@@ -62,6 +64,7 @@ export const routes: RouteObject[] = [
       { path: "register", element: <Register /> },
       { path: "forgot-password", element: <Forgot /> },
       { path: "reset-password", element: <Reset /> },
+      { path: "account", element: signedIn(<AccountPage />) },
       { path: "home", element: customer(<CustomerHome />) },
       { path: "checklists", element: customer(<Checklists />) },
       { path: "checklists/:id", element: customer(<ChecklistPage />) },

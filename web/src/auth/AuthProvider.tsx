@@ -8,7 +8,7 @@ export type Role = "customer" | "provider" | "admin";
 type Auth = {
   /** undefined while the session is being restored on load. */
   user: ProfileOut | null | undefined;
-  signIn: (email: string, password: string) => Promise<ProfileOut>;
+  signIn: (email: string, password: string, otp?: string) => Promise<ProfileOut>;
   signOut: () => Promise<void>;
 };
 
@@ -30,8 +30,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const signIn = useCallback(
-    async (email: string, password: string) => {
-      const profile = await session.login(email, password);
+    async (email: string, password: string, otp?: string) => {
+      const profile = await session.login(email, password, otp);
       queries.clear();
       setUser(profile);
       return profile;

@@ -72,10 +72,11 @@ export function refresh(): Promise<ProfileOut | null> {
   return inFlight;
 }
 
-export async function login(email: string, password: string): Promise<ProfileOut> {
+/** Sign in; `otp` is the second factor's code (or a recovery code) when identity asks for it. */
+export async function login(email: string, password: string, otp?: string): Promise<ProfileOut> {
   const tokens = await unwrap(
     loginApiIdentityLoginPost({
-      body: { email, password },
+      body: otp ? { email, password, otp } : { email, password },
       headers: WEB_CLIENT,
       credentials: "include",
     }),

@@ -45,6 +45,9 @@ const NAV: Record<string, { to: string; key: string }[]> = {
   ],
 };
 
+/** Below this width the links move into the menu: a customer's links and the account need it. */
+const NARROW = "md";
+
 export function Layout() {
   const { t, i18n } = useTranslation();
   const { user, signOut } = useAuth();
@@ -66,10 +69,24 @@ export function Layout() {
     </Anchor>
   ));
 
+  // Every signed-in role has an account page (the second factor lives there).
+  const account = user && (
+    <Anchor
+      component={NavLink}
+      to="/account"
+      end
+      onClick={close}
+      className="nav-link"
+      underline="never"
+    >
+      {t("nav.account")}
+    </Anchor>
+  );
+
   return (
     <AppShell
       header={{ height: 60 }}
-      navbar={{ width: 220, breakpoint: "sm", collapsed: { desktop: true, mobile: !opened } }}
+      navbar={{ width: 220, breakpoint: NARROW, collapsed: { desktop: true, mobile: !opened } }}
       padding="md"
     >
       <a href="#main" className="skip-link">
@@ -81,14 +98,14 @@ export function Layout() {
             <Burger
               opened={opened}
               onClick={toggle}
-              hiddenFrom="sm"
+              hiddenFrom={NARROW}
               size="sm"
               aria-label={t("nav.menu")}
             />
             <Anchor component={Link} to="/" fw={700} size="lg" underline="never" c="brand.9">
               Clearway
             </Anchor>
-            <Group gap="md" visibleFrom="sm" component="nav" aria-label={t("nav.main")}>
+            <Group gap="md" visibleFrom={NARROW} component="nav" aria-label={t("nav.main")}>
               {nav}
             </Group>
           </Group>
@@ -101,6 +118,11 @@ export function Layout() {
               onChange={(event) => chooseLanguage(event.currentTarget.value as Language)}
             />
             {user && <Notifications />}
+            {account && (
+              <Group visibleFrom={NARROW} wrap="nowrap">
+                {account}
+              </Group>
+            )}
             {user ? (
               <Button
                 size="xs"
@@ -119,9 +141,10 @@ export function Layout() {
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="md" hiddenFrom="sm">
+      <AppShell.Navbar p="md" hiddenFrom={NARROW}>
         <Stack component="nav" aria-label={t("nav.main")}>
           {nav}
+          {account}
         </Stack>
       </AppShell.Navbar>
       <AppShell.Main>

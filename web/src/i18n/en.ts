@@ -13,6 +13,7 @@ export const en = {
     save: "Save",
     saved: "Saved.",
     cancel: "Cancel",
+    close: "Close",
     updated: "Updated",
     created: "Created",
     actions: "Actions",
@@ -35,6 +36,7 @@ export const en = {
     mailbox: "Mailbox",
     signIn: "Sign in",
     signOut: "Sign out",
+    account: "Account",
   },
   footer: {
     tagline:
@@ -176,6 +178,50 @@ export const en = {
     setPassword: "Set the new password",
     resetDone: "Your password is changed. Sign in with the new one.",
     noToken: "This link has no reset token. Ask for a new link.",
+  },
+  mfa: {
+    accountTitle: "Your account",
+    title: "Second factor",
+    intro:
+      "A code from an authenticator app on your phone, asked for at every sign-in beside your password.",
+    on: "On",
+    off: "Off",
+    codesLeft_one: "{{count}} recovery code left",
+    codesLeft_other: "{{count}} recovery codes left",
+    turnOn: "Turn on the second factor",
+    scan: "Scan this QR code with an authenticator app, or type the secret into it. Then enter the code the app shows.",
+    qr: "QR code of the second factor's secret",
+    secret: "Secret",
+    copySecret: "Copy the secret",
+    copied: "Copied",
+    confirm: "Confirm and turn on",
+    code: "Code",
+    codeOrRecovery: "The 6-digit code from your authenticator app, or a recovery code.",
+    codeOnly: "The 6-digit code from your authenticator app.",
+    wrongCode:
+      "That code is wrong, expired or already used. Enter the current code from your authenticator app.",
+    codesTitle: "Your recovery codes",
+    codesOnce:
+      "Each code signs you in once when you do not have your phone. Keep them somewhere safe: they are shown only now.",
+    copyCodes: "Copy the codes",
+    download: "Download as text",
+    kept: "I have kept them",
+    fileHeading: "Clearway recovery codes (each works once)",
+    renew: "Replace the recovery codes",
+    renewIntro:
+      "New codes replace all the old ones. Enter a code from your authenticator app to confirm.",
+    turnOff: "Turn off the second factor",
+    turnOffIntro:
+      "Enter your password and a code from your authenticator app (or a recovery code).",
+    turnedOff: "The second factor is off: you sign in with your password alone.",
+    signInTitle: "Enter your code",
+    signInAsk:
+      "{{email}} signs in with a second factor. Enter the code from your authenticator app, or one of your recovery codes.",
+    setupTitle: "Set up your second factor",
+    setupRequired:
+      "Administrators must sign in with a second factor. Set it up now to finish signing in.",
+    verify: "Verify and sign in",
+    back: "Sign in with another account",
   },
   home: {
     welcome: "Welcome, {{name}}",
@@ -360,13 +406,26 @@ export const en = {
     role: "Role",
     noUsers: "No users match.",
     confirmTitle: "Please confirm",
-    acts: { verify: "Verify", suspend: "Suspend", reinstate: "Reinstate", delete: "Delete" },
+    acts: {
+      verify: "Verify",
+      suspend: "Suspend",
+      reinstate: "Reinstate",
+      delete: "Delete",
+      resetFactor: "Reset second factor",
+    },
     confirm: {
       verify: "Verify {{name}} ({{email}})?",
       suspend: "Suspend {{name}} ({{email}})? They are signed out at once.",
       reinstate: "Reinstate {{name}} ({{email}})?",
       delete: "Delete {{name}} ({{email}}) for good? This cannot be undone.",
+      resetFactor:
+        "Reset the second factor of {{name}} ({{email}})? Their sessions end, and they sign in with the password alone until they set up a new one.",
     },
+    resetRefused: {
+      none: "This account has no second factor to reset.",
+      self: "You cannot reset your own second factor: another administrator can.",
+    },
+    resetDone: "The second factor of {{name}} is reset: they sign in with the password alone.",
     recipient: "Recipient",
     subject: "Subject",
     noMail: "No mail.",

@@ -1,4 +1,4 @@
-import { Button, Group, Modal, Select, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Button, Group, Modal, Select, Stack, Table, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -7,37 +7,68 @@ import {
   deleteApiIdentityUsersUserIdDelete,
   listUsersApiIdentityUsersGet,
   reinstateApiIdentityUsersUserIdReinstatePost,
+  resetSecondFactorApiIdentityUsersUserIdSecondFactorDelete,
   suspendApiIdentityUsersUserIdSuspendPost,
   verifyApiIdentityUsersUserIdVerifyPost,
 } from "../../api/generated/sdk.gen";
 import type { ProfileOut } from "../../api/generated/types.gen";
+import { useAuth } from "../../auth/AuthProvider";
+import { isProblem } from "../../auth/secondFactor";
 import { ErrorNote, QueryState } from "../../components/QueryState";
 import { StateBadge } from "../../components/StateBadge";
 import { formatDate } from "../../i18n/format";
 
-type Act = "verify" | "suspend" | "reinstate" | "delete";
+type Act = "verify" | "suspend" | "reinstate" | "delete" | "resetFactor";
 const CALLS: Record<Act, (id: string) => Promise<unknown>> = {
   verify: (id) => unwrap(verifyApiIdentityUsersUserIdVerifyPost({ path: { user_id: id } })),
   suspend: (id) => unwrap(suspendApiIdentityUsersUserIdSuspendPost({ path: { user_id: id } })),
   reinstate: (id) =>
     unwrap(reinstateApiIdentityUsersUserIdReinstatePost({ path: { user_id: id } })),
   delete: (id) => unwrap(deleteApiIdentityUsersUserIdDelete({ path: { user_id: id } })),
+  resetFactor: (id) =>
+    unwrap(resetSecondFactorApiIdentityUsersUserIdSecondFactorDelete({ path: { user_id: id } })),
 };
+const DANGER: ReadonlySet<Act> = new Set(["delete", "suspend", "resetFactor"]);
 
-function actionsFor(user: ProfileOut): Act[] {
-  if (user.role === "admin") return [];
+/** What an administrator may do to a user; their own second factor another administrator resets. */
+export function actionsFor(user: ProfileOut, me: string | undefined): Act[] {
+  const reset: Act[] = user.id === me ? [] : ["resetFactor"];
+  if (user.role === "admin") return reset;
   if (user.status === "pending") return ["verify", "delete"];
-  if (user.status === "suspended") return ["reinstate", "delete"];
-  return ["suspend", "delete"];
+  if (user.status === "suspended") return ["reinstate", ...reset, "delete"];
+  return ["suspend", ...reset, "delete"];
 }
 
-/** Users and providers: verify, suspend, reinstate, delete, each confirmed first. */
+const REFUSED = {
+  "mfa-disabled": "admin.resetRefused.none",
+  "self-reset": "admin.resetRefused.self",
+} as const;
+
+/** The words for a refused reset; other errors keep their problem detail. */
+function ActError({ error }: { error: unknown }) {
+  const { t } = useTranslation();
+  for (const [name, key] of Object.entries(REFUSED)) {
+    if (isProblem(error, name)) {
+      return (
+        <Alert color="red" title={t("common.error")} role="alert">
+          {t(key)}
+        </Alert>
+      );
+    }
+  }
+  return <ErrorNote error={error} />;
+}
+
+/** Users and providers: verify, suspend, reinstate, reset a lost second factor, delete, each
+ * confirmed first. */
 export default function Users() {
   const { t } = useTranslation();
   const queries = useQueryClient();
+  const { user: me } = useAuth();
   const [role, setRole] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [pending, setPending] = useState<{ user: ProfileOut; act: Act } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const users = useQuery({
     queryKey: ["users", role, status],
     queryFn: () =>
@@ -53,14 +84,31 @@ export default function Users() {
   });
   const act = useMutation({
     mutationFn: ({ user, act }: { user: ProfileOut; act: Act }) => CALLS[act](user.id),
-    onSuccess: () => {
+    onSuccess: (_, done) => {
       setPending(null);
+      setNotice(done.act === "resetFactor" ? t("admin.resetDone", { name: done.user.name }) : null);
       void queries.invalidateQueries({ queryKey: ["users"] });
     },
   });
+  // A refusal belongs to the action it answered, not to the next one confirmed.
+  const close = () => {
+    setPending(null);
+    act.reset();
+  };
   return (
     <Stack>
       <Title order={1}>{t("admin.usersTitle")}</Title>
+      {notice && (
+        <Alert
+          color="brand"
+          role="status"
+          withCloseButton
+          closeButtonLabel={t("common.close")}
+          onClose={() => setNotice(null)}
+        >
+          {notice}
+        </Alert>
+      )}
       <Group>
         <Select
           label={t("admin.role")}
@@ -109,12 +157,12 @@ export default function Users() {
                     <Table.Td>{formatDate(u.created_at)}</Table.Td>
                     <Table.Td>
                       <Group gap={4}>
-                        {actionsFor(u).map((a) => (
+                        {actionsFor(u, me?.id).map((a) => (
                           <Button
                             key={a}
                             size="xs"
                             variant="default"
-                            c={a === "delete" || a === "suspend" ? "red.8" : undefined}
+                            c={DANGER.has(a) ? "red.8" : undefined}
                             onClick={() => setPending({ user: u, act: a })}
                           >
                             {t(`admin.acts.${a}`)}
@@ -131,7 +179,7 @@ export default function Users() {
       </QueryState>
       <Modal
         opened={pending !== null}
-        onClose={() => setPending(null)}
+        onClose={close}
         title={t("admin.confirmTitle")}
         closeButtonProps={{ "aria-label": t("common.cancel") }}
       >
@@ -143,13 +191,13 @@ export default function Users() {
                 email: pending.user.email,
               })}
             </Text>
-            {act.isError && <ErrorNote error={act.error} />}
+            {act.isError && <ActError error={act.error} />}
             <Group justify="flex-end">
-              <Button variant="default" onClick={() => setPending(null)}>
+              <Button variant="default" onClick={close}>
                 {t("common.cancel")}
               </Button>
               <Button
-                color={pending.act === "delete" || pending.act === "suspend" ? "red" : "brand"}
+                color={DANGER.has(pending.act) ? "red" : "brand"}
                 loading={act.isPending}
                 onClick={() => act.mutate(pending)}
               >

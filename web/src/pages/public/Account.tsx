@@ -12,6 +12,7 @@ import {
   Title,
 } from "@mantine/core";
 import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
@@ -22,8 +23,11 @@ import {
   registerApiIdentityRegisterPost,
   resetApiIdentityPasswordResetPost,
 } from "../../api/generated/sdk.gen";
+import type { ProfileOut } from "../../api/generated/types.gen";
 import { type Role, useAuth } from "../../auth/AuthProvider";
+import { isProblem, type SecondStep, secondStep } from "../../auth/secondFactor";
 import { ErrorNote } from "../../components/QueryState";
+import { CodeField, SecretSetup } from "../../components/SecondFactor";
 
 /** Where each role starts after signing in. */
 export const HOME: Record<Role, string> = {
@@ -62,17 +66,41 @@ export function SignIn() {
   const { signIn } = useAuth();
   const navigate = useNavigate();
   const [params] = useSearchParams();
+  // The password stays in this component's state for the second step only, never in storage.
+  const [pending, setPending] = useState<Pending | null>(null);
   const schema = z.object({ email, password: z.string().min(1) });
   const form = useForm<z.infer<typeof schema>>({ resolver: zodResolver(schema) });
+  const signedIn = (user: ProfileOut) =>
+    navigate(safeNext(params.get("next")) ?? HOME[user.role as Role] ?? "/");
   const submit = useMutation({
     mutationFn: (values: z.infer<typeof schema>) => signIn(values.email, values.password),
-    onSuccess: (user) => navigate(safeNext(params.get("next")) ?? HOME[user.role as Role] ?? "/"),
+    onSuccess: signedIn,
+    onError: (error, values) => {
+      const step = secondStep(error);
+      if (!step) return;
+      setPending({ ...values, step });
+      // One copy of the password, for the second step; back on the first step it is typed again.
+      form.resetField("password");
+    },
   });
+  if (pending) {
+    return (
+      <SecondFactorStep
+        pending={pending}
+        onBack={() => setPending(null)}
+        // A factor set up while signing in has no recovery codes yet: the account page gives them.
+        onSignedIn={(user) =>
+          pending.step.kind === "setup" ? navigate("/account") : signedIn(user)
+        }
+      />
+    );
+  }
   return (
     <Panel title={t("account.signIn")}>
       <form onSubmit={form.handleSubmit((v) => submit.mutate(v))} noValidate>
         <Stack>
           {submit.isError &&
+            !secondStep(submit.error) &&
             (isPending(submit.error) ? (
               <Alert color="yellow" title={t("provider.pendingTitle")} data-testid="pending">
                 {t("provider.pending")}
@@ -105,6 +133,66 @@ export function SignIn() {
               {t("account.register")}
             </Anchor>
           </Text>
+        </Stack>
+      </form>
+    </Panel>
+  );
+}
+
+type Pending = { email: string; password: string; step: SecondStep };
+
+/** The sign-in's second step: the same login again, with the authenticator app's code. */
+function SecondFactorStep({
+  pending,
+  onBack,
+  onSignedIn,
+}: {
+  pending: Pending;
+  onBack: () => void;
+  onSignedIn: (user: ProfileOut) => void;
+}) {
+  const { t } = useTranslation();
+  const { signIn } = useAuth();
+  const schema = z.object({ code: z.string().trim().min(1).max(32) });
+  const form = useForm<z.infer<typeof schema>>({ resolver: zodResolver(schema) });
+  const submit = useMutation({
+    mutationFn: (v: z.infer<typeof schema>) => signIn(pending.email, pending.password, v.code),
+    onSuccess: onSignedIn,
+    onError: () => form.reset({ code: "" }),
+  });
+  const { step } = pending;
+  return (
+    <Panel title={step.kind === "setup" ? t("mfa.setupTitle") : t("mfa.signInTitle")}>
+      <form onSubmit={form.handleSubmit((v) => submit.mutate(v))} noValidate>
+        <Stack>
+          {submit.isError &&
+            (isProblem(submit.error, "invalid-mfa-code") ? (
+              <Alert color="red" title={t("common.error")} role="alert">
+                {t("mfa.wrongCode")}
+              </Alert>
+            ) : (
+              <ErrorNote error={submit.error} />
+            ))}
+          {step.kind === "setup" ? (
+            <>
+              <Text size="sm">{t("mfa.setupRequired")}</Text>
+              <SecretSetup secret={step.secret} otpauthUri={step.otpauthUri} />
+            </>
+          ) : (
+            <Text size="sm">{t("mfa.signInAsk", { email: pending.email })}</Text>
+          )}
+          <CodeField
+            recovery={step.kind === "code"}
+            autoFocus
+            {...form.register("code")}
+            error={form.formState.errors.code && t("account.required")}
+          />
+          <Button type="submit" loading={submit.isPending}>
+            {t("mfa.verify")}
+          </Button>
+          <Anchor component="button" type="button" size="sm" onClick={onBack} ta="start">
+            {t("mfa.back")}
+          </Anchor>
         </Stack>
       </form>
     </Panel>
