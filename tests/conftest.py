@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sqlite3
+import time
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from clearway.kit.bus.embedded import FILENAME as BUS_FILE
 from clearway.runtime.platform import Platform
-from clearway.settings import Settings
+from clearway.settings import SERVICES, Settings
 
 # Before the import below: a plugin this conftest also imports is rewritten like the conftest.
 pytest.register_assert_rewrite("tests.databases")
@@ -137,9 +141,30 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def _first_start(directory: Path, **overrides: Any) -> None:
-    platform = Platform(test_settings(directory, **overrides))
+    settings = test_settings(directory, **overrides)
+    platform = Platform(settings)
     await platform.start()
-    await platform.stop()
+    try:
+        # The first start publishes the whole rule base (some 300 events): delivered here, once,
+        # rather than by every test's platform before it gets to the test's own events.
+        deadline = time.monotonic() + 300
+        while not await _settled(settings):
+            assert time.monotonic() < deadline, "the first start's events were not delivered"
+            await asyncio.sleep(0.1)
+    finally:
+        await platform.stop()
+
+
+async def _settled(settings: Settings) -> bool:
+    """No event of the platform's left to deliver: every outbox relayed, every queue empty."""
+
+    def backlog() -> int:
+        waiting = sum(query_sql(settings, s, "SELECT COUNT(*) FROM outbox")[0][0] for s in SERVICES)
+        with closing(sqlite3.connect(settings.resolved_data_dir / BUS_FILE)) as bus:
+            (queued,) = bus.execute("SELECT COUNT(*) FROM messages WHERE dead = 0").fetchone()
+        return int(waiting) + int(queued)
+
+    return await asyncio.to_thread(backlog) == 0
 
 
 @pytest.fixture(scope="session")
