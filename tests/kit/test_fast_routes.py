@@ -11,6 +11,7 @@ import httpx
 import orjson
 import pytest
 from fastapi import APIRouter, FastAPI, Header, Query, Request
+from opentelemetry.trace import NoOpTracerProvider
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -154,6 +155,17 @@ def test_only_the_simple_reads_take_the_fast_lane(app: FastAPI) -> None:
 
 def test_an_app_with_middleware_of_its_own_keeps_its_whole_stack(app: FastAPI) -> None:
     app.add_middleware(_Marker)
+    assert FastLane(app).routes == {}
+
+
+def test_an_app_instrumented_by_fastapi_keeps_its_whole_stack() -> None:
+    app = FastAPI(telemetry={"tracer_provider": NoOpTracerProvider()})
+
+    @app.get("/traced")
+    async def traced(request: Request) -> Response:
+        return echo(request)
+
+    assert "/traced" in fast_routes(app)
     assert FastLane(app).routes == {}
 
 
