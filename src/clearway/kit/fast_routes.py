@@ -43,11 +43,11 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Defaults that are safe to hand out as they are; FastAPI deep-copies the others per request.
-_IMMUTABLE = (type(None), bool, int, float, str, bytes, tuple, frozenset)
+_IMMUTABLE = (type(None), bool, int, float, str, bytes)
 _FAILED = "clearway.fast_routes.failed"
 
 
-class Declined(Exception):
+class _Declined(Exception):
     """The fast lane leaves this request to the app (raised before anything has run)."""
 
 
@@ -68,12 +68,12 @@ class _Query:
             raw = query.getlist(self.alias) if self.many else query[self.alias]
         if raw is None:
             if self.required:
-                raise Declined
+                raise _Declined
             default = self.default
             return default if isinstance(default, _IMMUTABLE) else deepcopy(default)
         value, errors = self.field.validate(raw, {}, loc=("query", self.alias))
         if errors:
-            raise Declined
+            raise _Declined
         return value
 
 
@@ -118,7 +118,7 @@ class FastRoute:
     request_param: str | None
 
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> Response:
-        """The endpoint's response; raises `Declined` before running anything it cannot do."""
+        """The endpoint's response; raises `_Declined` before running anything it cannot do."""
         request = Request(scope, receive, send)
         query = request.query_params
         arguments = {q.name: q.value(query) for q in self.queries}
@@ -157,7 +157,7 @@ class FastLane:
             return
         try:
             response = await fast.answer(scope, receive, send)
-        except Declined:
+        except _Declined:
             await self.app(scope, receive, send)
             return
         except Exception as exc:
