@@ -2,7 +2,7 @@
 
 `python -m bench.request_path [--requests N]` starts the whole platform in this process on a
 temporary data directory, signs a customer in, then calls the ASGI apps directly (no socket,
-no HTTP client) N times each way and divides the CPU time spent by N:
+no HTTP client) N times each way and divides the CPU time its thread spent by N:
 
 - the whole path (gateway + service), as `clearway up` serves a request once parsed;
 - the service alone, called with the internal credential as the gateway calls it;
@@ -30,6 +30,7 @@ import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import httpx
@@ -37,7 +38,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bench.__main__ import HERE, free_port, hello_command, serve
 from clearway.kit.caller import Caller
-from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER
+from clearway.kit.internal_auth import (
+    CALLER_HEADER,
+    INTERNAL_HEADER,
+    RequireInternalCredential,
+)
+from clearway.runtime.inprocess import InProcessUpstreams
 from clearway.runtime.platform import Platform
 from clearway.settings import Settings
 
@@ -83,13 +89,21 @@ async def call(app: ASGIApp, scope: Scope) -> int:
 
 
 async def cpu_per_call(step: Callable[[], Awaitable[Any]], count: int) -> float:
-    """Microseconds of this process's CPU per call, after a warm-up."""
+    """Microseconds of the serving thread's CPU per call, after a warm-up.
+
+    The thread's, not the process's: the database threads go on with what earlier rounds left
+    them (the monitor storing thousands of request records and search events), and would land
+    on whichever piece is measured meanwhile. The two paths measured never leave the thread."""
     for _ in range(max(50, count // 20)):
         await step()
-    started = time.process_time()
+    started = time.thread_time()
     for _ in range(count):
         await step()
-    return (time.process_time() - started) / count * 1e6
+    spent = time.thread_time() - started
+    # The calls above never wait, so nothing else ran meanwhile: let the platform's background
+    # tasks (the bus, telemetry flushes) catch up, outside the measurement.
+    await asyncio.sleep(0.2)
+    return spent / count * 1e6
 
 
 async def answer_at_once(scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,7 +112,9 @@ async def answer_at_once(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"{}"})
 
 
-async def breakdown(requests: int) -> tuple[dict[str, dict[str, float]], str]:
+async def breakdown(
+    requests: int, repeat: int = 1, compare: bool = False
+) -> tuple[dict[str, dict[str, list[float]]], str]:
     with tempfile.TemporaryDirectory(prefix="clearway-profile-") as tmp:
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
@@ -128,8 +144,10 @@ async def breakdown(requests: int) -> tuple[dict[str, dict[str, float]], str]:
                 auth = {"authorization": f"Bearer {token}"}
                 user_id = (await http.get("/api/identity/me", headers=auth)).json()["id"]
             bearer = [(b"authorization", f"Bearer {token}".encode())]
-            results: dict[str, dict[str, float]] = {}
+            runs: dict[str, dict[str, list[float]]] = {}
             gateway = platform.gateway
+            upstreams = gateway.upstreams
+            assert isinstance(upstreams, InProcessUpstreams)
             for name, url in PATHS.items():
                 full = scope_for(url, bearer)
                 internal = scope_for(
@@ -139,29 +157,59 @@ async def breakdown(requests: int) -> tuple[dict[str, dict[str, float]], str]:
                         (CALLER_HEADER, Caller("customer", user_id).header().encode()),
                     ],
                 )
-                service = platform.hosted[SERVICE[name]].app
-                row = {
-                    "whole path": await cpu_per_call(partial(call, platform.app, full), requests),
-                    "service": await cpu_per_call(partial(call, service, internal), requests),
+                hosted = platform.hosted[SERVICE[name]]
+                # The same service behind FastAPI alone, as before the fast lane.
+                plain = RequireInternalCredential(hosted.service.api, platform.credentials)
+
+                async def whole_path_plain(
+                    scope: Scope = full, app: ASGIApp = plain, service: str = SERVICE[name]
+                ) -> int:
+                    fast = upstreams.apps[service]
+                    upstreams.apps[service] = app
+                    try:
+                        return await call(platform.app, scope)
+                    finally:
+                        upstreams.apps[service] = fast
+
+                async def gateway_alone(scope: Scope = full) -> int:
+                    real = gateway.upstreams
+                    gateway.upstreams = _Immediate()
+                    try:
+                        return await call(gateway, scope)
+                    finally:
+                        gateway.upstreams = real
+
+                async def record(route: str = url.partition("?")[0]) -> None:
+                    gateway.recorder.record(
+                        {
+                            "route": route,
+                            "method": "GET",
+                            "status": 200,
+                            "latency_ms": 1.0,
+                            "role": "customer",
+                            "user_id": user_id,
+                            "client": "127.0.0.1",
+                            "request_id": "0" * 32,
+                        }
+                    )
+
+                steps: dict[str, Callable[[], Awaitable[Any]]] = {
+                    "whole path": partial(call, platform.app, full),
+                    "service": partial(call, hosted.app, internal),
+                    "gateway": gateway_alone,
+                    "token check": partial(gateway.verifier.authenticate, token),
+                    "rate limit": partial(gateway.limiter.check, "default", "127.0.0.1", user_id),
+                    "request record": record,
                 }
-                real = gateway.upstreams
-                gateway.upstreams = _Immediate()
-                try:
-                    row["gateway"] = await cpu_per_call(partial(call, gateway, full), requests)
-                finally:
-                    gateway.upstreams = real
-                row["token check"] = await cpu_per_call(
-                    lambda: gateway.verifier.authenticate(token), requests
-                )
-                row["rate limit"] = await cpu_per_call(
-                    lambda: gateway.limiter.check("default", "127.0.0.1", user_id), requests
-                )
-
-                async def record() -> None:
-                    gateway.recorder.record({"route": "/x", "status": 200, "latency_ms": 1.0})
-
-                row["request record"] = await cpu_per_call(record, requests)
-                results[name] = row
+                if compare:
+                    steps["whole path, FastAPI only"] = whole_path_plain
+                    steps["service, FastAPI only"] = partial(call, plain, internal)
+                runs[name] = {piece: [] for piece in steps}
+                # Rounds interleave the pieces, so a busy spell on the machine is spread
+                # over all of them rather than landing on one.
+                for _ in range(repeat):
+                    for piece, step in steps.items():
+                        runs[name][piece].append(await cpu_per_call(step, requests))
             profile = cProfile.Profile()
             scope = scope_for(PATHS["me"], bearer)
             profile.enable()
@@ -170,7 +218,7 @@ async def breakdown(requests: int) -> tuple[dict[str, dict[str, float]], str]:
             profile.disable()
             listing = io.StringIO()
             pstats.Stats(profile, stream=listing).sort_stats("tottime").print_stats(25)
-            return results, listing.getvalue()
+            return runs, listing.getvalue()
         finally:
             await platform.stop()
 
@@ -219,17 +267,31 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--no-server", action="store_true", help="skip the server's share")
     parser.add_argument("--profile", action="store_true", help="print the cProfile listing")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of every measurement; medians are shown"
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also measure the services behind FastAPI alone, without the kit's fast lane",
+    )
     args = parser.parse_args()
-    results, listing = asyncio.run(breakdown(args.requests))
-    server = 0.0 if args.no_server else server_cost()
-    print(f"CPU µs per request ({args.requests:,} calls each, {os.cpu_count()} cores)\n")
+    runs, listing = asyncio.run(breakdown(args.requests, args.repeat, args.compare))
+    results = {n: {piece: median(values) for piece, values in runs[n].items()} for n in runs}
+    servers = [] if args.no_server else [server_cost() for _ in range(args.repeat)]
+    server = median(servers) if servers else 0.0
+    rounds = f", median of {args.repeat} rounds" if args.repeat > 1 else ""
+    print(f"CPU µs per request ({args.requests:,} calls each{rounds}, {os.cpu_count()} cores)\n")
     print(f"{'piece':<34}" + "".join(f"{name:>12}" for name in PATHS))
     pieces = ("token check", "rate limit", "request record")
+    compared = ("whole path, FastAPI only", "service, FastAPI only") if args.compare else ()
     for piece in ("whole path", "service", "gateway", *pieces):
         label = piece if piece in ("whole path",) else f"  {piece}"
         print(f"{label:<34}" + "".join(f"{results[n][piece]:>12.1f}" for n in PATHS))
     rest = {n: results[n]["gateway"] - sum(results[n][p] for p in pieces) for n in PATHS}
     print(f"{'  routing, headers, forwarding':<34}" + "".join(f"{rest[n]:>12.1f}" for n in PATHS))
+    for piece in compared:
+        print(f"{piece:<34}" + "".join(f"{results[n][piece]:>12.1f}" for n in PATHS))
     if server:
         print(f"{'server (uvicorn + httptools)':<34}" + f"{server:>12.1f}" * len(PATHS))
         total = {n: results[n]["whole path"] + server for n in PATHS}
@@ -237,8 +299,20 @@ def main() -> None:
         per_core = "".join(f"{1e6 / total[n]:>12,.0f}" for n in PATHS)
         print(f"{'=> requests/s per core':<34}" + per_core)
         print(f"{'hello world per core':<34}" + f"{1e6 / server:>12,.0f}" * len(PATHS))
+    if args.repeat > 1:
+        # How far apart the rounds were: the noise a difference has to stand out from.
+        print(f"\n{'spread (max - min) / median':<34}")
+        for piece in ("whole path", "service", *compared):
+            spread = "".join(f"{_spread(runs[n][piece]):>11.0%} " for n in PATHS)
+            print(f"{'  ' + piece:<34}" + spread)
+        if servers:
+            print(f"{'  server':<34}" + f"{_spread(servers):>11.0%} " * len(PATHS))
     if args.profile:
         print("\n" + listing)
+
+
+def _spread(values: list[float]) -> float:
+    return (max(values) - min(values)) / median(values)
 
 
 if __name__ == "__main__":

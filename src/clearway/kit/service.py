@@ -23,6 +23,7 @@ from clearway.kit.cache_bus import CacheBus, LocalCacheBus
 from clearway.kit.caller import Caller
 from clearway.kit.crypto import BlindIndex, FieldCipher, KeyService, KeyStore, Sealer
 from clearway.kit.db import Database
+from clearway.kit.fast_routes import FastLane
 from clearway.kit.files import FileStore
 from clearway.kit.internal_auth import InternalCredentials, RequireInternalCredential
 from clearway.kit.problems import install_problem_handlers
@@ -118,7 +119,7 @@ class Service:
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def asgi(self, credentials: InternalCredentials) -> ASGIApp:
-        return RequireInternalCredential(self.api, credentials)
+        return RequireInternalCredential(FastLane(self.api), credentials)
 
 
 def service_api(name: str, title: str, description: str) -> FastAPI:
