@@ -147,6 +147,9 @@ def test_cli_export_writes_only_the_file_to_stdout_and_it_imports_back(
     settings: Settings, tmp_path: Path
 ) -> None:
     env = {**os.environ, "CLEARWAY_DATA_DIR": str(settings.data_dir)}
+    # The command opens the rules service on the platform's key store, as the platform does.
+    assert settings.root_secret is not None
+    env["CLEARWAY_ROOT_SECRET"] = settings.root_secret.get_secret_value()
     if settings.database_url:
         env["CLEARWAY_DATABASE_URL"] = settings.database_url
     exported = subprocess.run(

@@ -24,3 +24,16 @@ async def test_rotating_makes_the_next_version_active_on_the_common_service_alon
     assert hosted == ["common"]
     announced = query_sql(fresh_settings, "common", "SELECT type FROM outbox")
     assert [row[0] for row in announced] == ["key.rotated"]
+
+
+async def test_listing_shows_every_version_and_its_state_on_the_common_service_alone(
+    hosted: list[str],
+) -> None:
+    runner = CliRunner()
+    rotated = await asyncio.to_thread(runner.invoke, main, ["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    listed = await asyncio.to_thread(runner.invoke, main, ["keys", "list"], env={"COLUMNS": "120"})
+    assert listed.exit_code == 0, listed.output
+    rows = [line.split("│")[1:3] for line in listed.output.splitlines() if line.startswith("│")]
+    assert [(v.strip(), s.strip()) for v, s in rows] == [("1", "retired"), ("2", "active")]
+    assert hosted == ["common", "common"]

@@ -1,12 +1,14 @@
 """What a service is to the runtime: an ASGI app, a database, subscriptions and jobs.
 
 A service package exposes `create(context) -> Service`; the runtime decides whether it runs in
-the gateway's process or in its own, and the service cannot tell the difference.
+the gateway's process or in its own, and the service cannot tell the difference. Its operator
+commands (`commands.py`, a list of click commands in `COMMANDS`) reach it through `OpenService`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -105,6 +107,17 @@ class ServiceContext:
     dead_letters: Bus | None = None
     # Invalidation messages to this service's other processes (`clearway.kit.cache_bus`).
     cache: CacheBus = field(default_factory=LocalCacheBus)
+
+
+class OpenService(Protocol):
+    """How a service's operator command reaches the service: `async with open_service("rules")
+    as context:` is the service's context alone, its database migrated, nothing started.
+
+    The `clearway` command hands one to every command as click's context object
+    (`@click.pass_obj`), so a service's commands never import the runtime that hosts it.
+    """
+
+    def __call__(self, name: str) -> AbstractAsyncContextManager[ServiceContext]: ...
 
 
 @dataclass

@@ -1,13 +1,14 @@
-"""`clearway audit verify`: the monitor's hash-chained audit trail."""
+"""The monitor's operator command: `clearway audit verify`, on the hash-chained audit trail."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import click
 
-from clearway.settings import Settings
+from clearway.kit.service import OpenService
+from clearway.services.monitor.audit import AuditTrail, audit_mac
+from clearway.services.monitor.domain.audit_chain import Verdict
 
 
 @click.group()
@@ -16,14 +17,12 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
+@click.pass_obj
+def audit_verify(open_service: OpenService) -> None:
     """Check the hash chain; exits 1 and names the first broken entry if it was tampered with."""
-    from clearway.runtime.service_host import open_service
-    from clearway.services.monitor.audit import AuditTrail, audit_mac
 
-    async def run() -> Any:
-        async with open_service(Settings(), "monitor") as monitor:
-            context = monitor.context
+    async def run() -> Verdict:
+        async with open_service("monitor") as context:
             return await AuditTrail(context.db, audit_mac(context.blind_index)).verify()
 
     verdict = asyncio.run(run())
@@ -36,3 +35,6 @@ def audit_verify() -> None:
         err=True,
     )
     raise SystemExit(1)
+
+
+COMMANDS: list[click.Command] = [audit]
