@@ -114,11 +114,17 @@ def test_two_workers_and_the_background_process_each_have_a_metrics_port(
 
 
 def test_the_background_process_yields_the_cores_to_the_workers(running: Running) -> None:
-    def niceness(pid: int) -> int:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return int(stat.rsplit(")", 1)[1].split()[16])  # field 19, after pid and (comm)
+    def stat(pid: int) -> list[str]:
+        """/proc/<pid>/stat's fields after pid and (comm): field 3 is [0]."""
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
-    background, *workers = sorted(workers_of(running.process.pid))  # started first
+    def niceness(pid: int) -> int:
+        return int(stat(pid)[16])  # field 19
+
+    def started(pid: int) -> tuple[int, int]:
+        return int(stat(pid)[19]), pid  # field 22: ticks after boot (pids wrap around)
+
+    background, *workers = sorted(workers_of(running.process.pid), key=started)  # started first
     assert niceness(background) == BACKGROUND_NICENESS
     assert [niceness(pid) for pid in workers] == [0, 0]
 
