@@ -196,7 +196,10 @@ class NatsBus(Subscribing):
                     msgs = await pull.fetch(subscription.limit, timeout=self.poll_seconds)
                 except TimeoutError:
                     continue
-                await self._deliver(subscription, msgs)
+                # A fetch also returns what arrived late for the one before it, so it can
+                # bring more than asked: a handler never gets more than its batch size.
+                for start in range(0, len(msgs), subscription.limit):
+                    await self._deliver(subscription, msgs[start : start + subscription.limit])
             except Exception:
                 # Typically the server restarting: the client reconnects by itself, and what
                 # was not acknowledged is delivered again (the inbox makes that harmless).
