@@ -44,6 +44,8 @@ test("a quantity question is answered with a number, and the answer decides what
   await answerAll(page, 900);
   const results = page.getByRole("article");
   await expect(results.filter({ hasText: OPERATOR })).toHaveCount(1);
+  // Its condition is read as the quantity it names, not as a yes.
+  await expect(results.filter({ hasText: OPERATOR })).toContainText("grams? at least 250 g");
   await check(page, "public-self-check-quantity-result");
 
   await page.getByRole("button", { name: "Start again" }).click();

@@ -74,7 +74,9 @@ export function RequirementCard({
             <strong>{t("requirement.when")}: </strong>
             {r.questions
               .map(
-                (q) => `${q.text} ${q.applies_when === false ? t("common.no") : t("common.yes")}`,
+                (q) =>
+                  // A quantity's condition in words ("at least 250 g"); yes/no in the reader's language.
+                  `${q.text} ${typeof q.applies_when === "boolean" ? t(q.applies_when ? "common.yes" : "common.no") : q.applies_if}`,
               )
               .join(r.match === "any" ? ` ${t("requirement.or")} ` : ` ${t("requirement.and")} `)}
           </Text>
