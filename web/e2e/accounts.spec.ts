@@ -81,6 +81,41 @@ test("the tokens stay out of script reach: nothing token-like in web storage, th
   expect((await context.cookies()).find((c) => c.name === "clearway_refresh")).toBeUndefined();
 });
 
+test("signing out while the page still loads ends its calls quietly, none refused after the revocation", async ({
+  page,
+  request,
+}) => {
+  await signIn(page, CUSTOMER);
+  // Hold the start page's calls until the gateway refuses the ended session: on a busy machine
+  // they can still be on their way when a quick user has signed out.
+  let release = () => {};
+  const refused = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const held: Promise<void>[] = [];
+  let bearer = "";
+  await page.route(/\/api\/(orders|rules)\//, (route) => {
+    bearer = route.request().headers().authorization ?? bearer;
+    held.push(refused.then(() => route.continue()).catch(() => {}));
+  });
+  await page.goto("/home");
+  await expect.poll(() => held.length).toBeGreaterThan(0);
+  expect(bearer).toMatch(/^Bearer /);
+
+  const logout = page.waitForResponse("**/api/identity/logout");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  expect((await logout).status()).toBe(204);
+  await expect
+    .poll(async () =>
+      (await request.get("/api/identity/me", { headers: { authorization: bearer } })).status(),
+    )
+    .toBe(401);
+  release();
+  await Promise.all(held);
+  await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page).toHaveURL(/\/$/);
+});
+
 test("a customer opening an administrator's page is refused and pointed home", async ({ page }) => {
   await signIn(page, CUSTOMER);
   await page.goto("/admin/users");

@@ -28,12 +28,29 @@ export function getAccessToken(): string | null {
   return accessToken;
 }
 
+/**
+ * Aborts the signed-in calls still in flight. Once a session is revoked the gateway refuses its
+ * access token, so a call that arrives after sign-out would only come back 401.
+ */
+let signedInCalls = new AbortController();
+
+export function abortSignedInCalls(): void {
+  signedInCalls.abort();
+  signedInCalls = new AbortController();
+}
+
 client.setConfig({
   baseUrl: API_BASE_URL,
   auth: () => accessToken ?? undefined,
   // The refresh cookie is scoped to /api/identity; other calls never need cookies.
   credentials: "same-origin",
 });
+
+client.interceptors.request.use((request) =>
+  request.headers.has("Authorization")
+    ? new Request(request, { signal: AbortSignal.any([request.signal, signedInCalls.signal]) })
+    : request,
+);
 
 /** The words to show for a failed answer: the problem's `detail`, else its title, else status. */
 export function problemMessage(status: number, body: unknown): string {

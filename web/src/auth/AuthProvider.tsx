@@ -39,9 +39,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [queries],
   );
   const signOut = useCallback(async () => {
-    await session.logout();
+    // Signed out here at once; the server's end of the session follows.
+    const ending = session.logout();
     queries.clear();
     setUser(null);
+    await ending;
   }, [queries]);
 
   return <AuthContext.Provider value={{ user, signIn, signOut }}>{children}</AuthContext.Provider>;

@@ -1,4 +1,4 @@
-import { ApiError, setAccessToken, unwrap } from "../api/client";
+import { ApiError, abortSignedInCalls, setAccessToken, unwrap } from "../api/client";
 import {
   loginApiIdentityLoginPost,
   logoutApiIdentityLogoutPost,
@@ -43,6 +43,7 @@ function forget(): void {
   localStorage.removeItem(HINT_KEY);
   clearTimeout(timer);
   setAccessToken(null);
+  abortSignedInCalls();
 }
 
 async function me(): Promise<ProfileOut> {
@@ -85,13 +86,16 @@ export async function login(email: string, password: string, otp?: string): Prom
   return me();
 }
 
+/**
+ * End the session: the access token is forgotten and its calls aborted at once, so nothing
+ * reaches the gateway after the revocation; the cookie alone tells identity which session ends.
+ */
 export async function logout(): Promise<void> {
+  forget();
   try {
     await unwrap(logoutApiIdentityLogoutPost({ headers: WEB_CLIENT, credentials: "include" }));
   } catch (error) {
     // Signing out must always work locally, even when the server is gone.
     if (!(error instanceof ApiError)) throw error;
-  } finally {
-    forget();
   }
 }

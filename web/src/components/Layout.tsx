@@ -127,7 +127,11 @@ export function Layout() {
               <Button
                 size="xs"
                 variant="default"
-                onClick={() => void signOut().then(() => navigate("/"))}
+                onClick={() => {
+                  // Leave the page first: a signed-in page has nothing to show once signed out.
+                  void navigate("/");
+                  void signOut();
+                }}
               >
                 {t("nav.signOut")}
               </Button>
