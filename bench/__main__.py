@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 
 from bench import feeder, monitor_ingest
+from clearway.settings import SERVICES
 
 HERE = Path(__file__).parent
 ADMIN_PASSWORD = "bench-admin-password"
@@ -213,7 +214,6 @@ def customer_token(base: str) -> str:
 
 # How `clearway up` runs: everything in one process, or the gateway and each service in its own.
 MODES = {"embedded": ["up"], "processes": ["up", "--processes"]}
-SERVICES = ("identity", "rules", "orders", "monitor", "common")
 
 
 def run_clearway(

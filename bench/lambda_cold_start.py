@@ -28,9 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from clearway.settings import SERVICES
+
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ["gateway", "identity", "rules", "orders", "monitor", "common", "common-worker", "keys"]
-SERVICES = ("identity", "rules", "orders", "monitor", "common")
+PARTS = ["gateway", *SERVICES, "common-worker", "keys"]
 RUNS = 3
 
 
