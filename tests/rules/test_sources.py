@@ -32,8 +32,8 @@ GENERIC_PAGES = {
     ("eec.eaeunion.org", "/comission/department/deptexreg/tr/tr_general.php"),  # all TRs
 }
 
-_FEDLEX = "no Fedlex ELI found for this ordinance in the sources searched"
-_EEC = "no official page or EAEU legal portal address found for this technical regulation"
+_FEDLEX = "no Fedlex ELI found: the sources searched give the SR number or unofficial copies only"
+_EEC = "no EEC page or EAEU legal portal address found: the sources searched name the decision only"
 _GB = "GB standard: its openstd.samr.gov.cn hcno identifier was not found"
 _CN_ACT = "no State Council, NPC or ministry page for this act found in the sources searched"
 
@@ -47,22 +47,27 @@ UNRESOLVED: dict[str, str] = {
     "CH-FCM": _FEDLEX + " (SR 817.023.21)",
     "CH-ENEV": _FEDLEX + " (EnEV, SR 730.02)",
     # Australia
-    "AU-EESS": "EESS rests on state and territory electrical safety laws: no single federal act",
+    "AU-EESS": (
+        "EESS is set by state and territory law (in force in Queensland from 1 March 2013, "
+        "recognised by Tasmania and Western Australia, per ERAC) and AS/NZS 4417 is a standard: "
+        "no single Commonwealth text to link"
+    ),
     # India
-    "IN-WPC-ETA": "India Code address of the Telecommunications Act, 2023 not established",
-    "IN-TOYS-QCO": "e-Gazette address of the Toys (Quality Control) Order, 2020 not established",
-    "IN-FOOD-IMPORT": "India Code address of the Food Safety and Standards Act, 2006 not found",
-    "IN-LEGAL-METROLOGY": "official text of the Packaged Commodities Rules, 2011 not found",
-    "IN-EWASTE-EPR": "e-Gazette address of the E-Waste (Management) Rules, 2022 not found",
+    "IN-TOYS-QCO": (
+        "e-Gazette address of the Toys (Quality Control) Order, 2020 (S.O. 853(E)) not confirmed"
+    ),
+    "IN-EWASTE-EPR": (
+        "e-Gazette address of the E-Waste (Management) Rules, 2022 (G.S.R. 801(E)) not found"
+    ),
     # Eurasian Economic Union
-    "EAEU-TR-CU-004": _EEC,
-    "EAEU-TR-CU-020": _EEC,
-    "EAEU-TR-EAEU-037": _EEC,
-    "EAEU-TR-CU-008": _EEC,
-    "EAEU-TR-CU-010": _EEC,
-    "EAEU-TR-CU-005": _EEC,
-    "EAEU-TR-CU-019": _EEC,
-    "EAEU-TR-CU-025": _EEC,
+    "EAEU-TR-CU-004": _EEC + " (TR CU 004/2011, Decision No. 768)",
+    "EAEU-TR-CU-020": _EEC + " (TR CU 020/2011, Decision No. 879)",
+    "EAEU-TR-EAEU-037": _EEC + " (TR EAEU 037/2016, Decision No. 113)",
+    "EAEU-TR-CU-008": _EEC + " (TR CU 008/2011, Decision No. 798)",
+    "EAEU-TR-CU-010": _EEC + " (TR CU 010/2011, Decision No. 823)",
+    "EAEU-TR-CU-005": _EEC + " (TR CU 005/2011, Decision No. 769)",
+    "EAEU-TR-CU-019": _EEC + " (TR CU 019/2011, Decision No. 878)",
+    "EAEU-TR-CU-025": _EEC + " (TR CU 025/2012, Decision No. 32)",
     # China
     "CN-CCC": _CN_ACT + " (SAMR Order No. 61)",
     "CN-CCC-LITHIUM": _CN_ACT + " (SAMR Order No. 61; GB 31241-2022)",
@@ -86,8 +91,9 @@ UNRESOLVED: dict[str, str] = {
     "CN-EXCESSIVE-PACKAGING": _GB + " (GB 23350-2021)",
     "CN-LEATHER": _GB + " (GB 20400-2006)",
     # Brazil
-    "BR-INMETRO-TOYS": "address of the text of Portaria Inmetro nº 302/2021 not found",
-    "BR-INMETRO-APPLIANCES": "address of the text of Portaria Inmetro nº 148/2022 not found",
+    "BR-INMETRO-APPLIANCES": (
+        "address of the text of Portaria Inmetro nº 148/2022 (RTAC002961) not found"
+    ),
 }
 
 
