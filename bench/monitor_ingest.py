@@ -3,7 +3,8 @@
 Builds the monitor service alone on a fresh temporary data directory (SQLite, as embedded),
 feeds its `gateway.request` batch handler batches of realistic records for a bounded time,
 then folds them into the roll-ups, and prints events/s for each and for both together (they
-share SQLite's one writer). Run:
+share SQLite's one writer), and the CPU each costs per event (the process's, SQLite's thread
+included: robust to what else the machine runs, unlike events/s). Run:
 `python -m bench.monitor_ingest [--seconds 10] [--batch 1000]`.
 """
 
@@ -76,6 +77,7 @@ async def run(seconds: float, batch: int) -> dict[str, float]:
         # Build batches ahead of time: measure the handler, not the generator.
         batches = [records(batch, users) for _ in range(20)]
         ingested, started, deadline = 0, time.perf_counter(), time.perf_counter() + seconds
+        cpu = time.process_time()
         round_ = 0
         while time.perf_counter() < deadline:
             events = batches[round_ % len(batches)]
@@ -87,9 +89,11 @@ async def run(seconds: float, batch: int) -> dict[str, float]:
             ingested += len(events)
             round_ += 1
         ingest_seconds = time.perf_counter() - started
-        started = time.perf_counter()
+        ingest_cpu = time.process_time() - cpu
+        started, cpu = time.perf_counter(), time.process_time()
         await fold()
         fold_seconds = time.perf_counter() - started
+        fold_cpu = time.process_time() - cpu
         await db.dispose()
     return {
         "events": ingested,
@@ -97,6 +101,8 @@ async def run(seconds: float, batch: int) -> dict[str, float]:
         "fold_per_second": ingested / fold_seconds,
         # Both share the one SQLite writer: what the monitor sustains end to end.
         "sustained_per_second": ingested / (ingest_seconds + fold_seconds),
+        "ingest_cpu_us": ingest_cpu / ingested * 1e6,
+        "fold_cpu_us": fold_cpu / ingested * 1e6,
     }
 
 
@@ -110,7 +116,9 @@ def main() -> None:
         f"monitor ingest: {result['events']:.0f} events,"
         f" {result['ingest_per_second']:,.0f} events/s ingested (batches of {args.batch}),"
         f" {result['fold_per_second']:,.0f} events/s folded into roll-ups;"
-        f" sustained {result['sustained_per_second']:,.0f} events/s"
+        f" sustained {result['sustained_per_second']:,.0f} events/s;"
+        f" CPU µs per event: {result['ingest_cpu_us']:.1f} ingesting,"
+        f" {result['fold_cpu_us']:.1f} folding"
     )
 
 

@@ -19,6 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from clearway.contracts.gateway import AdminRequest
 from clearway.gateway.auth import InvalidToken, TokenVerifier
+from clearway.gateway.deadlines import Deadlines
 from clearway.gateway.docs import (
     ASYNCAPI_PATH,
     DOCS_CSP,
@@ -39,7 +40,7 @@ from clearway.gateway.routes import RouteTable
 from clearway.gateway.webapp import WebApp
 from clearway.kit.caller import ANONYMOUS, Caller
 from clearway.kit.ids import new_id
-from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
+from clearway.kit.internal_auth import CALLER_HEADER, InternalCredentials
 from clearway.kit.logging import request_id_var
 from clearway.kit.problems import Problem
 
@@ -104,6 +105,7 @@ class Gateway:
         # Per limit class (`routes.LimitClass`); a class not in it takes `body_limit`.
         self.body_limits = dict(body_limits or {})
         self.upstream_timeout = upstream_timeout
+        self.deadlines = Deadlines()
         self.edge = edge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -233,7 +235,7 @@ class Gateway:
             if (not name.startswith(b"x-clearway-") or name == CLIENT_HEADER)
             and name != b"x-request-id"
         ]
-        headers.append((INTERNAL_HEADER, self.credentials.token().encode("latin-1")))
+        headers.append(self.credentials.header())
         headers.append((CALLER_HEADER, caller.header().encode("latin-1")))
         headers.append((b"x-request-id", request_id.encode("latin-1")))
         inner = dict(scope)
@@ -242,8 +244,9 @@ class Gateway:
         # body's own deadline applies), so a slow upload is a 408, not the service's 504.
         loop = asyncio.get_running_loop()
         start = loop.time() if body.done else body.deadline
-        clock = asyncio.timeout_at(start + self.upstream_timeout)
-        body.on_done = lambda: clock.reschedule(loop.time() + self.upstream_timeout)
+        clock = self.deadlines.at(start + self.upstream_timeout)
+        if not body.done:
+            body.on_done = lambda: clock.reschedule(loop.time() + self.upstream_timeout)
         try:
             async with clock:
                 await self.upstreams.forward(service, inner, receive, outcome.send)

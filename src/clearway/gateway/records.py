@@ -24,7 +24,7 @@ class RequestRecorder(Telemetry):
         self.bus = bus
 
     def record(self, data: dict[str, Any]) -> None:
-        self.add(GatewayRequest(**data))
+        self.add(GatewayRequest, data)
 
     async def admin_action(self, action: AdminRequest) -> None:
         """Durably queued when this returns (raises when it cannot be)."""

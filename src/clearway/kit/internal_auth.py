@@ -35,6 +35,8 @@ def _okp_key(seed: bytes) -> OKPKey:
 class _Minted:
     token: str
     expires_at: float
+    header: tuple[bytes, bytes]
+    """The token as a forwarded request carries it, encoded once."""
 
 
 class InternalCredentials:
@@ -47,14 +49,21 @@ class InternalCredentials:
         self._verified: dict[str, float] = {}
 
     def token(self) -> str:
+        return self._current().token
+
+    def header(self) -> tuple[bytes, bytes]:
+        """The `x-clearway-internal` header that carries the current token."""
+        return self._current().header
+
+    def _current(self) -> _Minted:
         now = time.time()
         if self._minted is None or self._minted.expires_at - now < RENEW_BEFORE_SECONDS:
             expires = now + LIFETIME_SECONDS
             claims = {"iss": self._issuer, "aud": AUDIENCE, "iat": int(now), "exp": int(expires)}
             header = {"alg": ALGORITHM, "kid": "internal"}
             token = jwt.encode(header, claims, self._key, algorithms=[ALGORITHM])
-            self._minted = _Minted(token, expires)
-        return self._minted.token
+            self._minted = _Minted(token, expires, (INTERNAL_HEADER, token.encode("latin-1")))
+        return self._minted
 
     def verify(self, token: str) -> bool:
         now = time.time()

@@ -9,7 +9,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearway.kit.caller import Caller
-from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
+from clearway.kit.internal_auth import CALLER_HEADER, InternalCredentials
 from clearway.kit.service import ServiceCallError
 
 Forward = Callable[[str, Scope, Receive, Send], Awaitable[None]]
@@ -41,7 +41,7 @@ async def get_json_through(
     """GET `path` as an ASGI request through `forward` (in-process or HTTP); raises on non-200."""
     route, _, query = path.partition("?")
     headers = [
-        (INTERNAL_HEADER, credentials.token().encode()),
+        credentials.header(),
         (CALLER_HEADER, (caller or Caller("service")).header().encode()),
     ]
     scope: Scope = {

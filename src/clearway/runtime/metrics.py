@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 from clearway.contracts.monitor import METRICS_ROUTE
 from clearway.gateway.app import Upstreams
 from clearway.kit.caller import Caller
-from clearway.kit.internal_auth import CALLER_HEADER, INTERNAL_HEADER, InternalCredentials
+from clearway.kit.internal_auth import CALLER_HEADER, InternalCredentials
 from clearway.kit.problems import problem_bytes
 
 _NOT_FOUND = problem_bytes(404, detail="Only /metrics is served here.")
@@ -39,7 +39,7 @@ class MetricsEndpoint:
         inner["path"] = METRICS_ROUTE
         inner["raw_path"] = METRICS_ROUTE.encode()
         inner["headers"] = [
-            (INTERNAL_HEADER, self.credentials.token().encode()),
+            self.credentials.header(),
             (CALLER_HEADER, Caller("service").header().encode()),
         ]
         await self.upstreams.forward("monitor", inner, receive, send)

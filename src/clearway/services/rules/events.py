@@ -13,6 +13,8 @@ them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clearway.contracts._types import CallerRole
@@ -20,7 +22,6 @@ from clearway.contracts.rules import (
     RulePublished,
     RuleRetired,
     RuleVersionEvent,
-    SearchPerformed,
 )
 from clearway.kit.bus import Subscription, subscribe
 from clearway.kit.cache_bus import CacheBus
@@ -42,14 +43,15 @@ def rule_changes(snapshot: RuleSnapshot, cache: CacheBus) -> Subscription:
 
 def search_performed(
     *, query: str | None, hs_code: str | None, category: str | None, market: str, role: CallerRole
-) -> SearchPerformed:
-    """What monitor's search statistics need; deliberately nothing about who searched."""
-    return SearchPerformed(
-        query=query,
-        hs_code=hs_code,
-        hs_chapter=hs_code[:2] if hs_code else None,
-        hs_heading=hs_code[:4] if hs_code and len(hs_code) >= 4 else None,
-        category=category,
-        market=market,
-        role=role,
-    )
+) -> dict[str, Any]:
+    """A `SearchPerformed`'s values: what monitor's search statistics need, deliberately nothing
+    about who searched. Typed by this signature, so the event is built without validation."""
+    return {
+        "query": query,
+        "hs_code": hs_code,
+        "hs_chapter": hs_code[:2] if hs_code else None,
+        "hs_heading": hs_code[:4] if hs_code and len(hs_code) >= 4 else None,
+        "category": category,
+        "market": market,
+        "role": role,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from clearway.contracts.rules import SearchPerformed
 from clearway.kit.bus.telemetry import Telemetry
 from clearway.kit.caller import AnyCaller
 from clearway.services.rules import schemas as out
@@ -43,13 +44,14 @@ def router(snapshot: RuleSnapshot, telemetry: Telemetry) -> APIRouter:
         answer = search_answer(snapshot, market, hs_code, category, q, limit, offset, as_of)
         # One event per search, kept answer or not: the monitor counts them.
         telemetry.add(
+            SearchPerformed,
             search_performed(
                 query=q,
                 hs_code=answer.hs_code,
                 category=answer.category,
                 market=answer.market,
                 role=caller.role,
-            )
+            ),
         )
         return Response(answer.body, media_type="application/json")
 
