@@ -46,12 +46,6 @@ UNRESOLVED: dict[str, str] = {
     "CH-COSM": _FEDLEX + " (VKos, SR 817.023.31)",
     "CH-FCM": _FEDLEX + " (SR 817.023.21)",
     "CH-ENEV": _FEDLEX + " (EnEV, SR 730.02)",
-    # Australia
-    "AU-EESS": (
-        "EESS is set by state and territory law (in force in Queensland from 1 March 2013, "
-        "recognised by Tasmania and Western Australia, per ERAC) and AS/NZS 4417 is a standard: "
-        "no single Commonwealth text to link"
-    ),
     # India
     "IN-TOYS-QCO": (
         "e-Gazette address of the Toys (Quality Control) Order, 2020 (S.O. 853(E)) not confirmed"
