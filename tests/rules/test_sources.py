@@ -34,8 +34,10 @@ GENERIC_PAGES = {
 
 _FEDLEX = "no Fedlex ELI found: the sources searched give the SR number or unofficial copies only"
 _EEC = "no EEC page or EAEU legal portal address found: the sources searched name the decision only"
-_GB = "GB standard: its openstd.samr.gov.cn hcno identifier was not found"
-_CN_ACT = "no State Council, NPC or ministry page for this act found in the sources searched"
+_GB = (
+    "GB standard: no source ties it to its openstd.samr.gov.cn hcno or its std.samr.gov.cn page"
+    " (public code searched for the standard number, its Chinese title and openstd links)"
+)
 
 UNRESOLVED: dict[str, str] = {
     # Switzerland
@@ -63,25 +65,9 @@ UNRESOLVED: dict[str, str] = {
     "EAEU-TR-CU-019": _EEC + " (TR CU 019/2011, Decision No. 878)",
     "EAEU-TR-CU-025": _EEC + " (TR CU 025/2012, Decision No. 32)",
     # China
-    "CN-CCC": _CN_ACT + " (SAMR Order No. 61)",
-    "CN-CCC-LITHIUM": _CN_ACT + " (SAMR Order No. 61; GB 31241-2022)",
-    "CN-EBIKE": _GB + " (GB 17761-2024)",
-    "CN-SRRC": _CN_ACT + " (Radio Regulations, Decree No. 672)",
-    "CN-CTA": _CN_ACT + " (Telecommunications Regulations, Decree No. 291)",
-    "CN-ROHS": _CN_ACT + " (MIIT Order No. 32)",
     "CN-TOYS": _GB + " (GB 6675.1-2014 to GB 6675.4-2014)",
     "CN-TEXTILE": _GB + " (GB 18401-2010)",
     "CN-CHILD-TEXTILE": _GB + " (GB 31701-2015)",
-    "CN-CHINESE-LABEL": _CN_ACT + " (Product Quality Law)",
-    "CN-FCM": _CN_ACT + " (Food Safety Law; GB 4806 is a food safety standard, not on openstd)",
-    "CN-COSM": _CN_ACT + " (Cosmetics Regulation, Decree No. 727)",
-    "CN-FOOD-OVERSEAS-248": _CN_ACT + " (GACC Decree No. 248)",
-    "CN-FOOD-LABEL": _CN_ACT + " (Food Safety Law; GB 7718 is a food safety standard)",
-    "CN-HEALTH-FOOD": _CN_ACT + " (Food Safety Law; CFDA Order No. 22)",
-    "CN-NEW-CHEM": _CN_ACT + " (MEE Order No. 12)",
-    "CN-ENERGY-LABEL": _CN_ACT + " (Energy Conservation Law; NDRC and AQSIQ Order No. 35)",
-    "CN-IMPORT-INSPECTION": _CN_ACT + " (Import and Export Commodity Inspection Law)",
-    "CN-COSM-LABEL": _CN_ACT + " (NMPA Announcement No. 77 of 2021)",
     "CN-EXCESSIVE-PACKAGING": _GB + " (GB 23350-2021)",
     "CN-LEATHER": _GB + " (GB 20400-2006)",
     # Brazil
