@@ -77,9 +77,20 @@ class Row:
     note: str = ""
 
 
-def raise_fd_limit() -> int:
-    """Every connection is a file descriptor on both ends: take the hard limit, children too."""
+def raise_fd_limit(needed: int) -> int:
+    """Every connection is a file descriptor on both ends: take what is needed, children too.
+
+    The soft limit goes up to the hard one; the hard one goes up too where the process may
+    raise it (root, as in a container), never past the kernel's `nr_open`.
+    """
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if needed > hard:
+        try:
+            ceiling = int(Path("/proc/sys/fs/nr_open").read_text())
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, min(needed, ceiling)))
+        except (OSError, ValueError):
+            pass  # not permitted here: the hard limit stands, and the caller says so
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
 
@@ -422,11 +433,14 @@ def main() -> None:
     rates = QUICK_RATES if args.quick else OPEN_LOOP_RATES
     out = args.out or HERE / "results" / time.strftime("loadtest-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
-    limit = raise_fd_limit()
-    if max(levels) * 2 + 100 > limit:
+    # Each process holds one end of a connection: the server's and the generator's limits are
+    # their own, so each needs one descriptor per user, plus its files and sockets.
+    needed = max(levels) + 100
+    limit = raise_fd_limit(needed)
+    if needed > limit:
         raise SystemExit(
-            f"{max(levels):,} users need about {max(levels) * 2:,} descriptors; the"
-            f" hard limit is {limit:,}"
+            f"{max(levels):,} users need about {needed:,} descriptors in the server and in"
+            f" the generator each; the hard limit is {limit:,}"
         )
     if not args.no_wrk and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (make loadtest does this)")
