@@ -49,3 +49,39 @@ async def test_concurrent_retries_make_one_order(world: World) -> None:
     assert len({r.json()["id"] for r in results}) == 1
     listed = await world.client.get("/api/orders/orders", headers=world.alice.headers)
     assert len(listed.json()) == 1
+
+
+async def test_the_placed_order_is_answered_as_it_was_stored(world: World) -> None:
+    # The answer to a placement is built from what the transaction wrote, not read back.
+    checklist_id = await world.checklist(world.alice)
+    body = {"provider_id": world.lab.id, "checklist_id": checklist_id}
+    headers = {**world.alice.headers, "idempotency-key": "as-stored"}
+    placed = await world.client.post("/api/orders/orders", json=body, headers=headers)
+    assert placed.status_code == 201, placed.text
+    stored = await world.client.get(
+        f"/api/orders/orders/{placed.json()['id']}", headers=world.alice.headers
+    )
+    assert stored.status_code == 200
+    assert placed.json() == stored.json()
+    again = await world.client.post("/api/orders/orders", json=body, headers=headers)
+    assert again.status_code == 200
+    assert again.json() == stored.json()
+
+
+async def test_a_key_raced_with_another_body_is_refused_not_doubled(world: World) -> None:
+    # Two bodies under one key at once: one order, and the other request is told the key is
+    # taken, whichever committed first.
+    checklist_id = await world.checklist(world.alice)
+    headers = {**world.alice.headers, "idempotency-key": "raced-bodies"}
+    bodies = [
+        {"provider_id": world.lab.id, "checklist_id": checklist_id},
+        {"provider_id": world.lab.id, "checklist_id": checklist_id, "note": "urgent"},
+    ]
+    results = await asyncio.gather(
+        *(world.client.post("/api/orders/orders", json=b, headers=headers) for b in bodies)
+    )
+    assert sorted(r.status_code for r in results) == [201, 422], [r.text for r in results]
+    refused = next(r for r in results if r.status_code == 422)
+    assert assert_problem(refused, 422)["type"].endswith("idempotency-key-reused")
+    listed = await world.client.get("/api/orders/orders", headers=world.alice.headers)
+    assert len(listed.json()) == 1

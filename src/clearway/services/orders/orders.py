@@ -188,7 +188,7 @@ class Orders:
         checklist = await self.rules.owned_checklist(request.checklist_id, caller.user_id)
         codes = domain.order_requirements(checklist, request.requirement_codes)
         try:
-            return await self._insert(caller.user_id, request, key, digest, checklist, codes)
+            return await self._insert(caller.user_id, request, key, digest, checklist, codes), False
         except IntegrityError:
             # A concurrent request with the same key won the race; answer with its order.
             async with self.db.read() as session:
@@ -205,37 +205,61 @@ class Orders:
         digest: str,
         checklist: domain.Checklist,
         codes: list[str],
-    ) -> tuple[Order, bool]:
+    ) -> Order:
         now = datetime.now(UTC)
-        order_id = uuid.uuid4().hex
         provider_id = request.provider_id
         by_code = {r.code: r for r in checklist.requirements}
+        placed = Order(
+            id=uuid.uuid4().hex,
+            customer_id=customer_id,
+            provider_id=provider_id,
+            checklist_id=checklist.id,
+            market=checklist.market,
+            hs_code=checklist.hs_code,
+            requirements=[
+                OrderedRequirement(c, by_code[c].title, by_code[c].evidence_type) for c in codes
+            ],
+            state=State.SUBMITTED.value,
+            version=1,
+            quote=None,
+            answer_by=now + timedelta(days=self.answer_within_days),
+            created_at=now,
+            updated_at=now,
+            history=[
+                Step(
+                    "submit",
+                    None,
+                    State.SUBMITTED.value,
+                    Party.CUSTOMER.value,
+                    customer_id,
+                    None,
+                    now,
+                )
+            ],
+        )
+        # SQLite has one writer, and each statement in its transaction costs two turns of a busy
+        # event loop: the transaction holds only the writes and the one read that must be in it
+        # (the provider still listed). A concurrent request with the same key is caught by the
+        # key's primary key (`place`), and the new order is answered from what was written.
         async with self.db.transaction() as session:
-            earlier = await self._replayed(session, customer_id, key, digest)
-            if earlier is not None:
-                return earlier, True
             coverage = await self.directory.listed_coverage(session, provider_id)
             if coverage is None:
                 raise domain.Invalid(
                     "provider-not-listed", "This provider is not listed in the directory."
                 )
             domain.check_covered(coverage, [by_code[c] for c in codes])
-            requirements = [
-                asdict(OrderedRequirement(c, by_code[c].title, by_code[c].evidence_type))
-                for c in codes
-            ]
             await session.execute(
                 orders.insert().values(
-                    id=order_id,
+                    id=placed.id,
                     customer_id=customer_id,
                     provider_id=provider_id,
                     checklist_id=checklist.id,
                     market=checklist.market,
                     hs_code=checklist.hs_code,
-                    requirements=orjson.dumps(requirements).decode(),
-                    state=State.SUBMITTED.value,
-                    version=1,
-                    answer_by=now + timedelta(days=self.answer_within_days),
+                    requirements=orjson.dumps([asdict(r) for r in placed.requirements]).decode(),
+                    state=placed.state,
+                    version=placed.version,
+                    answer_by=placed.answer_by,
                     created_at=now,
                     updated_at=now,
                 )
@@ -243,7 +267,7 @@ class Orders:
             await record_step(
                 session,
                 self.texts,
-                order_id,
+                placed.id,
                 "submit",
                 None,
                 State.SUBMITTED,
@@ -257,28 +281,28 @@ class Orders:
                     customer_id=customer_id,
                     key=key,
                     request_hash=digest,
-                    order_id=order_id,
+                    order_id=placed.id,
                     created_at=now,
                 )
             )
             if request.note:
                 await insert_message(
-                    session, self.texts, order_id, customer_id, Party.CUSTOMER, request.note, now
+                    session, self.texts, placed.id, customer_id, Party.CUSTOMER, request.note, now
                 )
             await publish(
                 session,
                 OrderCreated(
-                    order_id=order_id,
+                    order_id=placed.id,
                     customer_id=customer_id,
                     provider_id=provider_id,
                     market=checklist.market,
                     hs_code=checklist.hs_code,
                     requirements=codes,
-                    state=State.SUBMITTED.value,
+                    state=placed.state,
                     notify=[provider_id],
                 ),
             )
-            return await self._reread(session, order_id), False
+        return placed
 
     # --- reading -------------------------------------------------------------------------
 
