@@ -94,12 +94,17 @@ def pinned(role: str, command: list[str]) -> list[str]:
 
 @contextmanager
 def serve(
-    command: list[str], env: dict[str, str], ready_url: str, ready_line: str = ""
+    command: list[str],
+    env: dict[str, str],
+    ready_url: str,
+    ready_line: str = "",
+    keep_log: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server until the block ends (the block gets its process); ready once `ready_url`
     answers 200 and, if given, `ready_line` is in its output (with workers, /readyz answers
     before the last one starts).
-    Its output goes to a file shown if it fails to start, not to a pipe that could fill up."""
+    Its output goes to a file shown if it fails to start, not to a pipe that could fill up,
+    and copied to `keep_log` when the server has stopped."""
     output = tempfile.NamedTemporaryFile(prefix="clearway-bench-", suffix=".log")  # noqa: SIM115
     process = subprocess.Popen(
         command, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT
@@ -122,6 +127,8 @@ def serve(
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        if keep_log is not None:
+            shutil.copyfile(output.name, keep_log)
         output.close()
 
 

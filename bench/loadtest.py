@@ -182,7 +182,9 @@ def refresh(base: str, seeded: dict[str, object]) -> dict[str, object]:
 
 
 @contextmanager
-def clearway(workers: int, customers: int) -> Iterator[tuple[int, dict[str, object]]]:
+def clearway(
+    workers: int, customers: int, log: Path
+) -> Iterator[tuple[int, dict[str, object]]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="clearway-loadtest-") as tmp:
@@ -198,7 +200,7 @@ def clearway(workers: int, customers: int) -> Iterator[tuple[int, dict[str, obje
         ready = f"({workers} workers)" if workers > 1 else ""
         # One worker gets the server's core(s); more workers spread over every core by design.
         launch = pinned(SERVER_CORES, command) if workers == 1 else command
-        with serve(launch, env, f"{base}/readyz", ready):
+        with serve(launch, env, f"{base}/readyz", ready, keep_log=log):
             yield port, seed(base, customers)
 
 
@@ -457,7 +459,7 @@ def main() -> None:
     rows: list[Row] = []
     sweep: list[openloop.Result] = []
     customers = QUICK_CUSTOMERS if args.quick else CUSTOMERS
-    with clearway(args.workers, customers) as (port, seeded):
+    with clearway(args.workers, customers, out / "server.log") as (port, seeded):
         base = f"http://127.0.0.1:{port}"
         # Fresh access tokens before each level: a full run outlasts their lifetime.
         if not args.no_taurus:

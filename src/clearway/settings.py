@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     # `*` for any). Empty: no proxy is trusted, the client is the peer of the connection.
     forwarded_allow_ips: str = ""
     upstream_timeout_seconds: float = 10.0
+    # Requests the services work on at once per gateway process
+    # (gateway/admission.py); the others queue in arrival order, and one that waited longer than
+    # the queue timeout is answered 503 with Retry-After. Unset: 8 where the services share the
+    # gateway's process (and its event loop), 256 where they run elsewhere.
+    gateway_max_in_flight: int | None = Field(default=None, ge=1)
+    gateway_queue_timeout_seconds: float = Field(default=30.0, gt=0)
     cors_origins: list[str] = []
 
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=900)

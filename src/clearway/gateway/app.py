@@ -12,12 +12,14 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import orjson
 from starlette.types import Message, Receive, Scope, Send
 
 from clearway.contracts.gateway import AdminRequest
+from clearway.gateway.admission import Admission, Turn
 from clearway.gateway.auth import InvalidToken, TokenVerifier
 from clearway.gateway.deadlines import Deadlines
 from clearway.gateway.docs import (
@@ -36,7 +38,7 @@ from clearway.gateway.edge import (
 )
 from clearway.gateway.ratelimit import RateLimiter
 from clearway.gateway.records import WRITES, RequestRecorder
-from clearway.gateway.routes import RouteTable
+from clearway.gateway.routes import Route, RouteTable
 from clearway.gateway.webapp import WebApp
 from clearway.kit.caller import ANONYMOUS, Caller
 from clearway.kit.ids import new_id
@@ -90,6 +92,7 @@ class Gateway:
         body_limit: int,
         upstream_timeout: float,
         edge: EdgeLimits,
+        admission: Admission,
         body_limits: Mapping[str, int] | None = None,
         webapp: WebApp | None = None,
     ) -> None:
@@ -107,13 +110,13 @@ class Gateway:
         self.upstream_timeout = upstream_timeout
         self.deadlines = Deadlines()
         self.edge = edge
+        self.admission = admission
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
         started = time.perf_counter()
         request_id = _request_id(scope)
         outcome = _Outcome(send, request_id)
-        caller = ANONYMOUS
         template = "unmatched"
         bound = request_id_var.set(request_id)  # every log line of this request carries it
         try:
@@ -147,26 +150,16 @@ class Gateway:
                     raise Problem(405, detail="Method not allowed here.", headers=headers)
                 raise Problem(404, detail="No such route.")
             template = route.path
-            caller = await self._authenticate(scope)
-            if caller.role not in route.allow:
-                if caller.user_id is None:
-                    raise Problem(
-                        401, detail="Sign in to use this route.", headers=_BEARER_CHALLENGE
-                    )
-                raise Problem(403, detail="Your role may not use this route.")
-            address = scope["client"][0] if scope.get("client") else "unknown"
-            wait = await self.limiter.check(route.limit, address, caller.user_id)
-            if wait:
-                raise Problem(
-                    429, detail="Too many requests; slow down.", headers={"retry-after": str(wait)}
-                )
-            if caller.role == "admin" and method in WRITES:
-                await self._audit_ahead(template, method, caller, request_id, address)
-            limit = self.body_limits.get(route.limit, self.body_limit)
-            receive = _limited_body(scope, receive, limit, outcome)
-            await self._forward(route.service, scope, receive, outcome, caller, request_id, body)
-            if outcome.refusal is not None:  # the service answered its broken-off body its way
-                raise outcome.refusal
+            turn = self.admission.turn()
+            outcome.on_start = turn.end
+            try:
+                if body.done:
+                    await turn.take()
+                else:
+                    body.on_complete = partial(_take_turn, turn, outcome)
+                await self._serve(route, scope, receive, outcome, request_id, body)
+            finally:
+                turn.end()
         except Exception as exc:
             # Once the body is refused, that is the answer, whatever came of it in the service.
             problem = _problem_for(outcome.refusal or exc, scope["path"])
@@ -179,12 +172,42 @@ class Gateway:
                     "method": scope["method"],
                     "status": outcome.status,
                     "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "role": caller.role,
-                    "user_id": caller.user_id,
+                    "role": outcome.caller.role,
+                    "user_id": outcome.caller.user_id,
                     "client": scope["client"][0] if scope.get("client") else None,
                     "request_id": request_id,
                 }
             )
+
+    async def _serve(
+        self,
+        route: Route,
+        scope: Scope,
+        receive: Receive,
+        outcome: _Outcome,
+        request_id: str,
+        body: RequestBody,
+    ) -> None:
+        """Authenticate, authorize, limit and forward a routed request."""
+        caller = outcome.caller = await self._authenticate(scope)
+        if caller.role not in route.allow:
+            if caller.user_id is None:
+                raise Problem(401, detail="Sign in to use this route.", headers=_BEARER_CHALLENGE)
+            raise Problem(403, detail="Your role may not use this route.")
+        address = scope["client"][0] if scope.get("client") else "unknown"
+        wait = await self.limiter.check(route.limit, address, caller.user_id)
+        if wait:
+            raise Problem(
+                429, detail="Too many requests; slow down.", headers={"retry-after": str(wait)}
+            )
+        method = scope["method"]
+        if caller.role == "admin" and method in WRITES:
+            await self._audit_ahead(route.path, method, caller, request_id, address)
+        limit = self.body_limits.get(route.limit, self.body_limit)
+        receive = _limited_body(scope, receive, limit, outcome)
+        await self._forward(route.service, scope, receive, outcome, caller, request_id, body)
+        if outcome.refusal is not None:  # the service answered its broken-off body its way
+            raise outcome.refusal
 
     async def _authenticate(self, scope: Scope) -> Caller:
         for name, value in scope["headers"]:
@@ -274,6 +297,16 @@ class Gateway:
 _BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="clearway"'}
 
 
+async def _take_turn(turn: Turn, outcome: _Outcome) -> None:
+    """A request with a body takes its turn as the service reads the body's last part; a
+    refusal then is the answer, whatever the service makes of its broken-off read."""
+    try:
+        await turn.take()
+    except Problem as refused:
+        outcome.refuse(refused)
+        raise
+
+
 def _limited_body(scope: Scope, receive: Receive, limit: int, outcome: _Outcome) -> Receive:
     """Refuse a body over the limit before the service reads a byte past it.
 
@@ -333,6 +366,9 @@ class _Outcome:
         # Set when the gateway refused the body part-way (too slow, too large): whatever the
         # service answers to what it got is dropped, and the refusal is answered instead.
         self.refusal: Problem | None = None
+        self.caller = ANONYMOUS
+        # Ends the request's admission turn once its response starts (gateway/admission.py).
+        self.on_start: Callable[[], None] | None = None
 
     def refuse(self, refusal: Problem) -> None:
         self.refusal = refusal
@@ -342,6 +378,8 @@ class _Outcome:
             return
         if message["type"] == "http.response.start":
             self.started = True
+            if self.on_start is not None:
+                self.on_start()
             self.status = message["status"]
             headers = list(message.get("headers", []))
             present = {name.lower() for name, _ in headers}

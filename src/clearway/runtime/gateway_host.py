@@ -9,6 +9,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from clearway.contracts.identity import JWKS_ROUTE, Revocations, revocations_path
+from clearway.gateway.admission import Admission
 from clearway.gateway.app import Gateway, LocalEndpoints
 from clearway.gateway.auth import RevocationList, TokenVerifier
 from clearway.gateway.cors import ProblemCORSMiddleware
@@ -20,9 +21,14 @@ from clearway.gateway.routes import RouteTable
 from clearway.gateway.webapp import WebApp
 from clearway.kit.service import Job
 from clearway.runtime.foundation import Foundation, HostUpstreams
+from clearway.runtime.inprocess import InProcessUpstreams
 from clearway.runtime.metrics import MetricsEndpoint, MetricsServer
 
 REVOCATION_POLL_SECONDS = 1.0
+# Requests in the services at once (gateway/admission.py): few where they share this process's
+# event loop, many where a request in flight mostly waits on the network.
+IN_FLIGHT_IN_PROCESS = 8
+IN_FLIGHT_REMOTE = 256
 
 
 class GatewayHost:
@@ -61,6 +67,15 @@ class GatewayHost:
             body_limits={"upload": settings.body_limit_upload_bytes},
             upstream_timeout=settings.upstream_timeout_seconds,
             edge=EdgeLimits.from_settings(settings),
+            admission=Admission(
+                settings.gateway_max_in_flight
+                or (
+                    IN_FLIGHT_IN_PROCESS
+                    if isinstance(upstreams, InProcessUpstreams)
+                    else IN_FLIGHT_REMOTE
+                ),
+                settings.gateway_queue_timeout_seconds,
+            ),
             webapp=WebApp.packaged(),
         )
         self.app: ASGIApp = self.gateway
