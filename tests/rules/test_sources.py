@@ -52,9 +52,6 @@ UNRESOLVED: dict[str, str] = {
     "IN-TOYS-QCO": (
         "e-Gazette address of the Toys (Quality Control) Order, 2020 (S.O. 853(E)) not confirmed"
     ),
-    "IN-EWASTE-EPR": (
-        "e-Gazette address of the E-Waste (Management) Rules, 2022 (G.S.R. 801(E)) not found"
-    ),
     # Eurasian Economic Union
     "EAEU-TR-CU-004": _EEC + " (TR CU 004/2011, Decision No. 768)",
     "EAEU-TR-CU-020": _EEC + " (TR CU 020/2011, Decision No. 879)",
