@@ -32,7 +32,6 @@ GENERIC_PAGES = {
     ("eec.eaeunion.org", "/comission/department/deptexreg/tr/tr_general.php"),  # all TRs
 }
 
-_FEDLEX = "no Fedlex ELI found: the sources searched give the SR number or unofficial copies only"
 _EEC = "no EEC page or EAEU legal portal address found: the sources searched name the decision only"
 _GB = (
     "GB standard: no source ties it to its openstd.samr.gov.cn hcno or its std.samr.gov.cn page"
@@ -40,14 +39,6 @@ _GB = (
 )
 
 UNRESOLVED: dict[str, str] = {
-    # Switzerland
-    "CH-VEMV-EMC": _FEDLEX + " (VEMV, SR 734.5)",
-    "CH-VREG-WEEE": _FEDLEX + " (VREG of 20 October 2021, SR 814.620)",
-    "CH-PSAV-PPE": _FEDLEX + " (PSAV, SR 930.115)",
-    "CH-TOYS": _FEDLEX + " (VSS, SR 817.023.11)",
-    "CH-COSM": _FEDLEX + " (VKos, SR 817.023.31)",
-    "CH-FCM": _FEDLEX + " (SR 817.023.21)",
-    "CH-ENEV": _FEDLEX + " (EnEV, SR 730.02)",
     # India
     "IN-TOYS-QCO": (
         "e-Gazette address of the Toys (Quality Control) Order, 2020 (S.O. 853(E)) not confirmed"
