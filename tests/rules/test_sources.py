@@ -44,14 +44,10 @@ UNRESOLVED: dict[str, str] = {
         "e-Gazette address of the Toys (Quality Control) Order, 2020 (S.O. 853(E)) not confirmed"
     ),
     # Eurasian Economic Union
-    "EAEU-TR-CU-004": _EEC + " (TR CU 004/2011, Decision No. 768)",
-    "EAEU-TR-CU-020": _EEC + " (TR CU 020/2011, Decision No. 879)",
     "EAEU-TR-EAEU-037": _EEC + " (TR EAEU 037/2016, Decision No. 113)",
     "EAEU-TR-CU-008": _EEC + " (TR CU 008/2011, Decision No. 798)",
-    "EAEU-TR-CU-010": _EEC + " (TR CU 010/2011, Decision No. 823)",
     "EAEU-TR-CU-005": _EEC + " (TR CU 005/2011, Decision No. 769)",
     "EAEU-TR-CU-019": _EEC + " (TR CU 019/2011, Decision No. 878)",
-    "EAEU-TR-CU-025": _EEC + " (TR CU 025/2012, Decision No. 32)",
     # China
     "CN-TOYS": _GB + " (GB 6675.1-2014 to GB 6675.4-2014)",
     "CN-TEXTILE": _GB + " (GB 18401-2010)",
