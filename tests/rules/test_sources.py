@@ -39,10 +39,6 @@ _GB = (
 )
 
 UNRESOLVED: dict[str, str] = {
-    # India
-    "IN-TOYS-QCO": (
-        "e-Gazette address of the Toys (Quality Control) Order, 2020 (S.O. 853(E)) not confirmed"
-    ),
     # Eurasian Economic Union
     "EAEU-TR-EAEU-037": _EEC + " (TR EAEU 037/2016, Decision No. 113)",
     "EAEU-TR-CU-008": _EEC + " (TR CU 008/2011, Decision No. 798)",
