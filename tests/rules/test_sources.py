@@ -32,7 +32,6 @@ GENERIC_PAGES = {
     ("eec.eaeunion.org", "/comission/department/deptexreg/tr/tr_general.php"),  # all TRs
 }
 
-_FEDLEX = "no Fedlex ELI found: the sources searched give the SR number or unofficial copies only"
 _EEC = "no EEC page or EAEU legal portal address found: the sources searched name the decision only"
 _GB = (
     "GB standard: no source ties it to its openstd.samr.gov.cn hcno or its std.samr.gov.cn page"
@@ -40,30 +39,11 @@ _GB = (
 )
 
 UNRESOLVED: dict[str, str] = {
-    # Switzerland
-    "CH-VEMV-EMC": _FEDLEX + " (VEMV, SR 734.5)",
-    "CH-VREG-WEEE": _FEDLEX + " (VREG of 20 October 2021, SR 814.620)",
-    "CH-PSAV-PPE": _FEDLEX + " (PSAV, SR 930.115)",
-    "CH-TOYS": _FEDLEX + " (VSS, SR 817.023.11)",
-    "CH-COSM": _FEDLEX + " (VKos, SR 817.023.31)",
-    "CH-FCM": _FEDLEX + " (SR 817.023.21)",
-    "CH-ENEV": _FEDLEX + " (EnEV, SR 730.02)",
-    # India
-    "IN-TOYS-QCO": (
-        "e-Gazette address of the Toys (Quality Control) Order, 2020 (S.O. 853(E)) not confirmed"
-    ),
-    "IN-EWASTE-EPR": (
-        "e-Gazette address of the E-Waste (Management) Rules, 2022 (G.S.R. 801(E)) not found"
-    ),
     # Eurasian Economic Union
-    "EAEU-TR-CU-004": _EEC + " (TR CU 004/2011, Decision No. 768)",
-    "EAEU-TR-CU-020": _EEC + " (TR CU 020/2011, Decision No. 879)",
     "EAEU-TR-EAEU-037": _EEC + " (TR EAEU 037/2016, Decision No. 113)",
     "EAEU-TR-CU-008": _EEC + " (TR CU 008/2011, Decision No. 798)",
-    "EAEU-TR-CU-010": _EEC + " (TR CU 010/2011, Decision No. 823)",
     "EAEU-TR-CU-005": _EEC + " (TR CU 005/2011, Decision No. 769)",
     "EAEU-TR-CU-019": _EEC + " (TR CU 019/2011, Decision No. 878)",
-    "EAEU-TR-CU-025": _EEC + " (TR CU 025/2012, Decision No. 32)",
     # China
     "CN-TOYS": _GB + " (GB 6675.1-2014 to GB 6675.4-2014)",
     "CN-TEXTILE": _GB + " (GB 18401-2010)",
