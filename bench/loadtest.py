@@ -182,9 +182,7 @@ def refresh(base: str, seeded: dict[str, object]) -> dict[str, object]:
 
 
 @contextmanager
-def clearway(
-    workers: int, customers: int, log: Path
-) -> Iterator[tuple[int, dict[str, object]]]:
+def clearway(workers: int, customers: int, log: Path) -> Iterator[tuple[int, dict[str, object]]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="clearway-loadtest-") as tmp:
@@ -378,7 +376,10 @@ def chart(rows: list[Row], sweep: list[openloop.Result], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (throughput, latency, curve) = plt.subplots(1, 3, figsize=(16, 4.8))
+    # The open-loop panel only when there is a sweep to draw (`--no-open-loop` leaves none).
+    panels = 3 if sweep else 2
+    figure, axes = plt.subplots(1, panels, figsize=(5.4 * panels, 4.8))
+    throughput, latency = axes[0], axes[1]
     for generator, style in (("Taurus + Locust", "o-"), ("wrk", "s-")):
         mine = [r for r in rows if r.generator == generator]
         if mine:
@@ -405,6 +406,7 @@ def chart(rows: list[Row], sweep: list[openloop.Result], path: Path) -> None:
         axis.set_title(title)
         axis.legend(fontsize=7)
     if sweep:
+        curve = axes[2]
         offered = [r.offered for r in sweep]
         curve.plot(offered, [r.p50 for r in sweep], "o-", label="p50")
         curve.plot(offered, [r.p99 for r in sweep], "s-", label="p99")
