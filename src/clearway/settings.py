@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = 10.0
     # Requests the services work on at once per gateway process
     # (gateway/admission.py); the others queue in arrival order, and one that waited longer than
-    # the queue timeout is answered 503 with Retry-After. Unset: 8 where the services share the
+    # the queue timeout is answered 503 with Retry-After. Unset: 32 where the services share the
     # gateway's process (and its event loop), 256 where they run elsewhere.
     gateway_max_in_flight: int | None = Field(default=None, ge=1)
     gateway_queue_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -27,7 +27,7 @@ from clearway.runtime.metrics import MetricsEndpoint, MetricsServer
 REVOCATION_POLL_SECONDS = 1.0
 # Requests in the services at once (gateway/admission.py): few where they share this process's
 # event loop, many where a request in flight mostly waits on the network.
-IN_FLIGHT_IN_PROCESS = 8
+IN_FLIGHT_IN_PROCESS = 32
 IN_FLIGHT_REMOTE = 256
 
 
