@@ -9,6 +9,7 @@ import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest_asyncio
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 from sqlalchemy import select
+from starlette.types import Receive, Scope, Send
 
 from clearway.kit.bus import CloudEvent
 from clearway.kit.bus.events import expand
@@ -202,6 +204,32 @@ async def client_at(api: Api, address: str) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=api.platform, client=(address, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Api(client, api.platform)
+
+
+@dataclass
+class HeldForward:
+    """What `hold_forward` gives: set `release` to let the held path on; `forwarded` lists the
+    path of every request the gateway forwarded, in order."""
+
+    release: asyncio.Event
+    forwarded: list[str]
+
+
+def hold_forward(platform: Platform, monkeypatch: pytest.MonkeyPatch, path: str) -> HeldForward:
+    """From now on the gateway's forward of `path` waits until `release` is set (for ever, if
+    nothing sets it): a service that is stuck, whatever the machine's speed."""
+    held = HeldForward(asyncio.Event(), [])
+    upstreams = platform.upstreams
+    original = upstreams.forward
+
+    async def forward(service: str, scope: Scope, receive: Receive, send: Send) -> None:
+        held.forwarded.append(scope["path"])
+        if scope["path"] == path:
+            await held.release.wait()
+        await original(service, scope, receive, send)
+
+    monkeypatch.setattr(upstreams, "forward", forward)
+    return held
 
 
 def capture_published(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> list[CloudEvent]:

@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from starlette.types import Receive, Scope, Send
 
 from clearway.gateway.admission import Admission
 from clearway.kit.problems import Problem
 from tests.conftest import bearer
-from tests.support import assert_problem, platform_api
+from tests.support import assert_problem, hold_forward, platform_api
 
 
 async def _until(condition: Callable[[], bool]) -> None:
@@ -95,18 +94,7 @@ async def test_the_gateway_queues_requests_once_their_body_is_in(
         token = await api.customer("queued@example.com")
         admission = api.platform.gateway.admission
         assert admission.limit == 1
-        upstreams = api.platform.upstreams
-        original = upstreams.forward
-        release = asyncio.Event()
-        forwarded: list[str] = []
-
-        async def held(service: str, scope: Scope, receive: Receive, send: Send) -> None:
-            forwarded.append(scope["path"])
-            if scope["path"] == "/api/identity/me":
-                await release.wait()
-            await original(service, scope, receive, send)
-
-        monkeypatch.setattr(upstreams, "forward", held)
+        held = hold_forward(api.platform, monkeypatch, "/api/identity/me")
         first = asyncio.create_task(api.client.get("/api/identity/me", headers=bearer(token)))
         await _until(lambda: admission.full)
         second = asyncio.create_task(
@@ -129,13 +117,13 @@ async def test_the_gateway_queues_requests_once_their_body_is_in(
             api.client.post("/api/rules/checklists", content=slow_body(), headers=headers)
         )
         await part_sent.wait()
-        await _until(lambda: "/api/rules/checklists" in forwarded)
+        await _until(lambda: "/api/rules/checklists" in held.forwarded)
         assert admission.waiting == 1
         # ...until the whole body is in: then it queues behind the search, in arrival order.
         rest.set()
         await _until(lambda: admission.waiting == 2)
         assert not saving.done()
-        release.set()
+        held.release.set()
         assert (await first).status_code == 200
         assert (await second).status_code == 200
         saved = await saving
@@ -152,16 +140,7 @@ async def test_the_gateway_answers_503_when_the_queue_is_too_slow(
     ) as api:
         token = await api.customer("busy@example.com")
         admission = api.platform.gateway.admission
-        upstreams = api.platform.upstreams
-        original = upstreams.forward
-        never = asyncio.Event()
-
-        async def stuck(service: str, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["path"] == "/api/identity/me":
-                await never.wait()
-            await original(service, scope, receive, send)
-
-        monkeypatch.setattr(upstreams, "forward", stuck)
+        stuck = hold_forward(api.platform, monkeypatch, "/api/identity/me")
         held = asyncio.create_task(api.client.get("/api/identity/me", headers=bearer(token)))
         await _until(lambda: admission.full)
         # What `gateway_queue_timeout_seconds` sets, shortened on the running gateway.
@@ -169,4 +148,15 @@ async def test_the_gateway_answers_503_when_the_queue_is_too_slow(
         busy = await api.client.get("/api/rules/search?market=EU&q=lamp", headers=bearer(token))
         assert_problem(busy, 503)
         assert busy.headers["retry-after"] == "1"
-        held.cancel()
+        # A request with a body is refused the same way once its body is in, whatever the
+        # service made of its broken-off read, and nothing of it is kept.
+        body = {"market": "EU", "hs_code": "8518.22", "answers": {}}
+        refused = await api.client.post("/api/rules/checklists", json=body, headers=bearer(token))
+        assert_problem(refused, 503)
+        assert refused.headers["retry-after"] == "1"
+        stuck.release.set()
+        assert (await held).status_code == 200
+        monkeypatch.setattr(admission, "queue_timeout", 30.0)
+        saved = await api.client.get("/api/rules/checklists", headers=bearer(token))
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["total"] == 0

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
 import pytest
-from starlette.types import Receive, Scope, Send
 
 from clearway.gateway.routes import PUBLIC, ROUTES
 from clearway.kit.problems import PROBLEM_JSON
 from tests.conftest import Api, bearer
-from tests.support import assert_problem, platform_api
+from tests.support import assert_problem, hold_forward, platform_api
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -247,16 +245,7 @@ async def test_a_slow_service_gets_a_504(api: Api, monkeypatch: pytest.MonkeyPat
     # never answers (it waits on an event nobody sets), so how fast the machine is can't matter.
     normal = api.platform.gateway.upstream_timeout
     monkeypatch.setattr(api.platform.gateway, "upstream_timeout", 0.2)
-    upstreams = api.platform.upstreams
-    original = upstreams.forward
-    never = asyncio.Event()
-
-    async def stuck(service: str, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] == "/api/identity/me":
-            await never.wait()
-        await original(service, scope, receive, send)
-
-    monkeypatch.setattr(upstreams, "forward", stuck)
+    hold_forward(api.platform, monkeypatch, "/api/identity/me")
     response = await api.client.get("/api/identity/me", headers=bearer(token))
     assert_problem(response, 504)
     _has_security_headers(response)
