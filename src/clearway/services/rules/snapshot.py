@@ -54,6 +54,7 @@ class RuleSnapshot:
         self._stamp: tuple[Any, ...] | None = None
         self._reload_lock = asyncio.Lock()
         self._pending: asyncio.Task[None] | None = None
+        self._stale = False
 
     @property
     def catalogs(self) -> Catalogs:
@@ -84,16 +85,25 @@ class RuleSnapshot:
         self.answers.reset(base)
 
     def invalidate(self) -> None:
-        """Reload soon, once however many events arrive together."""
+        """Check soon whether what searches read changed, once for however many events arrive
+        together. A first start or a rule file brings hundreds of `rule.published` at once:
+        each used to rebuild the snapshot in every process (about 90 rebuilds per worker on a
+        first start). A check finds the stamp unchanged after the first rebuild and stops
+        there; an event that arrives while a check runs gets one more check after it, so a
+        change committed meanwhile is not left to the periodic job."""
+        self._stale = True
         if self._pending is None or self._pending.done():
-            self._pending = asyncio.get_running_loop().create_task(self._reload_later())
+            self._pending = asyncio.get_running_loop().create_task(self._refresh_while_stale())
 
-    async def _reload_later(self) -> None:
-        await asyncio.sleep(0)  # let a burst of invalidations coalesce
-        try:
-            await self.reload()
-        except Exception:
-            log.exception("reloading the rule base failed; the periodic check retries")
+    async def _refresh_while_stale(self) -> None:
+        while self._stale:
+            self._stale = False
+            await asyncio.sleep(0)  # let a burst of invalidations coalesce
+            try:
+                await self.refresh_if_changed()
+            except Exception:
+                log.exception("reloading the rule base failed; the periodic check retries")
+                return
 
     async def refresh_if_changed(self) -> bool:
         """The periodic check: one small query, a reload only if something changed."""
