@@ -5,14 +5,15 @@ for it forever, and takes any number of connections. `BoundedHttpTools` adds the
 (`clearway.gateway.edge`): a head is refused with 431 as soon as it is too large (while it is
 being read, not once a 64 MiB header has been buffered), a head that does not arrive within
 the header timeout gets a 408, and a connection beyond the cap a 503. Slow bodies are the
-gateway's to refuse (it holds the per-request body deadline, whatever the server).
+gateway's to refuse (it holds the per-request body deadline, whatever the server). And each
+response leaves in one write, not two (`runtime.coalescing`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import orjson
 import uvicorn
@@ -21,6 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from clearway.gateway.edge import EdgeLimits, header_problem, slow_head_problem
 from clearway.kit.problems import PROBLEM_JSON, Problem
+from clearway.runtime.coalescing import CoalescingTransport
 from clearway.settings import Settings
 
 RETRY_AFTER_FULL = 5
@@ -39,7 +41,9 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._refused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)  # type: ignore[arg-type]
+        # Each response's head and body leave in one write (`runtime.coalescing`).
+        coalescing = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)
+        super().connection_made(cast(asyncio.Transport, coalescing))
         if len(self.connections) > self.limits.max_connections:
             self._refuse(
                 Problem(
