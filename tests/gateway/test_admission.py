@@ -1,18 +1,31 @@
 """Admission: a few requests in the services at once, the rest queued in arrival order; a
-request takes its turn once its body is in, and gives it back when its response starts."""
+request takes its turn once its body is in, and gives it back when its response starts; one
+whose client leaves while it waits is never served."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import uvicorn
 
 from clearway.gateway.admission import Admission
 from clearway.kit.problems import Problem
+from clearway.runtime.platform import Platform
+from clearway.runtime.server import server_config
 from tests.conftest import bearer
-from tests.support import assert_problem, hold_forward, platform_api
+from tests.support import (
+    assert_problem,
+    capture_published,
+    eventually,
+    hold_forward,
+    platform_api,
+)
 
 
 async def _until(condition: Callable[[], bool]) -> None:
@@ -82,6 +95,42 @@ async def test_waiting_past_the_queue_timeout_is_a_503() -> None:
         await admission.turn().take()
     assert refused.value.status == 503
     assert refused.value.headers["retry-after"] == "1"
+    assert admission.waiting == 0
+
+
+async def test_a_client_gone_leaves_the_queue_and_a_turn_granted_as_it_leaves_moves_on() -> None:
+    admission = Admission(limit=1, queue_timeout=60)
+    holder = admission.turn()
+    await holder.take()
+    leaving, left = admission.turn(), asyncio.Event()
+    waiting = asyncio.create_task(leaving.take(left.wait))
+    await _until(lambda: admission.waiting == 1)
+    left.set()  # the client disconnects
+    with pytest.raises(Problem) as gone:
+        await waiting
+    assert gone.value.status == 499
+    assert admission.waiting == 0
+    # The turn comes in the same turn of the loop as the client leaves: it goes to the next.
+    racing, next_one = admission.turn(), admission.turn()
+    both_left = asyncio.Event()
+    racing_task = asyncio.create_task(racing.take(both_left.wait))
+    next_task = asyncio.create_task(next_one.take())
+    await _until(lambda: admission.waiting == 2)
+    holder.end()
+    both_left.set()
+    with pytest.raises(Problem):
+        await racing_task
+    await next_task  # served
+    next_one.end()
+    assert not admission.full
+
+
+async def test_a_watched_wait_past_the_queue_timeout_is_a_503() -> None:
+    admission = Admission(limit=1, queue_timeout=0.05)
+    await admission.turn().take()
+    with pytest.raises(Problem) as refused:
+        await admission.turn().take(asyncio.Event().wait)  # a client that stays
+    assert refused.value.status == 503
     assert admission.waiting == 0
 
 
@@ -160,3 +209,72 @@ async def test_the_gateway_answers_503_when_the_queue_is_too_slow(
         saved = await api.client.get("/api/rules/checklists", headers=bearer(token))
         assert saved.status_code == 200, saved.text
         assert saved.json()["total"] == 0
+
+
+@asynccontextmanager
+async def served(platform: Platform) -> AsyncIterator[int]:
+    """The running platform behind the real HTTP server, on a free port of 127.0.0.1."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = server_config(platform, platform.settings)
+    config.lifespan = "off"
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+
+    async def started() -> bool:
+        return server.started
+
+    try:
+        await eventually(started, within=30)
+        yield int(listener.getsockname()[1])
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()
+
+
+async def test_a_queued_request_whose_client_leaves_is_never_served(
+    tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with platform_api(
+        tmp_path / "data", seed=seeded_data_dir, gateway_max_in_flight=1
+    ) as api:
+        token = await api.customer("leaving@example.com")
+        admission = api.platform.gateway.admission
+        published = capture_published(api.platform, monkeypatch)
+        held = hold_forward(api.platform, monkeypatch, "/api/identity/me")
+        first = asyncio.create_task(api.client.get("/api/identity/me", headers=bearer(token)))
+        await _until(lambda: admission.full)
+        body = json.dumps({"market": "EU", "hs_code": "8518.22", "answers": {}})
+        requests = [
+            f"GET /api/rules/search?market=EU&q=lamp HTTP/1.1\r\nhost: t\r\n"
+            f"authorization: Bearer {token}\r\n\r\n",
+            f"POST /api/rules/checklists HTTP/1.1\r\nhost: t\r\n"
+            f"authorization: Bearer {token}\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n\r\n{body}",
+        ]
+
+        async def queued(count: int) -> bool:
+            return admission.waiting == count
+
+        async with served(api.platform) as port:
+            for request in requests:  # without a body, and with one (queued once it is in)
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(request.encode())
+                await writer.drain()
+                await eventually(lambda: queued(1), within=30)
+                writer.close()  # the client leaves before its turn comes
+                await writer.wait_closed()
+                await eventually(lambda: queued(0), within=30)
+                assert admission.full  # left the queue while the first still holds the turn
+        held.release.set()
+        assert (await first).status_code == 200
+        # The search never reached its service; the checklist's read of its body was broken
+        # off (it queues once its body is in, inside the service's read), and nothing was kept.
+        assert "/api/rules/search" not in held.forwarded
+        saved = await api.client.get("/api/rules/checklists", headers=bearer(token))
+        assert saved.json()["total"] == 0
+        await api.platform.gateway_host.recorder.flush()
+        records = [e.data for e in published if e.type == "gateway.request"]
+        left = [(r["route"], r["status"]) for r in records if r["status"] == 499]
+        assert left == [("/api/rules/search", 499), ("/api/rules/checklists", 499)]

@@ -154,9 +154,9 @@ class Gateway:
             outcome.on_start = turn.end
             try:
                 if body.done:
-                    await turn.take()
+                    await turn.take(body.disconnected)
                 else:
-                    body.on_complete = partial(_take_turn, turn, outcome)
+                    body.on_complete = partial(_take_turn, turn, outcome, body)
                 await self._serve(route, scope, receive, outcome, request_id, body)
             finally:
                 turn.end()
@@ -297,11 +297,11 @@ class Gateway:
 _BEARER_CHALLENGE = {"www-authenticate": 'Bearer realm="clearway"'}
 
 
-async def _take_turn(turn: Turn, outcome: _Outcome) -> None:
+async def _take_turn(turn: Turn, outcome: _Outcome, body: RequestBody) -> None:
     """A request with a body takes its turn as the service reads the body's last part; a
     refusal then is the answer, whatever the service makes of its broken-off read."""
     try:
-        await turn.take()
+        await turn.take(body.disconnected)
     except Problem as refused:
         outcome.refuse(refused)
         raise

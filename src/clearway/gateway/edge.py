@@ -89,8 +89,11 @@ class RequestBody:
         self.done = empty
         self.on_complete: Callable[[], Awaitable[None]] | None = None
         self.on_done: Callable[[], None] | None = None
+        self._kept: list[Message] = []  # read by `disconnected`, for the app's next read
 
     async def receive(self) -> Message:
+        if self._kept:
+            return self._kept.pop(0)
         if self.done:
             return await self._receive()  # after the body: only a disconnect is left to wait for
         try:
@@ -113,6 +116,15 @@ class RequestBody:
             if self.on_done is not None:
                 self.on_done()
         return message
+
+    async def disconnected(self) -> None:
+        """Return once the client has gone away. Only once the body is in (the turn's wait):
+        a body-less request's one empty part, read here, is kept for the app's first read."""
+        while True:
+            message = await self._receive()
+            self._kept.append(message)
+            if message["type"] == "http.disconnect":
+                return
 
 
 def has_body(headers: list[tuple[bytes, bytes]]) -> bool:
