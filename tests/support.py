@@ -6,6 +6,7 @@ import asyncio
 import base64
 import re
 import shutil
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ import httpx
 import orjson
 import pytest
 import pytest_asyncio
+import uvicorn
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 from sqlalchemy import select
@@ -69,6 +71,27 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(interval)
+
+
+@asynccontextmanager
+async def serving(config: uvicorn.Config) -> AsyncIterator[int]:
+    """`config`'s app behind a real HTTP server on a free port of 127.0.0.1, in this loop;
+    yields the port."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+
+    async def started() -> bool:
+        return server.started
+
+    try:
+        await eventually(started, within=30)
+        yield int(listener.getsockname()[1])
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
 
 
 async def mails(

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from clearway.gateway.admission import Admission
 from clearway.kit.problems import Problem
@@ -25,6 +23,7 @@ from tests.support import (
     eventually,
     hold_forward,
     platform_api,
+    serving,
 )
 
 
@@ -211,26 +210,11 @@ async def test_the_gateway_answers_503_when_the_queue_is_too_slow(
         assert saved.json()["total"] == 0
 
 
-@asynccontextmanager
-async def served(platform: Platform) -> AsyncIterator[int]:
-    """The running platform behind the real HTTP server, on a free port of 127.0.0.1."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+def served(platform: Platform) -> AbstractAsyncContextManager[int]:
+    """The running platform behind the real HTTP server (its lifespan is already run)."""
     config = server_config(platform, platform.settings)
     config.lifespan = "off"
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-
-    async def started() -> bool:
-        return server.started
-
-    try:
-        await eventually(started, within=30)
-        yield int(listener.getsockname()[1])
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
+    return serving(config)
 
 
 async def test_a_queued_request_whose_client_leaves_is_never_served(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 from clearway.runtime.http import HttpUpstreams
 from clearway.runtime.platform import Platform
 from tests.conftest import PASSWORD, Api, bearer
-from tests.support import assert_problem, eventually, platform_api, refused
+from tests.support import assert_problem, platform_api, refused, serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -193,22 +191,10 @@ class IdentityOverHttp:
 
 @asynccontextmanager
 async def identity_served(platform: Platform) -> AsyncIterator[str]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
     app = platform.upstreams.apps["identity"]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-
-    async def started() -> bool:
-        return server.started
-
-    try:
-        await eventually(started, within=30)
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    async with serving(config) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 async def test_cookies_cross_http_upstreams(

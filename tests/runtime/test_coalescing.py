@@ -5,19 +5,17 @@ whole and in order (pipelined, large, streamed)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from clearway.runtime.coalescing import FLUSH_BYTES, CoalescingTransport
 from clearway.runtime.server import server_config
 from tests.conftest import test_settings
-from tests.support import eventually
+from tests.support import serving
 
 
 class RecordingTransport:
@@ -118,23 +116,10 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[int]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
     config = server_config(app, test_settings(tmp_path))
     config.lifespan = "off"
-    running = uvicorn.Server(config)
-    serving = asyncio.create_task(running.serve(sockets=[listener]))
-
-    async def started() -> bool:
-        return running.started
-
-    try:
-        await eventually(started, within=30)
-        yield int(listener.getsockname()[1])
-    finally:
-        running.should_exit = True
-        await serving
-        listener.close()
+    async with serving(config) as port:
+        yield port
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
