@@ -11,8 +11,8 @@ rest wait in a queue that costs nothing.
 A request takes its turn once its whole body is in (at once, without a body), so a client
 sending its body slowly holds no turn; and gives it back when its response starts, so a client
 reading its response slowly holds none either. A request whose client goes away while it waits
-leaves the queue: an overloaded server does not spend its turns on answers nobody reads (after
-a burst of 10,000 users left, their queued requests kept one worker busy for half a minute).
+leaves the queue: an overloaded server does not spend its turns on answers nobody reads (a
+burst of 10,000 users leaves up to 30 s of queued requests behind).
 """
 
 from __future__ import annotations
