@@ -7,17 +7,19 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from clearway.gateway.admission import Admission
 from clearway.kit.problems import Problem
 from clearway.runtime.platform import Platform
 from clearway.runtime.server import server_config
-from tests.conftest import bearer
+from tests.conftest import Api, bearer
 from tests.support import (
+    HeldForward,
     assert_problem,
     capture_published,
     eventually,
@@ -133,18 +135,34 @@ async def test_a_watched_wait_past_the_queue_timeout_is_a_503() -> None:
     assert admission.waiting == 0
 
 
-async def test_the_gateway_queues_requests_once_their_body_is_in(
-    tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@asynccontextmanager
+async def one_turn_held(
+    tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch, email: str
+) -> AsyncIterator[tuple[Api, str, Admission, HeldForward, asyncio.Task[httpx.Response]]]:
+    """A platform whose gateway has one turn, taken by `email`'s `/me`, whose service is stuck
+    until the held forward is released: every other request queues."""
     async with platform_api(
         tmp_path / "data", seed=seeded_data_dir, gateway_max_in_flight=1
     ) as api:
-        token = await api.customer("queued@example.com")
+        token = await api.customer(email)
         admission = api.platform.gateway.admission
-        assert admission.limit == 1
         held = hold_forward(api.platform, monkeypatch, "/api/identity/me")
         first = asyncio.create_task(api.client.get("/api/identity/me", headers=bearer(token)))
         await _until(lambda: admission.full)
+        yield api, token, admission, held, first
+
+
+async def test_the_gateway_queues_requests_once_their_body_is_in(
+    tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with one_turn_held(tmp_path, seeded_data_dir, monkeypatch, "queued@example.com") as (
+        api,
+        token,
+        admission,
+        held,
+        first,
+    ):
+        assert admission.limit == 1
         second = asyncio.create_task(
             api.client.get("/api/rules/search?market=EU&hs_code=8518.22", headers=bearer(token))
         )
@@ -183,14 +201,13 @@ async def test_the_gateway_queues_requests_once_their_body_is_in(
 async def test_the_gateway_answers_503_when_the_queue_is_too_slow(
     tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with platform_api(
-        tmp_path / "data", seed=seeded_data_dir, gateway_max_in_flight=1
-    ) as api:
-        token = await api.customer("busy@example.com")
-        admission = api.platform.gateway.admission
-        stuck = hold_forward(api.platform, monkeypatch, "/api/identity/me")
-        held = asyncio.create_task(api.client.get("/api/identity/me", headers=bearer(token)))
-        await _until(lambda: admission.full)
+    async with one_turn_held(tmp_path, seeded_data_dir, monkeypatch, "busy@example.com") as (
+        api,
+        token,
+        admission,
+        stuck,
+        held,
+    ):
         # What `gateway_queue_timeout_seconds` sets, shortened on the running gateway.
         monkeypatch.setattr(admission, "queue_timeout", 0.05)
         busy = await api.client.get("/api/rules/search?market=EU&q=lamp", headers=bearer(token))
@@ -220,15 +237,14 @@ def served(platform: Platform) -> AbstractAsyncContextManager[int]:
 async def test_a_queued_request_whose_client_leaves_is_never_served(
     tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with platform_api(
-        tmp_path / "data", seed=seeded_data_dir, gateway_max_in_flight=1
-    ) as api:
-        token = await api.customer("leaving@example.com")
-        admission = api.platform.gateway.admission
+    async with one_turn_held(tmp_path, seeded_data_dir, monkeypatch, "leaving@example.com") as (
+        api,
+        token,
+        admission,
+        held,
+        first,
+    ):
         published = capture_published(api.platform, monkeypatch)
-        held = hold_forward(api.platform, monkeypatch, "/api/identity/me")
-        first = asyncio.create_task(api.client.get("/api/identity/me", headers=bearer(token)))
-        await _until(lambda: admission.full)
         body = json.dumps({"market": "EU", "hs_code": "8518.22", "answers": {}})
         requests = [
             f"GET /api/rules/search?market=EU&q=lamp HTTP/1.1\r\nhost: t\r\n"
