@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -135,10 +136,22 @@ async def test_a_watched_wait_past_the_queue_timeout_is_a_503() -> None:
     assert admission.waiting == 0
 
 
+@dataclass(frozen=True)
+class OneTurnHeld:
+    """The gateway's one turn, taken by `first` (the customer's `/me`), stuck in its service
+    until `held` is released."""
+
+    api: Api
+    token: str  # the customer's
+    admission: Admission
+    held: HeldForward
+    first: asyncio.Task[httpx.Response]
+
+
 @asynccontextmanager
 async def one_turn_held(
     tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch, email: str
-) -> AsyncIterator[tuple[Api, str, Admission, HeldForward, asyncio.Task[httpx.Response]]]:
+) -> AsyncIterator[OneTurnHeld]:
     """A platform whose gateway has one turn, taken by `email`'s `/me`, whose service is stuck
     until the held forward is released: every other request queues."""
     async with platform_api(
@@ -149,19 +162,14 @@ async def one_turn_held(
         held = hold_forward(api.platform, monkeypatch, "/api/identity/me")
         first = asyncio.create_task(api.client.get("/api/identity/me", headers=bearer(token)))
         await _until(lambda: admission.full)
-        yield api, token, admission, held, first
+        yield OneTurnHeld(api, token, admission, held, first)
 
 
 async def test_the_gateway_queues_requests_once_their_body_is_in(
     tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with one_turn_held(tmp_path, seeded_data_dir, monkeypatch, "queued@example.com") as (
-        api,
-        token,
-        admission,
-        held,
-        first,
-    ):
+    async with one_turn_held(tmp_path, seeded_data_dir, monkeypatch, "queued@example.com") as turn:
+        api, token, admission = turn.api, turn.token, turn.admission
         assert admission.limit == 1
         second = asyncio.create_task(
             api.client.get("/api/rules/search?market=EU&hs_code=8518.22", headers=bearer(token))
@@ -183,14 +191,14 @@ async def test_the_gateway_queues_requests_once_their_body_is_in(
             api.client.post("/api/rules/checklists", content=slow_body(), headers=headers)
         )
         await part_sent.wait()
-        await _until(lambda: "/api/rules/checklists" in held.forwarded)
+        await _until(lambda: "/api/rules/checklists" in turn.held.forwarded)
         assert admission.waiting == 1
         # ...until the whole body is in: then it queues behind the search, in arrival order.
         rest.set()
         await _until(lambda: admission.waiting == 2)
         assert not saving.done()
-        held.release.set()
-        assert (await first).status_code == 200
+        turn.held.release.set()
+        assert (await turn.first).status_code == 200
         assert (await second).status_code == 200
         saved = await saving
         assert saved.status_code == 201, saved.text
@@ -201,13 +209,8 @@ async def test_the_gateway_queues_requests_once_their_body_is_in(
 async def test_the_gateway_answers_503_when_the_queue_is_too_slow(
     tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with one_turn_held(tmp_path, seeded_data_dir, monkeypatch, "busy@example.com") as (
-        api,
-        token,
-        admission,
-        stuck,
-        held,
-    ):
+    async with one_turn_held(tmp_path, seeded_data_dir, monkeypatch, "busy@example.com") as turn:
+        api, token, admission = turn.api, turn.token, turn.admission
         # What `gateway_queue_timeout_seconds` sets, shortened on the running gateway.
         monkeypatch.setattr(admission, "queue_timeout", 0.05)
         busy = await api.client.get("/api/rules/search?market=EU&q=lamp", headers=bearer(token))
@@ -219,8 +222,8 @@ async def test_the_gateway_answers_503_when_the_queue_is_too_slow(
         refused = await api.client.post("/api/rules/checklists", json=body, headers=bearer(token))
         assert_problem(refused, 503)
         assert refused.headers["retry-after"] == "1"
-        stuck.release.set()
-        assert (await held).status_code == 200
+        turn.held.release.set()
+        assert (await turn.first).status_code == 200
         monkeypatch.setattr(admission, "queue_timeout", 30.0)
         saved = await api.client.get("/api/rules/checklists", headers=bearer(token))
         assert saved.status_code == 200, saved.text
@@ -237,13 +240,8 @@ def served(platform: Platform) -> AbstractAsyncContextManager[int]:
 async def test_a_queued_request_whose_client_leaves_is_never_served(
     tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with one_turn_held(tmp_path, seeded_data_dir, monkeypatch, "leaving@example.com") as (
-        api,
-        token,
-        admission,
-        held,
-        first,
-    ):
+    async with one_turn_held(tmp_path, seeded_data_dir, monkeypatch, "leaving@example.com") as turn:
+        api, token, admission = turn.api, turn.token, turn.admission
         published = capture_published(api.platform, monkeypatch)
         body = json.dumps({"market": "EU", "hs_code": "8518.22", "answers": {}})
         requests = [
@@ -267,11 +265,11 @@ async def test_a_queued_request_whose_client_leaves_is_never_served(
                 await writer.wait_closed()
                 await eventually(lambda: queued(0), within=30)
                 assert admission.full  # left the queue while the first still holds the turn
-        held.release.set()
-        assert (await first).status_code == 200
+        turn.held.release.set()
+        assert (await turn.first).status_code == 200
         # The search never reached its service; the checklist's read of its body was broken
         # off (it queues once its body is in, inside the service's read), and nothing was kept.
-        assert "/api/rules/search" not in held.forwarded
+        assert "/api/rules/search" not in turn.held.forwarded
         saved = await api.client.get("/api/rules/checklists", headers=bearer(token))
         assert saved.json()["total"] == 0
         await api.platform.gateway_host.recorder.flush()
