@@ -52,6 +52,39 @@ async def test_a_checklist_is_saved_reopened_answered_and_exported(api: Api) -> 
     assert (await api.client.post("/api/rules/checklists", json=body)).status_code == 401
 
 
+async def test_my_checklists_lists_summaries_that_count_what_the_checklist_says(api: Api) -> None:
+    token = await api.customer("seller@example.com")
+    first = {"market": "EU", "hs_code": "8518.22", "answers": {"radio": True}}
+    second = {"market": "EU", "hs_code": "8518.22", "answers": {"radio": True, "battery": False}}
+    saved = []
+    for body in (first, second):
+        created = await api.client.post("/api/rules/checklists", json=body, headers=bearer(token))
+        saved.append(created.json())
+    mine = await api.client.get("/api/rules/checklists", headers=bearer(token))
+    assert mine.status_code == 200
+    page = mine.json()
+    assert page["total"] == 2 and [c["id"] for c in page["items"]] == [
+        saved[1]["id"],
+        saved[0]["id"],
+    ]  # newest first
+    for summary, whole in zip(page["items"], reversed(saved), strict=True):
+        requirements = whole["requirements"]
+        assert "requirements" not in summary and "answers" not in summary
+        assert {k: summary[k] for k in ("market", "hs_code", "coverage", "created_at")} == {
+            k: whole[k] for k in ("market", "hs_code", "coverage", "created_at")
+        }
+        assert summary["requirement_count"] == len(requirements)
+        assert summary["applies_count"] == sum(r["applies"] and r["decided"] for r in requirements)
+        assert summary["undecided_count"] == sum(not r["decided"] for r in requirements)
+        assert summary["open_question_count"] == len(whole["open_questions"])
+    # Answering the battery question decides a requirement: the second counts one fewer open.
+    assert page["items"][0]["undecided_count"] < page["items"][1]["undecided_count"]
+    assert page["items"][0]["open_question_count"] < page["items"][1]["open_question_count"]
+    other = await api.customer("other@example.com")
+    theirs = await api.client.get("/api/rules/checklists", headers=bearer(other))
+    assert theirs.json()["total"] == 0 and theirs.json()["items"] == []
+
+
 async def test_internal_api_for_orders(api: Api) -> None:
     token = await api.customer("seller@example.com")
     body = {"market": "DE", "hs_code": "851822", "answers": {"radio": True}}

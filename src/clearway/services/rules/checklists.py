@@ -113,11 +113,12 @@ class Checklists:
     async def owned(
         self, owner_id: str, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the owner's checklists, newest first, as summaries (`_summary`)."""
         mine = t.checklists.c.owner_id == owner_id
         async with self.db.read() as session:
             order = [t.checklists.c.created_at.desc()]
             rows, total = await page(session, t.checklists, [mine], order, limit, offset)
-        return [_checklist(r, self.snapshot.questions) for r in rows], total
+        return [_summary(r) for r in rows], total
 
     async def answer(
         self, checklist_id: str, owner_id: str, answers: Mapping[str, Answer]
@@ -176,10 +177,8 @@ def _check_answers(answers: Mapping[str, Answer], questions: Mapping[str, Questi
 _UNRECORDED = {"coverage": "partial", "coverage_reason": "saved before coverage was recorded"}
 
 
-def _checklist(row: Row[Any], questions: Mapping[str, Question]) -> dict[str, Any]:
-    answers: dict[str, Answer] = orjson.loads(row.answers)
-    requirements: list[dict[str, Any]] = orjson.loads(row.requirements)
-    asked = dict.fromkeys(q for r in requirements for q in r.get("open_questions", ()))
+def _about(row: Row[Any]) -> dict[str, Any]:
+    """What a checklist is for and when it was decided: the fields a summary shares with it."""
     coverage = orjson.loads(row.coverage) if row.coverage else _UNRECORDED
     return {
         "id": row.id,
@@ -192,6 +191,33 @@ def _checklist(row: Row[Any], questions: Mapping[str, Question]) -> dict[str, An
         "updated_at": row.updated_at,
         "coverage": coverage["coverage"],
         "coverage_reason": coverage["coverage_reason"],
+    }
+
+
+def _asked(requirements: list[dict[str, Any]]) -> dict[str, None]:
+    """The questions still open, each once, in the order the requirements ask them."""
+    return dict.fromkeys(q for r in requirements for q in r.get("open_questions", ()))
+
+
+def _summary(row: Row[Any]) -> dict[str, Any]:
+    """A checklist in a list: counts instead of its requirements (a whole checklist is tens of
+    kilobytes, most of it the requirements' texts), so a page of them stays small."""
+    requirements: list[dict[str, Any]] = orjson.loads(row.requirements)
+    return {
+        **_about(row),
+        "requirement_count": len(requirements),
+        "applies_count": sum(1 for r in requirements if r["applies"] and r["decided"]),
+        "undecided_count": sum(1 for r in requirements if not r["decided"]),
+        "open_question_count": len(_asked(requirements)),
+    }
+
+
+def _checklist(row: Row[Any], questions: Mapping[str, Question]) -> dict[str, Any]:
+    answers: dict[str, Answer] = orjson.loads(row.answers)
+    requirements: list[dict[str, Any]] = orjson.loads(row.requirements)
+    asked = _asked(requirements)
+    return {
+        **_about(row),
         "answers": answers,
         "open_questions": [question_view(questions.get(q), q) for q in asked],
         "groups": {

@@ -333,8 +333,28 @@ class ChecklistOut(Answered):
     requirements: list[ChecklistRequirement]
 
 
+class ChecklistSummary(Answered):
+    """A checklist in a list: what it is for and how it stands, counted. Its requirements,
+    answers and questions are read whole from `/api/rules/checklists/{id}`."""
+
+    id: str
+    owner_id: str
+    market: str
+    hs_code: str | None
+    category: str | None
+    as_of: date | None
+    created_at: datetime
+    updated_at: datetime
+    requirement_count: int
+    applies_count: int = Field(description="Requirements that apply, as the answers decide.")
+    undecided_count: int = Field(
+        description="Requirements an open question still decides; they count as applying."
+    )
+    open_question_count: int
+
+
 class ChecklistPage(BaseModel):
-    items: list[ChecklistOut]
+    items: list[ChecklistSummary]
     total: int
     limit: int
     offset: int

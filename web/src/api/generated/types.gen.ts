@@ -452,7 +452,7 @@ export type ChecklistPage = {
     /**
      * Items
      */
-    items: Array<ChecklistOut>;
+    items: Array<ChecklistSummary>;
     /**
      * Limit
      */
@@ -465,6 +465,75 @@ export type ChecklistPage = {
      * Total
      */
     total: number;
+};
+
+/**
+ * ChecklistSummary
+ *
+ * A checklist in a list: what it is for and how it stands, counted. Its requirements,
+ * answers and questions are read whole from `/api/rules/checklists/{id}`.
+ */
+export type ChecklistSummary = {
+    /**
+     * Applies Count
+     *
+     * Requirements that apply, as the answers decide.
+     */
+    applies_count: number;
+    /**
+     * As Of
+     */
+    as_of: string | null;
+    /**
+     * Category
+     */
+    category: string | null;
+    /**
+     * Coverage
+     */
+    coverage: 'complete' | 'partial' | 'none';
+    /**
+     * Coverage Reason
+     */
+    coverage_reason: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Hs Code
+     */
+    hs_code: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Market
+     */
+    market: string;
+    /**
+     * Open Question Count
+     */
+    open_question_count: number;
+    /**
+     * Owner Id
+     */
+    owner_id: string;
+    /**
+     * Requirement Count
+     */
+    requirement_count: number;
+    /**
+     * Undecided Count
+     *
+     * Requirements an open question still decides; they count as applying.
+     */
+    undecided_count: number;
+    /**
+     * Updated At
+     */
+    updated_at: string;
 };
 
 /**

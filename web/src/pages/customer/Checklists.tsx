@@ -45,10 +45,8 @@ export default function Checklists() {
                         {c.category ?? c.hs_code}
                       </Anchor>
                     </Table.Td>
-                    <Table.Td>
-                      {c.requirements.filter((r) => r.applies && r.decided).length}
-                    </Table.Td>
-                    <Table.Td>{c.open_questions.length}</Table.Td>
+                    <Table.Td>{c.applies_count}</Table.Td>
+                    <Table.Td>{c.open_question_count}</Table.Td>
                     <Table.Td>{formatDate(c.updated_at, true)}</Table.Td>
                   </Table.Tr>
                 ))}

@@ -55,7 +55,7 @@ export default function Home() {
                 {d.items.slice(0, 5).map((c) => (
                   <Anchor key={c.id} component={Link} to={`/checklists/${c.id}`}>
                     {flagOf(c.market)} {c.market} · {c.category ?? c.hs_code} ·{" "}
-                    {t("home.applies", { count: c.requirements.filter((r) => r.applies).length })}
+                    {t("home.applies", { count: c.applies_count + c.undecided_count })}
                   </Anchor>
                 ))}
               </Stack>
