@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from clearway.kit.owner_only import owner_only_file
+from clearway.kit.sqlite_driver import connector
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -51,6 +52,7 @@ SQLITE_PRAGMAS = (
 def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     engine = create_async_engine(
         url,
+        async_creator=connector(url),
         poolclass=AsyncAdaptedQueuePool,
         pool_size=1 if writer else 8,
         max_overflow=0 if writer else 8,
