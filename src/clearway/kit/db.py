@@ -208,12 +208,13 @@ async def page(
     order_by: Sequence[ColumnElement[Any]],
     limit: int,
     offset: int,
+    columns: Sequence[ColumnElement[Any]] | None = None,
 ) -> tuple[Sequence[Row[Any]], int]:
-    """One page of the rows of `table` that match `where`, and how many match in all."""
+    """One page of the rows of `table` that match `where` (their `columns`, or all), and how
+    many match in all."""
     total = await session.scalar(select(func.count()).select_from(table).where(*where))
+    chosen = select(*columns) if columns is not None else select(table)
     rows = (
-        await session.execute(
-            select(table).where(*where).order_by(*order_by).limit(limit).offset(offset)
-        )
+        await session.execute(chosen.where(*where).order_by(*order_by).limit(limit).offset(offset))
     ).all()
     return rows, int(total or 0)

@@ -30,6 +30,8 @@ MAX_ANSWERS = 100
 # What other services see of a checklist (`contracts.rules.Checklist`).
 _SHARED = ("id", "owner_id", "market", "hs_code", "category", "coverage", "coverage_reason")
 _SHARED_REQUIREMENT = ("code", "title", "evidence_type", "mandatory", "applies", "reason")
+# What a list shows of a checklist instead of its requirements (`counts`).
+COUNTS = ("requirement_count", "applies_count", "undecided_count", "open_question_count")
 
 
 def evaluate(
@@ -95,6 +97,7 @@ class Checklists:
             "coverage": orjson.dumps(coverage_view(cell)).decode(),
             "created_at": now,
             "updated_at": now,
+            **counts(items),
         }
         async with self.db.transaction() as session:
             await session.execute(insert(t.checklists).values(**row))
@@ -113,12 +116,17 @@ class Checklists:
     async def owned(
         self, owner_id: str, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
-        """A page of the owner's checklists, newest first, as summaries (`_summary`)."""
+        """A page of the owner's checklists, newest first, as summaries: their counts, not
+        their requirements and answers (a whole checklist is tens of kilobytes, most of it the
+        requirements' texts), so a page of them stays small and quick."""
         mine = t.checklists.c.owner_id == owner_id
+        columns = [c for c in t.checklists.c if c.name not in ("requirements", "answers")]
         async with self.db.read() as session:
             order = [t.checklists.c.created_at.desc()]
-            rows, total = await page(session, t.checklists, [mine], order, limit, offset)
-        return [_summary(r) for r in rows], total
+            rows, total = await page(
+                session, t.checklists, [mine], order, limit, offset, columns=columns
+            )
+        return [{**_about(r), **{k: getattr(r, k) for k in COUNTS}} for r in rows], total
 
     async def answer(
         self, checklist_id: str, owner_id: str, answers: Mapping[str, Answer]
@@ -145,6 +153,7 @@ class Checklists:
                     requirements=orjson.dumps(items).decode(),
                     coverage=orjson.dumps(coverage_view(cell)).decode(),
                     updated_at=datetime.now(UTC),
+                    **counts(items),
                 )
             )
             await publish(session, ChecklistAnswered(checklist_id=checklist_id))
@@ -199,12 +208,10 @@ def _asked(requirements: list[dict[str, Any]]) -> dict[str, None]:
     return dict.fromkeys(q for r in requirements for q in r.get("open_questions", ()))
 
 
-def _summary(row: Row[Any]) -> dict[str, Any]:
-    """A checklist in a list: counts instead of its requirements (a whole checklist is tens of
-    kilobytes, most of it the requirements' texts), so a page of them stays small."""
-    requirements: list[dict[str, Any]] = orjson.loads(row.requirements)
+def counts(requirements: list[dict[str, Any]]) -> dict[str, int]:
+    """What a list shows of a checklist, kept beside its requirements whenever they are
+    decided. Undecided requirements count as applying in the checklist; here they are apart."""
     return {
-        **_about(row),
         "requirement_count": len(requirements),
         "applies_count": sum(1 for r in requirements if r["applies"] and r["decided"]),
         "undecided_count": sum(1 for r in requirements if not r["decided"]),

@@ -64,6 +64,11 @@ checklists = Table(
     Column("requirements", Text, nullable=False),
     Column("as_of", String(10), nullable=True),  # the date it was decided for (None: today)
     Column("coverage", Text, nullable=True),  # JSON {coverage, reason} when it was decided
+    # Counted from `requirements` whenever they are decided, for lists (`checklists.counts`).
+    Column("requirement_count", Integer, nullable=False),
+    Column("applies_count", Integer, nullable=False),
+    Column("undecided_count", Integer, nullable=False),
+    Column("open_question_count", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
