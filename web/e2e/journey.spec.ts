@@ -148,6 +148,13 @@ test("anyone searches, runs the self-check, and a customer saves the checklist",
   await page.getByRole("button", { name: "Send" }).click();
   await expect(page.getByTestId("thread")).toContainText("When can you start?");
   await check(page, "customer-order");
+
+  // The list shows the saved checklist by its counts: every requirement decided, none open.
+  await page.goto("/checklists");
+  const saved = page.getByRole("row").filter({ has: page.getByRole("link", { name: "toys" }) });
+  await expect(saved.getByRole("cell").nth(2)).toHaveText(String(APPLIES.length));
+  await expect(saved.getByRole("cell").nth(3)).toHaveText("0");
+  await check(page, "customer-checklists");
 });
 
 test("the provider quotes, the customer accepts, the report arrives, a clearance is issued and verifies", async ({
@@ -164,6 +171,9 @@ test("the provider quotes, the customer accepts, the report arrives, a clearance
 
   await signIn(page, CUSTOMER);
   await expect(page.getByTestId("notifications")).toBeVisible();
+  await expect(
+    page.getByRole("link", { name: new RegExp(`toys · ${APPLIES.length} appl`) }),
+  ).toBeVisible();
   await check(page, "customer-home");
   await page.goto(orderUrl);
   await page.getByRole("button", { name: "Accept the quote" }).click();
