@@ -32,6 +32,8 @@ _SHARED = ("id", "owner_id", "market", "hs_code", "category", "coverage", "cover
 _SHARED_REQUIREMENT = ("code", "title", "evidence_type", "mandatory", "applies", "reason")
 # What a list shows of a checklist instead of its requirements (`counts`).
 COUNTS = ("requirement_count", "applies_count", "undecided_count", "open_question_count")
+# What a list reads of a checklist: all but its requirements and answers, the bulk of it.
+_LISTED = [c for c in t.checklists.c if c.name not in ("requirements", "answers")]
 
 
 def evaluate(
@@ -120,11 +122,10 @@ class Checklists:
         their requirements and answers (a whole checklist is tens of kilobytes, most of it the
         requirements' texts), so a page of them stays small and quick."""
         mine = t.checklists.c.owner_id == owner_id
-        columns = [c for c in t.checklists.c if c.name not in ("requirements", "answers")]
         async with self.db.read() as session:
             order = [t.checklists.c.created_at.desc()]
             rows, total = await page(
-                session, t.checklists, [mine], order, limit, offset, columns=columns
+                session, t.checklists, [mine], order, limit, offset, columns=_LISTED
             )
         return [{**_about(r), **{k: getattr(r, k) for k in COUNTS}} for r in rows], total
 

@@ -318,7 +318,9 @@ class ChecklistRequirement(SourceFields):
     open_questions: list[str]
 
 
-class ChecklistOut(Answered):
+class ChecklistAbout(Answered):
+    """What a checklist is for and when it was decided: what a whole one and a summary share."""
+
     id: str
     owner_id: str
     market: str
@@ -327,24 +329,19 @@ class ChecklistOut(Answered):
     as_of: date | None
     created_at: datetime
     updated_at: datetime
+
+
+class ChecklistOut(ChecklistAbout):
     answers: dict[str, bool | Number]
     open_questions: list[QuestionAsked]
     groups: Groups
     requirements: list[ChecklistRequirement]
 
 
-class ChecklistSummary(Answered):
+class ChecklistSummary(ChecklistAbout):
     """A checklist in a list: what it is for and how it stands, counted. Its requirements,
     answers and questions are read whole from `/api/rules/checklists/{id}`."""
 
-    id: str
-    owner_id: str
-    market: str
-    hs_code: str | None
-    category: str | None
-    as_of: date | None
-    created_at: datetime
-    updated_at: datetime
     requirement_count: int
     applies_count: int = Field(description="Requirements that apply, as the answers decide.")
     undecided_count: int = Field(
