@@ -29,9 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -59,6 +60,12 @@ OPEN_LOOP_PATHS = (
     "/api/orders/providers?market=EU",
 )
 CUSTOMERS = 20
+# How long a closed-loop user waits for its answer, and so how long the server lets a request
+# queue for its turn (CLEARWAY_GATEWAY_QUEUE_TIMEOUT_SECONDS, 30 s by default). With N users
+# and no think time, each waits N / throughput (Little's law): 10,000 users on one worker at
+# 200-400 req/s wait 25-50 s. The published test's threads waited for every answer; a bound
+# below that wait would turn a slow level into failures that say nothing about connections.
+PATIENCE_SECONDS = 120
 QUICK_CUSTOMERS = 4
 PASSWORD = "load-test-passphrase-1"
 
@@ -75,6 +82,19 @@ class Row:
     failed: int
     generator_cpu: float  # share of one core the generator used
     note: str = ""
+    # The server's own record of the level (the monitor's): its mean latency and how many
+    # requests it recorded. A mean far below the generator's means the generator held the time.
+    server_avg_ms: float | None = None
+    server_requests: int | None = None
+
+    def judge(self) -> None:
+        """Say so where the generator, not the server, was the bottleneck."""
+        verdict = ""
+        if self.generator_cpu >= 0.9:
+            verdict = "generator-bound (its core was busy)"
+        elif self.server_avg_ms is not None and self.server_avg_ms < 0.5 * self.avg_ms:
+            verdict = "generator-bound (the server's own mean is under half the generator's)"
+        self.note = ", ".join(part for part in (self.note, verdict) if part)
 
 
 def raise_fd_limit(needed: int) -> int:
@@ -93,6 +113,47 @@ def raise_fd_limit(needed: int) -> int:
         _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
+
+
+# The kernel caps a listener's backlog at net.core.somaxconn, and SYNs waiting for their
+# handshake at tcp_max_syn_backlog. wrk opens all of a level's connections at once: a backlog
+# smaller than the level overflows, and each dropped SYN is retried 1, 3, 7, 15 s later, which
+# the generator sees as a slow, then a timed-out, server (measured: 40,969 overflows at 10,000
+# users behind a backlog of 4,096).
+LISTEN_LIMITS = (
+    Path("/proc/sys/net/core/somaxconn"),
+    Path("/proc/sys/net/ipv4/tcp_max_syn_backlog"),
+)
+MAX_BACKLOG = 65535  # the largest `CLEARWAY_BACKLOG`
+
+
+def backlog_for(users: int) -> int:
+    return min(MAX_BACKLOG, max(4096, users + 1024))
+
+
+@contextmanager
+def listen_limits(backlog: int) -> Iterator[int]:
+    """Raise the kernel's backlog caps to `backlog` where they are lower and this process may
+    (root, as in a container: they belong to its network namespace), and put them back after.
+    Yields the backlog the server will really get."""
+    previous: dict[Path, str] = {}
+    try:
+        for limit in LISTEN_LIMITS:
+            try:
+                current = limit.read_text()
+                if int(current) < backlog:
+                    limit.write_text(str(backlog))
+                    previous[limit] = current
+            except (OSError, ValueError):
+                pass  # not Linux, or not permitted: the cap stands and the caller says so
+        try:
+            cap = int(LISTEN_LIMITS[0].read_text())
+        except (OSError, ValueError):
+            cap = backlog
+        yield min(backlog, cap)
+    finally:
+        for limit, value in previous.items():
+            limit.write_text(value)
 
 
 # Generator and server on separate cores where the machine has two or more.
@@ -182,7 +243,9 @@ def refresh(base: str, seeded: dict[str, object]) -> dict[str, object]:
 
 
 @contextmanager
-def clearway(workers: int, customers: int, log: Path) -> Iterator[tuple[int, dict[str, object]]]:
+def clearway(
+    workers: int, customers: int, backlog: int, log: Path
+) -> Iterator[tuple[int, dict[str, object]]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="clearway-loadtest-") as tmp:
@@ -190,7 +253,8 @@ def clearway(workers: int, customers: int, log: Path) -> Iterator[tuple[int, dic
             "CLEARWAY_WORKERS": str(workers),
             "CLEARWAY_RATELIMIT_AUTH_PER_SECOND": "1000000",
             "CLEARWAY_RATELIMIT_AUTH_BURST": "1000000",
-            "CLEARWAY_BACKLOG": "4096",
+            "CLEARWAY_BACKLOG": str(backlog),
+            "CLEARWAY_GATEWAY_QUEUE_TIMEOUT_SECONDS": str(PATIENCE_SECONDS),
             # a load generator of 10,000 users is one trusted client, not an abuser
             "CLEARWAY_EDGE_MAX_CONNECTIONS": "20000",
         }
@@ -200,6 +264,44 @@ def clearway(workers: int, customers: int, log: Path) -> Iterator[tuple[int, dic
         launch = pinned(SERVER_CORES, command) if workers == 1 else command
         with serve(launch, env, f"{base}/readyz", ready, keep_log=log):
             yield port, seed(base, customers)
+
+
+# --- the server's own record -----------------------------------------------------------------
+
+
+def next_minute() -> None:
+    """Start a level on a minute: the monitor keeps request statistics per minute, so a level
+    that owns its minutes can be read back alone."""
+    time.sleep(60 - time.time() % 60 + 0.5)
+
+
+def server_record(base: str, started: float, ended: float) -> tuple[float, int]:
+    """Mean latency and requests the monitor recorded over the minutes from `started` to
+    `ended`, once its ingest has caught up (two reads a few seconds apart agree)."""
+
+    def iso(moment: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+
+    with httpx.Client(base_url=base, timeout=60) as http:
+        login = http.post(
+            "/api/identity/login",
+            json={"email": "admin@clearway.example", "password": ADMIN_PASSWORD},
+        )
+        login.raise_for_status()
+        auth = {"authorization": f"Bearer {login.json()['access_token']}"}
+        window = {"from": iso(started), "to": iso(ended + 1), "granularity": "minute"}
+        last: tuple[float, int] | None = None
+        for _ in range(30):
+            answer = http.get("/api/monitor/requests/stats", params=window, headers=auth)
+            answer.raise_for_status()
+            items = [i for i in answer.json()["items"] if i["mean_ms"] is not None]
+            count = sum(i["requests"] for i in items)
+            record = (sum(i["mean_ms"] * i["requests"] for i in items) / max(1, count), count)
+            if record == last:
+                return record
+            last = record
+            time.sleep(3)
+    return record  # still moving after 90 s: the latest read
 
 
 # --- the three generators -------------------------------------------------------------------
@@ -242,11 +344,15 @@ def taurus(port: int, seeded: dict[str, object], users: int, hold: int, out: Pat
         pinned(
             GENERATOR_CORES, [str(Path(sys.executable).with_name("bzt")), "-q", str(config_file)]
         ),
-        env={**os.environ, "LOADTEST_SEED": str(seed_file)},
+        env={
+            **os.environ,
+            "LOADTEST_SEED": str(seed_file),
+            "LOADTEST_TIMEOUT": str(PATIENCE_SECONDS),
+        },
         check=False,
         stdout=(level / "bzt.out").open("w"),
         stderr=subprocess.STDOUT,
-        timeout=ramp + hold + 300,
+        timeout=ramp + hold + PATIENCE_SECONDS + 300,
     )
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -268,7 +374,6 @@ def steady(users: int, artifacts: Path, ramp: int, hold: int, cpu: float) -> Row
     window = [s for s in samples if first + ramp <= s[0] < first + ramp + hold]
     elapsed = sorted(s[1] for s in window)
     failed = sum(1 for s in window if not s[2])
-    saturated = cpu >= 0.9
     return Row(
         users=users,
         generator="Taurus + Locust",
@@ -279,7 +384,6 @@ def steady(users: int, artifacts: Path, ramp: int, hold: int, cpu: float) -> Row
         requests=len(window),
         failed=failed,
         generator_cpu=cpu,
-        note="generator-bound (its core was busy)" if saturated else "",
     )
 
 
@@ -295,7 +399,7 @@ def wrk(port: int, seeded: dict[str, object], users: int, hold: int) -> Row:
                 f"-c{users}",
                 f"-d{hold}s",
                 "--timeout",
-                "30s",
+                f"{PATIENCE_SECONDS}s",
                 "-s",
                 str(HERE / "mix.lua"),
                 f"http://127.0.0.1:{port}",
@@ -304,6 +408,7 @@ def wrk(port: int, seeded: dict[str, object], users: int, hold: int) -> Row:
         env={
             **os.environ,
             "LOADTEST_TOKEN": str(seeded["token"]),
+            "LOADTEST_TOKENS": json.dumps([c["token"] for c in seeded["customers"]]),
             "LOADTEST_PROVIDER_ID": str(seeded["provider_id"]),
             "LOADTEST_CHECKLIST_ID": str(seeded["checklist_id"]),
             "LOADTEST_REQUIREMENT_CODES": json.dumps(seeded["requirement_codes"]),
@@ -311,7 +416,7 @@ def wrk(port: int, seeded: dict[str, object], users: int, hold: int) -> Row:
         capture_output=True,
         text=True,
         check=True,
-        timeout=hold + 120,
+        timeout=hold + PATIENCE_SECONDS + 120,
     )
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -337,15 +442,16 @@ def wrk(port: int, seeded: dict[str, object], users: int, hold: int) -> Row:
 def table(rows: list[Row]) -> str:
     lines = [
         "| users | generator | req/s | avg ms | p95 ms | p99 ms | requests | failed | generator CPU"
-        " | published req/s | published avg ms |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | server avg ms | published req/s | published avg ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         published = PUBLISHED.get(r.users, {})
+        server = "—" if r.server_avg_ms is None else f"{r.server_avg_ms:,.1f}"
         lines.append(
             f"| {r.users:,} | {r.generator} | {r.rps:,.0f} | {r.avg_ms:,.1f} | {r.p95_ms:,.1f}"
             f" | {r.p99_ms:,.1f} | {r.requests:,} | {r.failed:,} | {r.generator_cpu:.0%}"
-            f"{' ' + r.note if r.note else ''} | {published.get('rps', '—')}"
+            f"{' ' + r.note if r.note else ''} | {server} | {published.get('rps', '—')}"
             f" | {published.get('avg_ms', '—')} |"
         )
     lines.append(
@@ -446,6 +552,7 @@ def main() -> None:
             f"{max(levels):,} users need about {needed:,} descriptors in the server and in"
             f" the generator each; the hard limit is {limit:,}"
         )
+    backlog = backlog_for(max(levels))
     if not args.no_wrk and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (make loadtest does this)")
     sharing = (
@@ -453,25 +560,40 @@ def main() -> None:
         if SERVER_CORES and shutil.which("taskset")
         else "server and generators share the only core"
     )
-    print(
-        f"{CORES} cores: {sharing}; {args.workers} worker(s); {hold} s per level;"
-        f" levels {', '.join(f'{u:,}' for u in levels)}",
-        flush=True,
-    )
     rows: list[Row] = []
     sweep: list[openloop.Result] = []
     customers = QUICK_CUSTOMERS if args.quick else CUSTOMERS
-    with clearway(args.workers, customers, out / "server.log") as (port, seeded):
+    with (
+        listen_limits(backlog) as listening,
+        clearway(args.workers, customers, listening, out / "server.log") as (port, seeded),
+    ):
+        print(
+            f"{CORES} cores: {sharing}; {args.workers} worker(s); {hold} s per level;"
+            f" levels {', '.join(f'{u:,}' for u in levels)}; listen backlog {listening:,}"
+            + ("" if listening >= max(levels) else " (capped by net.core.somaxconn: raise it)"),
+            flush=True,
+        )
         base = f"http://127.0.0.1:{port}"
-        # Fresh access tokens before each level: a full run outlasts their lifetime.
-        if not args.no_taurus:
-            for users in levels:
-                rows.append(taurus(port, refresh(base, seeded), users, hold, out))
-                print(table(rows[-1:]).splitlines()[-3], flush=True)
-        if not args.no_wrk:
-            for users in levels:
-                rows.append(wrk(port, refresh(base, seeded), users, hold))
-                print(table(rows[-1:]).splitlines()[-3], flush=True)
+
+        def level(run: Callable[[dict[str, object]], Row]) -> None:
+            # Whole minutes per level, so the server's record of it is its own; not in the
+            # 3-minute smoke, where its levels share minutes and the record is left out.
+            if not args.quick:
+                next_minute()
+            started = time.time()
+            row = run(refresh(base, seeded))  # fresh tokens: a full run outlasts them
+            if not args.quick:
+                row.server_avg_ms, row.server_requests = server_record(base, started, time.time())
+            row.judge()
+            rows.append(row)
+            print(table(rows[-1:]).splitlines()[-3], flush=True)
+
+        for users in levels:
+            if not args.no_taurus:
+                level(partial(taurus, port, users=users, hold=hold, out=out))
+        for users in levels:
+            if not args.no_wrk:
+                level(partial(wrk, port, users=users, hold=hold))
         if not args.no_open_loop:
             token = str(refresh(base, seeded)["token"])
             sweep = openloop.sweep(port, OPEN_LOOP_PATHS, token, rates, 10 if args.quick else 30)

@@ -1,6 +1,10 @@
 -- wrk script: the load test's request mix (bench/locustfile.py says why these weights), one
 -- connection per virtual user, no think time. Prints one JSON line like report.lua.
-local token = os.getenv("LOADTEST_TOKEN")
+-- Requests carry the seeded customers' tokens (one drawn per request), as Locust's users do
+-- (one drawn per user); orders are placed by the checklist's owner, as in Locust.
+local tokens = {}
+for t in string.gmatch(os.getenv("LOADTEST_TOKENS"), '"([^"]+)"') do tokens[#tokens + 1] = t end
+local owner = os.getenv("LOADTEST_TOKEN")
 local provider = os.getenv("LOADTEST_PROVIDER_ID")
 local checklist = os.getenv("LOADTEST_CHECKLIST_ID")
 local codes = os.getenv("LOADTEST_REQUIREMENT_CODES") -- a JSON array, as text
@@ -12,26 +16,27 @@ local phrases = {"bluetooth%20speaker", "smartphone", "laptop", "wooden%20toy",
 
 local function pick(list) return list[math.random(#list)] end
 
-local auth = {["Authorization"] = "Bearer " .. token}
-local json = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}
+local function auth() return {["Authorization"] = "Bearer " .. pick(tokens)} end
 local counter = 0
 
 -- cumulative weights out of 100, in the order of the table in bench/locustfile.py
 local mix = {
-  {30, function() return wrk.format("GET", "/api/rules/search?market=" .. pick(markets) .. "&hs_code=" .. pick(hs), auth) end},
-  {45, function() return wrk.format("GET", "/api/rules/search?market=" .. pick(markets) .. "&q=" .. pick(phrases), auth) end},
-  {55, function() return wrk.format("GET", "/api/rules/self-check?market=" .. pick(markets) .. "&hs_code=" .. pick(hs), auth) end},
-  {70, function() return wrk.format("GET", "/api/identity/me", auth) end},
-  {78, function() return wrk.format("GET", "/api/orders/orders?limit=20", auth) end},
-  {86, function() return wrk.format("GET", "/api/orders/providers?market=EU", auth) end},
-  {91, function() return wrk.format("GET", "/api/rules/checklists?limit=20", auth) end},
+  {30, function() return wrk.format("GET", "/api/rules/search?market=" .. pick(markets) .. "&hs_code=" .. pick(hs), auth()) end},
+  {45, function() return wrk.format("GET", "/api/rules/search?market=" .. pick(markets) .. "&q=" .. pick(phrases), auth()) end},
+  {55, function() return wrk.format("GET", "/api/rules/self-check?market=" .. pick(markets) .. "&hs_code=" .. pick(hs), auth()) end},
+  {70, function() return wrk.format("GET", "/api/identity/me", auth()) end},
+  {78, function() return wrk.format("GET", "/api/orders/orders?limit=20", auth()) end},
+  {86, function() return wrk.format("GET", "/api/orders/providers?market=EU", auth()) end},
+  {91, function() return wrk.format("GET", "/api/rules/checklists?limit=20", auth()) end},
   {96, function()
-    return wrk.format("POST", "/api/rules/checklists", json,
+    local headers = auth()
+    headers["Content-Type"] = "application/json"
+    return wrk.format("POST", "/api/rules/checklists", headers,
       '{"market":"EU","hs_code":"8518.22","answers":{"radio":true}}')
   end},
   {100, function()
     counter = counter + 1
-    local headers = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json",
+    local headers = {["Authorization"] = "Bearer " .. owner, ["Content-Type"] = "application/json",
       ["Idempotency-Key"] = string.format("wrk-%d-%d-%d", math.random(1, 2147483647), os.time(), counter)}
     return wrk.format("POST", "/api/orders/orders", headers,
       '{"provider_id":"' .. provider .. '","checklist_id":"' .. checklist ..
