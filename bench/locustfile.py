@@ -54,8 +54,8 @@ class Seller(FastHttpUser):
 
     # Each user keeps one connection, like a browser tab or one published load thread.
     concurrency = 1
-    connection_timeout = 60.0
-    network_timeout = 60.0
+    # As long as `bench.loadtest` lets a request queue in the server (its PATIENCE_SECONDS).
+    connection_timeout = network_timeout = float(os.environ.get("LOADTEST_TIMEOUT", "120"))
 
     def on_start(self) -> None:
         customer = random.choice(SEED["customers"])

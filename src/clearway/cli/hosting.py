@@ -41,10 +41,11 @@ def up(
     embedded engines."""
     from clearway.kit.logging import configure_logging
     from clearway.runtime.platform import Platform
-    from clearway.runtime.server import server_config
+    from clearway.runtime.server import server_config, warn_if_backlog_capped
 
     settings = _settings(host=host, port=port, demo=demo, workers=workers)
     configure_logging(settings.log_level, json=settings.log_json)
+    warn_if_backlog_capped(settings)
     if processes and settings.workers > 1:
         raise click.UsageError("--workers applies to the one-process mode, not to --processes")
     if settings.workers > 1:
@@ -81,9 +82,11 @@ def serve(part: str, host: str | None, port: int | None) -> None:
     """Run the gateway or one service alone, for a supervisor of your choice."""
     from clearway.kit.logging import configure_logging
     from clearway.runtime.processes import serve as serve_part
+    from clearway.runtime.server import warn_if_backlog_capped
 
     settings = _settings(host=host)
     configure_logging(settings.log_level, json=settings.log_json)
+    warn_if_backlog_capped(settings)
     serve_part(settings, part, port)
 
 

@@ -12,7 +12,9 @@ response leaves in one write, not two (`runtime.coalescing`).
 from __future__ import annotations
 
 import asyncio
+import logging
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, ClassVar, cast
 
 import orjson
@@ -26,6 +28,10 @@ from clearway.runtime.coalescing import CoalescingTransport
 from clearway.settings import Settings
 
 RETRY_AFTER_FULL = 5
+# Linux silently caps every listen backlog at this.
+SOMAXCONN = Path("/proc/sys/net/core/somaxconn")
+
+log = logging.getLogger(__name__)
 
 
 class BoundedHttpTools(HttpToolsProtocol):
@@ -188,6 +194,24 @@ def server_config(
         server_header=False,
         backlog=settings.backlog,
     )
+
+
+def warn_if_backlog_capped(settings: Settings, somaxconn: Path = SOMAXCONN) -> None:
+    """Say so when the kernel will give the listener less backlog than `CLEARWAY_BACKLOG`: a
+    burst of new connections beyond the cap is dropped, and each client retries its handshake
+    seconds later, which looks like a slow server rather than a full queue."""
+    try:
+        cap = int(somaxconn.read_text())
+    except (OSError, ValueError):
+        return  # not Linux: no cap to read
+    if cap < settings.backlog:
+        log.warning(
+            "CLEARWAY_BACKLOG is %d but net.core.somaxconn caps it at %d; raise it"
+            " (sysctl -w net.core.somaxconn=%d) for bursts of new connections",
+            settings.backlog,
+            cap,
+            settings.backlog,
+        )
 
 
 def connectable(host: str) -> str:
