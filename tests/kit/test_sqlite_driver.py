@@ -10,7 +10,18 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from clearway.kit.db import Database
 from clearway.kit.sqlite_driver import OneCallConnection
@@ -80,6 +91,23 @@ async def test_a_read_is_two_calls_and_a_write_one_per_statement_and_its_commit(
     async with db.transaction():
         pass
     assert calls == []  # a transaction that ran nothing sends nothing
+
+
+async def test_begin_is_handed_to_the_driver_not_executed_as_a_statement(db: Database) -> None:
+    """SQLAlchemy executes only the statements a transaction's code asked for: its BEGIN (and
+    the writer's BEGIN IMMEDIATE) costs no statement of SQLAlchemy's own."""
+    executed: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        executed.append(statement.split()[0])
+
+    for engine in (db.reader, db.writer):
+        event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    async with db.read() as session:
+        await session.execute(select(notes))
+    async with db.transaction() as session:
+        await session.execute(insert(notes).values(id=1, body="one"))
+    assert executed == ["SELECT", "INSERT"]
 
 
 async def test_rowcount_lastrowid_returning_and_executemany_come_back(db: Database) -> None:

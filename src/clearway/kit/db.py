@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from clearway.kit.owner_only import owner_only_file
-from clearway.kit.sqlite_driver import connector
+from clearway.kit.sqlite_driver import OneCallConnection, connector
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -68,9 +68,15 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
             cursor.execute(pragma)
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        # Straight to the driver, which sends it with the first statement: executed as a
+        # statement, it cost SQLAlchemy a statement's work in every transaction.
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, OneCallConnection)
+        driver.begin_with_next_statement(begin)
 
     return engine
 

@@ -11,7 +11,8 @@ long as a write transaction holds the one writer. Here:
 - a statement is one call: the cursor executes, fetches and closes on the thread and keeps
   the rows, which SQLAlchemy then reads from memory;
 - BEGIN waits for the transaction's first statement and goes in the same call (a transaction
-  with no statement makes no call at all);
+  with no statement makes no call at all); the engines hand it over directly
+  (`begin_with_next_statement`), not as a statement of their own;
 - a ROLLBACK with no transaction open (the pool's, after a COMMIT) makes no call.
 
 A read is then two calls (BEGIN with its statement, COMMIT), a write transaction one per
@@ -113,6 +114,12 @@ class OneCallConnection(aiosqlite.Connection):
 
     def cursor(self) -> OneCallCursor:  # type: ignore[override]
         return OneCallCursor(self)
+
+    def begin_with_next_statement(self, begin: str) -> None:
+        """Hold `begin` (BEGIN or BEGIN IMMEDIATE) for the next statement: what executing it
+        through SQLAlchemy would do, without SQLAlchemy's work for a statement."""
+        if not self.in_transaction:
+            self._begin = begin
 
     async def statement(self, many: bool, sql: str, parameters: Any) -> _Outcome:
         if not many and not parameters and sql.upper() in _BEGINS and not self.in_transaction:
