@@ -150,12 +150,16 @@ class OneTurnHeld:
 
 @asynccontextmanager
 async def one_turn_held(
-    tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch, email: str
+    tmp_path: Path,
+    seeded_data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    email: str,
+    **settings: object,
 ) -> AsyncIterator[OneTurnHeld]:
     """A platform whose gateway has one turn, taken by `email`'s `/me`, whose service is stuck
     until the held forward is released: every other request queues."""
     async with platform_api(
-        tmp_path / "data", seed=seeded_data_dir, gateway_max_in_flight=1
+        tmp_path / "data", seed=seeded_data_dir, gateway_max_in_flight=1, **settings
     ) as api:
         token = await api.customer(email)
         admission = api.platform.gateway.admission
@@ -228,6 +232,37 @@ async def test_the_gateway_answers_503_when_the_queue_is_too_slow(
         saved = await api.client.get("/api/rules/checklists", headers=bearer(token))
         assert saved.status_code == 200, saved.text
         assert saved.json()["total"] == 0
+
+
+async def test_a_request_with_a_body_may_queue_past_its_body_deadline(
+    tmp_path: Path, seeded_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once its body is in, a request's wait for its turn is bounded by the queue timeout
+    alone: it is not the service taking too long (504), whatever the body deadline was."""
+    async with one_turn_held(
+        tmp_path,
+        seeded_data_dir,
+        monkeypatch,
+        "patient@example.com",
+        edge_body_timeout_seconds=2.0,
+    ) as turn:
+        api, token, admission = turn.api, turn.token, turn.admission
+        gateway = api.platform.gateway
+        # What `upstream_timeout_seconds` sets, shortened while the request queues (the held
+        # request's own deadline was set before), and restored before its turn comes.
+        monkeypatch.setattr(gateway, "upstream_timeout", 0.5)
+        body = {"market": "EU", "hs_code": "8518.22", "answers": {}}
+        saving = asyncio.create_task(
+            api.client.post("/api/rules/checklists", json=body, headers=bearer(token))
+        )
+        await _until(lambda: admission.waiting == 1)
+        await asyncio.sleep(4.0)  # queued past the body's deadline and the service's after it
+        assert not saving.done()
+        monkeypatch.setattr(gateway, "upstream_timeout", 30.0)
+        turn.held.release.set()
+        await turn.first
+        saved = await saving
+        assert saved.status_code == 201, saved.text
 
 
 def served(platform: Platform) -> AbstractAsyncContextManager[int]:
