@@ -20,6 +20,7 @@ go to `bench/results/loadtest-<time>/`. `--quick` is a two-level smoke in under 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -39,6 +40,7 @@ import httpx
 
 from bench import openloop
 from bench.__main__ import ADMIN_PASSWORD, HERE, clearway_env, free_port, serve
+from bench.request_path import cpu_seconds
 
 LEVELS = (100, 500, 1000, 5000, 10000)
 QUICK_LEVELS = (50, 200)
@@ -48,7 +50,7 @@ PUBLISHED: dict[int, dict[str, float]] = {
     10000: {"rps": 5425.95, "avg_ms": 1800.0},
 }
 PUBLISHED_TOTAL = {"requests": 3_250_144, "failed": 3}
-OPEN_LOOP_RATES = (250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000)
+OPEN_LOOP_RATES = (100, 250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000)
 QUICK_RATES = (200, 400)
 # Open-loop requests: the mix's reads (writes need a body per request).
 OPEN_LOOP_PATHS = (
@@ -86,6 +88,7 @@ class Row:
     # requests it recorded. A mean far below the generator's means the generator held the time.
     server_avg_ms: float | None = None
     server_requests: int | None = None
+    server_errors: dict[str, int] | None = None  # 5xx the server recorded, by route
 
     def judge(self) -> None:
         """Say so where the generator, not the server, was the bottleneck."""
@@ -94,7 +97,9 @@ class Row:
             verdict = "generator-bound (its core was busy)"
         elif self.server_avg_ms is not None and self.server_avg_ms < 0.5 * self.avg_ms:
             verdict = "generator-bound (the server's own mean is under half the generator's)"
-        self.note = ", ".join(part for part in (self.note, verdict) if part)
+        errors = ", ".join(f"{n} on {route}" for route, n in (self.server_errors or {}).items())
+        answered = f"server's 5xx: {errors}" if errors else ""
+        self.note = ", ".join(part for part in (self.note, answered, verdict) if part)
 
 
 def raise_fd_limit(needed: int) -> int:
@@ -125,6 +130,8 @@ LISTEN_LIMITS = (
     Path("/proc/sys/net/ipv4/tcp_max_syn_backlog"),
 )
 MAX_BACKLOG = 65535  # the largest `CLEARWAY_BACKLOG`
+# A server using less than this share of a core has nothing left over from the last level.
+QUIET_CORES = 0.2
 
 
 def backlog_for(users: int) -> int:
@@ -245,7 +252,8 @@ def refresh(base: str, seeded: dict[str, object]) -> dict[str, object]:
 @contextmanager
 def clearway(
     workers: int, customers: int, backlog: int, log: Path
-) -> Iterator[tuple[int, dict[str, object]]]:
+) -> Iterator[tuple[int, dict[str, object], int]]:
+    """A fresh server, seeded: its port, what the users need, and its process id."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="clearway-loadtest-") as tmp:
@@ -262,8 +270,45 @@ def clearway(
         ready = f"({workers} workers)" if workers > 1 else ""
         # One worker gets the server's core(s); more workers spread over every core by design.
         launch = pinned(SERVER_CORES, command) if workers == 1 else command
-        with serve(launch, env, f"{base}/readyz", ready, keep_log=log):
-            yield port, seed(base, customers)
+        with serve(launch, env, f"{base}/readyz", ready, keep_log=log) as process:
+            yield port, seed(base, customers), process.pid
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants (with workers: each worker and the background process)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{current}/task/{current}/children").read_text()
+            pending.extend(int(child) for child in children.split())
+    return found
+
+
+def busy_cores(pid: int, seconds: float = 2.0) -> float:
+    """How many cores the server's processes used over the next `seconds`."""
+
+    def spent() -> float:
+        total = 0.0
+        for member in process_tree(pid):
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(member)
+        return total
+
+    before = spent()
+    time.sleep(seconds)
+    return (spent() - before) / seconds
+
+
+def settle(pid: int, limit: float = 300.0) -> float:
+    """Wait until the server has done what the last level left it (the events its orders
+    caused, the monitor's ingest of its request records), so that each level starts from a
+    quiet server, not from its predecessor's backlog. Returns the seconds waited."""
+    started = time.monotonic()
+    while busy_cores(pid) >= QUIET_CORES and time.monotonic() - started < limit:
+        pass
+    return time.monotonic() - started
 
 
 # --- the server's own record -----------------------------------------------------------------
@@ -275,9 +320,18 @@ def next_minute() -> None:
     time.sleep(60 - time.time() % 60 + 0.5)
 
 
-def server_record(base: str, started: float, ended: float) -> tuple[float, int]:
-    """Mean latency and requests the monitor recorded over the minutes from `started` to
-    `ended`, once its ingest has caught up (two reads a few seconds apart agree)."""
+@dataclass
+class Record:
+    """What the monitor recorded over a level's minutes."""
+
+    avg_ms: float
+    requests: int
+    errors: dict[str, int]  # 5xx by "METHOD route"
+
+
+def server_record(base: str, started: float, ended: float) -> Record:
+    """What the monitor recorded over the minutes from `started` to `ended`, once its ingest
+    has caught up (two reads a few seconds apart agree)."""
 
     def iso(moment: float) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
@@ -290,13 +344,19 @@ def server_record(base: str, started: float, ended: float) -> tuple[float, int]:
         login.raise_for_status()
         auth = {"authorization": f"Bearer {login.json()['access_token']}"}
         window = {"from": iso(started), "to": iso(ended + 1), "granularity": "minute"}
-        last: tuple[float, int] | None = None
+        last: Record | None = None
         for _ in range(30):
             answer = http.get("/api/monitor/requests/stats", params=window, headers=auth)
             answer.raise_for_status()
             items = [i for i in answer.json()["items"] if i["mean_ms"] is not None]
             count = sum(i["requests"] for i in items)
-            record = (sum(i["mean_ms"] * i["requests"] for i in items) / max(1, count), count)
+            errors: dict[str, int] = {}
+            for i in items:
+                if i["errors"]:
+                    key = f"{i['method']} {i['route']}"
+                    errors[key] = errors.get(key, 0) + i["errors"]
+            mean = sum(i["mean_ms"] * i["requests"] for i in items) / max(1, count)
+            record = Record(mean, count, errors)
             if record == last:
                 return record
             last = record
@@ -495,6 +555,14 @@ def chart(rows: list[Row], sweep: list[openloop.Result], path: Path) -> None:
             latency.plot(
                 users, [r.p99_ms for r in mine], style, alpha=0.4, label=f"p99 ({generator})"
             )
+            recorded = [r for r in mine if r.server_avg_ms is not None]
+            if recorded:
+                latency.plot(
+                    [r.users for r in recorded],
+                    [r.server_avg_ms for r in recorded],
+                    style[0] + ":",
+                    label=f"server's own avg ({generator})",
+                )
     published = sorted(PUBLISHED.items())
     throughput.plot(
         [u for u, _ in published], [p["rps"] for _, p in published], "k^--", label="published"
@@ -565,7 +633,7 @@ def main() -> None:
     customers = QUICK_CUSTOMERS if args.quick else CUSTOMERS
     with (
         listen_limits(backlog) as listening,
-        clearway(args.workers, customers, listening, out / "server.log") as (port, seeded),
+        clearway(args.workers, customers, listening, out / "server.log") as (port, seeded, pid),
     ):
         print(
             f"{CORES} cores: {sharing}; {args.workers} worker(s); {hold} s per level;"
@@ -576,6 +644,9 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
 
         def level(run: Callable[[dict[str, object]], Row]) -> None:
+            waited = settle(pid)
+            if waited > 10:
+                print(f"(the server was busy for {waited:.0f} s after the last level)", flush=True)
             # Whole minutes per level, so the server's record of it is its own; not in the
             # 3-minute smoke, where its levels share minutes and the record is left out.
             if not args.quick:
@@ -583,7 +654,9 @@ def main() -> None:
             started = time.time()
             row = run(refresh(base, seeded))  # fresh tokens: a full run outlasts them
             if not args.quick:
-                row.server_avg_ms, row.server_requests = server_record(base, started, time.time())
+                record = server_record(base, started, time.time())
+                row.server_avg_ms, row.server_requests = record.avg_ms, record.requests
+                row.server_errors = record.errors
             row.judge()
             rows.append(row)
             print(table(rows[-1:]).splitlines()[-3], flush=True)
@@ -595,6 +668,7 @@ def main() -> None:
             if not args.no_wrk:
                 level(partial(wrk, port, users=users, hold=hold))
         if not args.no_open_loop:
+            settle(pid)
             token = str(refresh(base, seeded)["token"])
             sweep = openloop.sweep(port, OPEN_LOOP_PATHS, token, rates, 10 if args.quick else 30)
     report = f"## Closed loop\n\n{table(rows)}\n\n## Open loop\n\n{open_loop_table(sweep)}\n"

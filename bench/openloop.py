@@ -94,7 +94,8 @@ async def offer(
         # an answer: as HTTP clients do for a request that is safe to repeat, send it again on
         # a new connection (its latency still counts from when it was due).
         for attempt in (1, 2):
-            connection = idle.pop() if idle else None
+            # The retry takes a new connection: the next idle one may have been closed too.
+            connection = idle.pop() if idle and attempt == 1 else None
             reused = connection is not None
             try:
                 if connection is None:
