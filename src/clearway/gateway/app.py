@@ -265,21 +265,13 @@ class Gateway:
         inner = dict(scope)
         inner["headers"] = headers
         # The service's time starts once the client has sent the whole body (until then the
-        # body's own deadline applies), so a slow upload is a 408, not the service's 504; and
-        # once the request has its turn: the wait for it is the admission queue's to bound
-        # (a 503), however long the queue timeout is set beside the body's.
+        # body's own deadline applies: a slow upload is a 408, not the service's 504) and the
+        # request has its turn (the wait for it is the admission queue's to bound, with a 503).
         loop = asyncio.get_running_loop()
         start = loop.time() if body.done else body.deadline
         clock = self.deadlines.at(start + self.upstream_timeout)
         if not body.done:
-            take_turn = body.on_complete
-
-            async def in_turn() -> None:
-                clock.reschedule(math.inf)
-                if take_turn is not None:
-                    await take_turn()
-
-            body.on_complete = in_turn
+            body.on_arrived = lambda: clock.reschedule(math.inf)
             body.on_done = lambda: clock.reschedule(loop.time() + self.upstream_timeout)
         try:
             async with clock:

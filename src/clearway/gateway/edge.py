@@ -76,9 +76,9 @@ class BodyTimeout(Problem):
 class RequestBody:
     """The request's body as the app reads it, with one deadline for all of it (not per read:
     a byte a second is slow). Past it, `on_timeout` runs and the read raises `BodyTimeout`,
-    wherever it was awaited. Once the last part has arrived, `on_complete` is awaited (the
-    request's admission turn, which may raise a problem) and then `on_done` runs, before the
-    last part is handed on."""
+    wherever it was awaited. Once the last part has arrived, `on_arrived` runs, `on_complete`
+    is awaited (the request's admission turn, which may raise a problem) and then `on_done`
+    runs, before the last part is handed on."""
 
     def __init__(
         self, receive: Receive, seconds: float, on_timeout: Callable[[], None], *, empty: bool
@@ -87,6 +87,7 @@ class RequestBody:
         self._on_timeout = on_timeout
         self.deadline = asyncio.get_running_loop().time() + seconds
         self.done = empty
+        self.on_arrived: Callable[[], None] | None = None
         self.on_complete: Callable[[], Awaitable[None]] | None = None
         self.on_done: Callable[[], None] | None = None
         self._kept: list[Message] = []  # read by `disconnected`, for the app's next read
@@ -111,6 +112,8 @@ class RequestBody:
             raise
         if message["type"] != "http.request" or not message.get("more_body", False):
             self.done = True
+            if self.on_arrived is not None:
+                self.on_arrived()
             if self.on_complete is not None:
                 await self.on_complete()
             if self.on_done is not None:
