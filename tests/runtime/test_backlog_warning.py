@@ -11,26 +11,24 @@ from clearway.runtime.server import warn_if_backlog_capped
 from tests.conftest import test_settings
 
 
-def somaxconn(tmp_path: Path, value: str) -> Path:
-    path = tmp_path / "somaxconn"
-    path.write_text(value)
-    return path
-
-
-def test_a_backlog_above_the_kernel_cap_is_warned_about(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("backlog", "cap", "warning"),
+    [
+        (16384, "4096\n", "CLEARWAY_BACKLOG is 16384 but net.core.somaxconn caps it at 4096"),
+        (4096, "4096\n", ""),  # within the cap
+        (4096, None, ""),  # no cap to read (not Linux)
+    ],
+)
+def test_a_backlog_above_the_kernel_cap_and_only_that_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, backlog: int, cap: str | None, warning: str
 ) -> None:
-    settings = test_settings(tmp_path).model_copy(update={"backlog": 16384})
+    somaxconn = tmp_path / "somaxconn"
+    if cap is not None:
+        somaxconn.write_text(cap)
+    settings = test_settings(tmp_path).model_copy(update={"backlog": backlog})
     with caplog.at_level(logging.WARNING):
-        warn_if_backlog_capped(settings, somaxconn(tmp_path, "4096\n"))
-    assert "CLEARWAY_BACKLOG is 16384 but net.core.somaxconn caps it at 4096" in caplog.text
-
-
-def test_a_backlog_within_the_cap_or_no_cap_to_read_says_nothing(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    settings = test_settings(tmp_path).model_copy(update={"backlog": 4096})
-    with caplog.at_level(logging.WARNING):
-        warn_if_backlog_capped(settings, somaxconn(tmp_path, "4096\n"))
-        warn_if_backlog_capped(settings, tmp_path / "absent")
-    assert caplog.text == ""
+        warn_if_backlog_capped(settings, somaxconn)
+    if warning:
+        assert warning in caplog.text
+    else:
+        assert caplog.text == ""

@@ -122,8 +122,8 @@ class OneCallConnection(aiosqlite.Connection):
             self._begin = begin
 
     async def statement(self, many: bool, sql: str, parameters: Any) -> _Outcome:
-        if not many and not parameters and sql.upper() in _BEGINS and not self.in_transaction:
-            self._begin = sql
+        if not many and not parameters and sql.upper() in _BEGINS:
+            self.begin_with_next_statement(sql)
             return None, -1, None, []
         begin, self._begin = self._begin, None
         call = partial(_run, self._conn, begin, many, sql, parameters)
