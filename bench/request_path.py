@@ -255,9 +255,17 @@ def server_cost(seconds: int = 5) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU a process has used so far (Linux: /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU a process has used so far."""
+    return sum(cpu_times(pid))
+
+
+def cpu_times(pid: int, thread: int | None = None) -> tuple[float, float]:
+    """User and system CPU seconds a process, or one of its threads, has used so far (Linux:
+    /proc/<pid>/stat or /proc/<pid>/task/<thread>/stat)."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    fields = Path(path).read_text().rpartition(")")[2].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def main() -> None:
