@@ -1,0 +1,110 @@
+"""Telemetry publishes once per interval, however fast events arrive.
+
+Under load, events keep arriving while a batch is being stored. The periodic publication must
+take what was buffered at its turn and leave the rest for the next one: publishing again at once
+turned the quarter-second batches into a stream of small stores (30 a second per worker under
+`make bench`, each a trip to the bus's thread and an fsync). `stop` still publishes everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from clearway.contracts.gateway import GatewayRequest
+from clearway.kit.bus import CloudEvent
+from clearway.kit.bus import telemetry as telemetry_module
+from clearway.kit.bus.events import expand
+from clearway.kit.bus.telemetry import Telemetry
+
+
+def record(request_id: str) -> dict[str, Any]:
+    return {
+        "route": "/api/identity/me",
+        "method": "GET",
+        "status": 200,
+        "latency_ms": 0.4,
+        "role": "customer",
+        "user_id": "u1",
+        "client": "127.0.0.1",
+        "request_id": request_id,
+    }
+
+
+class SlowBus:
+    """Each store takes a while, and a request arrives during each of the first three (as
+    under load)."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+        self.telemetry: Telemetry | None = None
+        self.stored = 0
+        self.third = asyncio.Event()
+
+    async def publish_many(self, events: Sequence[CloudEvent]) -> None:
+        ids = [e.data["request_id"] for envelope in events for e in expand(envelope)]
+        self.log.append("store " + ",".join(ids))
+        self.stored += 1
+        assert self.telemetry is not None
+        if self.stored <= 3:
+            self.telemetry.add(GatewayRequest, record(f"during-{self.stored}"))
+        if self.stored == 3:
+            self.third.set()
+        await asyncio.sleep(0)
+
+
+class Ticks:
+    """`asyncio` as the telemetry module sees it, with its interval's sleeps written down."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    async def sleep(self, seconds: float) -> None:
+        self.log.append("tick")
+        await asyncio.sleep(0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+
+async def test_events_arriving_during_a_store_wait_for_the_next_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log: list[str] = []
+    monkeypatch.setattr(telemetry_module, "asyncio", Ticks(log))
+    bus = SlowBus(log)
+    telemetry = bus.telemetry = Telemetry(bus, "test")
+    telemetry.add(GatewayRequest, record("first"))
+    telemetry.start()
+    await bus.third.wait()
+    await telemetry.stop()
+
+    assert log[:6] == [
+        "tick",
+        "store first",
+        "tick",
+        "store during-1",
+        "tick",
+        "store during-2",
+    ], "one store per interval"
+    # Stopping publishes what is left, including what arrived during the last store.
+    assert log[-1] == "store during-3"
+    assert log.count("store during-3") == 1
+
+
+async def test_stop_publishes_everything_buffered() -> None:
+    stored: list[str] = []
+
+    class Bus:
+        async def publish_many(self, events: Sequence[CloudEvent]) -> None:
+            stored.extend(e.data["request_id"] for envelope in events for e in expand(envelope))
+
+    telemetry = Telemetry(Bus(), "test")
+    telemetry.start()
+    for n in range(1200):  # more than two envelopes' worth
+        telemetry.add(GatewayRequest, record(f"r{n}"))
+    await telemetry.stop()
+    assert stored == [f"r{n}" for n in range(1200)]
