@@ -260,12 +260,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 def cpu_times(pid: int, thread: int | None = None) -> tuple[float, float]:
-    """User and system CPU seconds a process, or one of its threads, has used so far (Linux:
-    /proc/<pid>/stat or /proc/<pid>/task/<thread>/stat)."""
-    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
-    fields = Path(path).read_text().rpartition(")")[2].split()
+    """User and system CPU seconds a process, or one of its threads, has used so far."""
+    fields = proc_stat(pid, thread)
     tick = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def proc_stat(pid: int, thread: int | None = None) -> list[str]:
+    """The fields of /proc/<pid>/stat (or of a thread's) after the command's name, the first
+    being the state (field 3 of proc(5)); the name may hold spaces and parentheses."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    return Path(path).read_text().rpartition(")")[2].split()
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.__main__ import PROFILES, clearway_env, customer_token, free_port, serve, wrk
 from bench.loadtest import process_tree
-from bench.request_path import cpu_times
+from bench.request_path import cpu_times, proc_stat
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def role(pid: int) -> str:
         return "multiprocessing's resource tracker"
     if b"multiprocessing" not in command:
         return "supervisor"
-    niceness = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[16])
+    niceness = int(proc_stat(pid)[16])  # field 19 of proc(5)
     return f"background (nice {niceness})" if niceness > 0 else "worker"
 
 

@@ -95,16 +95,20 @@ async def test_events_arriving_during_a_store_wait_for_the_next_interval(
     assert log.count("store during-3") == 1
 
 
-async def test_stop_publishes_everything_buffered() -> None:
+async def test_stop_publishes_everything_buffered_and_what_arrives_meanwhile() -> None:
     stored: list[str] = []
 
     class Bus:
         async def publish_many(self, events: Sequence[CloudEvent]) -> None:
+            first = not stored
             stored.extend(e.data["request_id"] for envelope in events for e in expand(envelope))
+            if first:  # a request answered while the last records are being stored
+                telemetry.add(GatewayRequest, record("late"))
+            await asyncio.sleep(0)
 
     telemetry = Telemetry(Bus(), "test")
     telemetry.start()
     for n in range(1200):  # more than two envelopes' worth
         telemetry.add(GatewayRequest, record(f"r{n}"))
     await telemetry.stop()
-    assert stored == [f"r{n}" for n in range(1200)]
+    assert stored == [f"r{n}" for n in range(1200)] + ["late"]

@@ -64,21 +64,22 @@ class Telemetry:
 
     async def _publish_buffered(self) -> None:
         """Publish what is buffered now; what arrives meanwhile waits for the next one."""
-        if self._buffer:
-            pending, self._buffer = self._buffer, []
-            by_type: dict[str, list[CloudEvent]] = {}
-            for event in pending:
-                by_type.setdefault(event.type, []).append(event)
-            envelopes = [
-                batch(SOURCE, events[i : i + MAX_BATCH])
-                for events in by_type.values()
-                for i in range(0, len(events), MAX_BATCH)
-            ]
-            try:
-                await self._bus.publish_many(envelopes)
-            except Exception:
-                self._buffer[:0] = pending  # keep them for the next flush
-                raise
+        if not self._buffer:
+            return
+        pending, self._buffer = self._buffer, []
+        by_type: dict[str, list[CloudEvent]] = {}
+        for event in pending:
+            by_type.setdefault(event.type, []).append(event)
+        envelopes = [
+            batch(SOURCE, events[i : i + MAX_BATCH])
+            for events in by_type.values()
+            for i in range(0, len(events), MAX_BATCH)
+        ]
+        try:
+            await self._bus.publish_many(envelopes)
+        except Exception:
+            self._buffer[:0] = pending  # keep them for the next flush
+            raise
 
     async def _run(self) -> None:
         while True:
