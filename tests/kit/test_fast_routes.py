@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from clearway.kit.caller import Admin, AnyCaller, Caller, SignedIn
 from clearway.kit.errors import NotFound
-from clearway.kit.fast_routes import FastLane, fast_routes
+from clearway.kit.fast_routes import KEPT_QUERIES, FastLane, fast_routes
 from clearway.kit.problems import Problem
 from clearway.kit.service import serve_routes, service_api
 
@@ -66,6 +66,20 @@ def build() -> FastAPI:
         extra = echo(request, as_of=as_of, tags=tags, flag=flag, kind=kind, ratio=ratio)
         both = orjson.loads(answer.body) | orjson.loads(extra.body)
         return Response(orjson.dumps(both), headers={"x-lane": answer.headers["x-lane"]})
+
+    @router.get("/lookup")  # every argument a value that cannot change: kept once validated
+    async def lookup(
+        caller: AnyCaller,
+        request: Request,
+        market: Market,
+        hs_code: HsCode = None,
+        limit: Limit = 20,
+        as_of: AsOf = None,
+        kind: Literal["a", "b"] = "a",
+        ratio: float | None = None,
+    ) -> Response:
+        values = {"market": market, "hs_code": hs_code, "limit": limit, "as_of": as_of}
+        return echo(request, caller=caller, kind=kind, ratio=ratio, **values)
 
     @router.get("/me")
     async def me(caller: SignedIn, request: Request, n: int = 0) -> Response:
@@ -149,7 +163,7 @@ async def both(
 
 
 def test_only_the_simple_reads_take_the_fast_lane(app: FastAPI) -> None:
-    expected = ["/admin", "/crash", "/domain", "/http", "/me", "/problem", "/search"]
+    expected = ["/admin", "/crash", "/domain", "/http", "/lookup", "/me", "/problem", "/search"]
     assert sorted(fast_routes(app)) == expected
 
 
@@ -315,3 +329,47 @@ async def test_overridden_dependencies_are_honoured(app: FastAPI) -> None:
     assert answer.status_code == 200
     assert answer.headers["x-lane"] == "fastapi"
     assert "p-9" in answer.json()["caller"][1]
+
+
+async def test_a_query_asked_again_skips_validation_and_gets_the_same_values(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    app: FastAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    validated: list[str] = []
+    for route in fast_routes(app).values():  # the lane's routes share the app's fields
+        for query in route.queries:
+            real = query.field.validate
+
+            def counting(raw: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+                validated.append(raw)
+                return _real(raw, *args, **kwargs)
+
+            monkeypatch.setattr(query.field, "validate", counting)
+    url = "/lookup?market=EU&hs_code=8518.22&limit=5&as_of=2024-05-01&kind=b&ratio=1e3"
+    first = (await clients[0].get(url, headers=CUSTOMER)).json()
+    assert len(validated) == 6
+    validated.clear()
+    for headers in (CUSTOMER, ADMIN):  # the caller is not the query's: resolved every time
+        fast_answer, plain_answer = await both(clients, url, headers)
+        assert fast_answer.json() == plain_answer.json()
+    assert len(validated) == 12  # FastAPI's two requests, six each; the fast lane's none
+    assert fast_answer.json()["caller"] != first["caller"]
+    assert "date(2024, 5, 1)" in first["as_of"][1]
+
+
+async def test_only_short_queries_of_unchangeable_values_are_kept(app: FastAPI) -> None:
+    lane = FastLane(app)
+    transport = httpx.ASGITransport(app=lane)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        await client.get("/search?market=EU")  # a list (the default tags): the endpoint's
+        await client.get("/lookup?market=EU&hs_code=" + "9" * 300)  # too long to keep
+        await client.get("/lookup?market=E")  # a 422: nothing validated to keep
+        assert lane.routes["/search"].kept == lane.routes["/lookup"].kept == {}
+        for n in range(KEPT_QUERIES + 10):
+            answer = await client.get(f"/lookup?market=EU&limit={n % 100 + 1}&hs_code={n}")
+            assert answer.is_success
+    kept = lane.routes["/lookup"].kept
+    assert len(kept) == KEPT_QUERIES
+    assert b"market=EU&limit=1&hs_code=0" not in kept  # the oldest went first
+    assert f"market=EU&limit=34&hs_code={KEPT_QUERIES + 9}".encode() in kept

@@ -11,6 +11,12 @@ all of that is worked out once here. A request for such a route is answered by: 
 query (Starlette's own parser), validate each parameter with the very validator FastAPI built
 for it, resolve the dependencies, call the endpoint, send its response.
 
+Parsing and validating depend on the query string alone, and a hot read is asked the same few
+questions again and again, so the validated arguments of the last `KEPT_QUERIES` query strings
+are kept and a query string seen before skips both. Only short query strings are kept, and only
+arguments that cannot be changed (a list is the endpoint's to change, so a query with one is
+validated every time).
+
 Whatever the fast lane is not sure of, the app answers as before, untouched: a path it does not
 know, a parameter that fails validation or is missing (so a 422 is FastAPI's own, word for
 word, and a dependency's 401 still comes before it), overridden dependencies; and every
@@ -25,8 +31,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from decimal import Decimal
+from enum import Enum
 from typing import Any, get_args
+from uuid import UUID
 
 from fastapi import FastAPI, params
 from fastapi._compat import ModelField, field_annotation_is_sequence
@@ -44,6 +54,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Defaults that are safe to hand out as they are; FastAPI deep-copies the others per request.
 _IMMUTABLE = (type(None), bool, int, float, str, bytes)
+# Validated values that can be handed to every request that asks the same.
+_SHAREABLE = (*_IMMUTABLE, date, time, timedelta, Decimal, Enum, UUID)
+KEPT_QUERIES = 1024  # per route
+KEPT_LENGTH = 256  # bytes: hot reads ask short questions, and the memo stays under a megabyte
 _FAILED = "clearway.fast_routes.failed"
 
 
@@ -116,12 +130,27 @@ class FastRoute:
     dependencies: tuple[_Dependency, ...]
     queries: tuple[_Query, ...]
     request_param: str | None
+    kept: dict[bytes, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def arguments(self, request: Request) -> dict[str, Any]:
+        """The query's validated arguments (a copy the endpoint's call may have)."""
+        raw: bytes = request.scope["query_string"]
+        known = self.kept.get(raw)
+        if known is not None:
+            return dict(known)
+        query = request.query_params
+        arguments = {q.name: q.value(query) for q in self.queries}
+        if len(raw) <= KEPT_LENGTH and all(isinstance(v, _SHAREABLE) for v in arguments.values()):
+            if len(self.kept) >= KEPT_QUERIES:
+                del self.kept[next(iter(self.kept))]  # the oldest goes
+            self.kept[raw] = arguments
+            return dict(arguments)
+        return arguments
 
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> Response:
         """The endpoint's response; raises `_Declined` before running anything it cannot do."""
         request = Request(scope, receive, send)
-        query = request.query_params
-        arguments = {q.name: q.value(query) for q in self.queries}
+        arguments = self.arguments(request)
         # From here on the request is the fast lane's: set what the app's router would have.
         scope["app"] = self.app
         scope.setdefault("router", self.app.router)
