@@ -66,7 +66,8 @@ def role(pid: int) -> str:
 def measure(pid: int, url: str, token: str | None, seconds: int) -> None:
     members = sorted(process_tree(pid))
     before = {member: cpu_times(member) for member in members}
-    worker = next(member for member in members if role(member) == "worker")
+    # With `--workers 1` there are none: the one process serves, and runs everything else too.
+    worker = next((member for member in members if role(member) == "worker"), pid)
     threads_before = threads(worker)
     started = time.monotonic()
     result = wrk(url, seconds, 100, token)
@@ -87,7 +88,8 @@ def measure(pid: int, url: str, token: str | None, seconds: int) -> None:
             print(
                 f"  pid {member:>7} {spent / elapsed:5.2f} cores"
                 f"  {1e6 * spent / requests:6.1f} µs/request"
-                f" (system {1e6 * (system - system0) / requests:4.1f})  {role(member)}"
+                f" (system {1e6 * (system - system0) / requests:4.1f})"
+                f"  {'the one process' if member == worker == pid else role(member)}"
             )
     print(
         f"  the server in all: {total / elapsed:.2f} cores, {1e6 * total / requests:.1f} µs/request"

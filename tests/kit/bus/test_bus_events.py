@@ -7,7 +7,7 @@ import pytest
 
 from clearway.kit.bus import CloudEvent, matches
 from clearway.kit.bus.bus import check_topics
-from clearway.kit.bus.events import batch, expand
+from clearway.kit.bus.events import batch, expand, split
 
 
 def test_new_event_has_the_cloudevents_attributes() -> None:
@@ -84,23 +84,114 @@ def test_invalid_topics_are_refused(topics: list[str]) -> None:
         check_topics(topics)
 
 
-def test_a_batch_carries_whole_events_through_json() -> None:
-    events = [CloudEvent.new("/gw", "gateway.request", {"n": n}) for n in range(3)]
-    envelope = batch("/telemetry", events)
+FIELDS = ("route", "status")
+ROWS = [(1_700_000_000.25, "/a", 200), (1_700_000_001.5, "/b", 404), (1_700_000_002.0, "/c", 500)]
+
+
+def through_json(event: CloudEvent) -> CloudEvent:
+    return CloudEvent.from_json(event.to_json())
+
+
+def test_a_batch_carries_its_rows_as_events_through_json() -> None:
+    envelope = batch("/gw", "gateway.request", FIELDS, ROWS)
     assert envelope.type == "gateway.request.batch"
-    assert expand(CloudEvent.from_json(envelope.to_json())) == events
-    assert expand(envelope) == events  # built here, never serialized: datetimes still
+    events = expand(through_json(envelope))
+    assert [e.data for e in events] == [
+        {"route": "/a", "status": 200},
+        {"route": "/b", "status": 404},
+        {"route": "/c", "status": 500},
+    ]
+    assert [e.time.timestamp() for e in events] == [row[0] for row in ROWS]
+    assert all(e.time.tzinfo is UTC for e in events)
+    assert {(e.type, e.source, e.subject) for e in events} == {("gateway.request", "/gw", None)}
+    key = envelope.data["key"]
+    assert [e.id for e in events] == [f"{key}-0", f"{key}-1", f"{key}-2"]
+    assert expand(envelope) == events  # built here, never serialized: tuples still
     assert expand(events[0]) == [events[0]]  # not a batch: itself
 
 
-def test_a_batch_holds_one_type() -> None:
-    with pytest.raises(ValueError, match="one type"):
-        batch("/t", [CloudEvent.new("/a", "a.x", {}), CloudEvent.new("/a", "a.y", {})])
+def test_a_batch_delivered_again_gives_the_same_ids_and_another_batch_others() -> None:
+    envelope = batch("/gw", "gateway.request", FIELDS, ROWS)
+    again = [e.id for e in expand(through_json(envelope))]
+    assert again == [e.id for e in expand(through_json(envelope))]
+    other = [e.id for e in expand(batch("/gw", "gateway.request", FIELDS, ROWS))]
+    assert not set(again) & set(other)
 
 
-def test_a_malformed_event_in_a_batch_is_skipped_not_the_batch() -> None:
+@pytest.mark.parametrize("count", [2, 3, 500])
+def test_the_halves_of_a_split_batch_give_the_same_events(count: int) -> None:
+    rows = [(1_700_000_000.0 + n, f"/r{n}", 200) for n in range(count)]
+    envelope = batch("/gw", "gateway.request", FIELDS, rows)
+    first, second = split(through_json(envelope))
+    halves = expand(through_json(first)) + expand(through_json(second))
+    assert halves == expand(through_json(envelope))
+    assert len(first.data["rows"]) == count // 2
+    assert first.id != second.id != envelope.id  # each half is a message of its own
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        batch("/gw", "gateway.request", FIELDS, ROWS[:1]),
+        CloudEvent.new("/gw", "gateway.request", {"route": "/a"}),
+        CloudEvent.new("/t", "gateway.request.batch", {"events": []}),
+    ],
+)
+def test_only_a_batch_of_two_rows_or_more_splits(event: CloudEvent) -> None:
+    with pytest.raises(ValueError, match="two rows"):
+        split(event)
+
+
+def test_a_malformed_row_in_a_batch_is_skipped_not_the_batch() -> None:
+    document = orjson.loads(batch("/t", "gateway.request", FIELDS, ROWS[:1]).to_json())
+    key = document["data"]["key"]
+    document["data"]["rows"] += [
+        [1_700_000_000.0, "/short"],  # a value missing
+        ["yesterday", "/a", 200],  # a time that is not a number
+        [True, "/a", 200],  # nor is a boolean
+        [1e300, "/a", 200],  # out of range
+        "not a row",
+        [1_700_000_003.0, "/last", 200],
+    ]
+    events = expand(CloudEvent.from_json(orjson.dumps(document)))
+    assert [(e.id, e.data["route"]) for e in events] == [(f"{key}-0", "/a"), (f"{key}-6", "/last")]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"key": ""},
+        {"key": 7},
+        {"first": -1},
+        {"first": "0"},
+        {"fields": "route"},
+        {"fields": ["route", 2]},
+        {"rows": {"0": []}},
+    ],
+)
+def test_a_batch_whose_table_is_malformed_gives_nothing(change: dict[str, object]) -> None:
+    document = orjson.loads(batch("/t", "gateway.request", FIELDS, ROWS).to_json())
+    document["data"] |= change
+    assert expand(CloudEvent.from_json(orjson.dumps(document))) == []
+
+
+def test_a_batch_of_whole_events_from_before_rows_is_still_read() -> None:
+    """A durable queue may hold envelopes written before an upgrade."""
     good = CloudEvent.new("/gw", "gateway.request", {"n": 1})
-    document = orjson.loads(batch("/t", [good]).to_json())
-    document["data"]["events"].insert(0, {"specversion": "1.0", "id": "", "type": "x"})
-    document["data"]["events"].append("not an event")
+    document = {
+        "specversion": "1.0",
+        "id": "b1",
+        "source": "/clearway/telemetry",
+        "type": "gateway.request.batch",
+        "time": "2026-12-01T10:00:00Z",
+        "data": {
+            "events": [
+                {"specversion": "1.0", "id": "", "type": "x"},  # malformed: skipped
+                orjson.loads(good.to_json()),
+                "not an event",
+            ]
+        },
+    }
     assert expand(CloudEvent.from_json(orjson.dumps(document))) == [good]
+    document["data"] = {"events": "none"}
+    assert expand(CloudEvent.from_json(orjson.dumps(document))) == []
