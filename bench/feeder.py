@@ -18,9 +18,8 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.monitor_ingest import records
+from bench.monitor_ingest import envelope, records
 from clearway.kit.bus.embedded import FILENAME, EmbeddedBus
-from clearway.kit.bus.events import batch as envelope
 from clearway.runtime.workers import BACKGROUND_NICENESS
 
 TICK_SECONDS = 0.05  # 20 batches a second: steady, not one burst per second
@@ -37,7 +36,7 @@ async def feed(data_dir: Path, rate: int, seconds: float) -> int:
             due = int(elapsed * rate) - published  # catch up after a slow tick, never burst ahead
             if due > 0:
                 records_due = records(min(due, 4 * per_tick), users)
-                await bus.publish_many([envelope("/bench/feeder", records_due)])
+                await bus.publish_many([envelope(records_due)])
                 published += len(records_due)
             await asyncio.sleep(TICK_SECONDS)
     return published

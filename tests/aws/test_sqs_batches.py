@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from clearway.kit.bus import CloudEvent, Event
+from clearway.kit.bus.events import batch, expand
 from clearway.kit.bus.sns_sqs import Received, SnsSqsBus
 
 from .conftest import REGION
@@ -111,3 +112,28 @@ async def test_a_payload_that_does_not_fit_its_contract_is_dead_lettered_at_once
     (letter,) = await bus.dead_letters("scales")
     assert (letter.event.id, letter.attempts) == (bad.id, 1)
     assert "parcel.weighed v1" in letter.last_error
+
+
+async def test_a_telemetry_batch_too_large_for_one_message_arrives_whole() -> None:
+    """SNS carries 256 KiB a message: a larger batch travels as halves whose events keep the
+    ids they have in the whole (what the monitor de-duplicates on)."""
+    bus = SnsSqsBus(
+        "cw-large",
+        lambda service: boto3.client(service, region_name=REGION),
+        max_attempts=3,
+        retry_base_seconds=0.05,
+    )
+
+    async def ignore(event: CloudEvent) -> None:
+        return None
+
+    bus.subscribe("monitor", ["gateway.request.batch"], ignore)
+    await bus.declare()
+    rows = [(1_700_000_000.0 + n, "/api/" + "x" * 200, n) for n in range(2000)]  # ~440 KB
+    envelope = batch("/clearway/gateway", "gateway.request", ("route", "n"), rows)
+    assert len(envelope.to_json()) > 256 * 1024
+    await bus.publish_many([envelope])
+    messages = await receive(bus, "monitor", 2)
+    assert all(len(m.body.encode()) <= 256 * 1024 for m in messages)
+    received = [e for m in messages for e in expand(CloudEvent.from_json(m.body))]
+    assert sorted(received, key=lambda e: e.data["n"]) == expand(envelope)

@@ -68,19 +68,26 @@ def request(
     return event("gateway.request", time, data)
 
 
-async def publish(platform: Platform, events: list[CloudEvent]) -> None:
-    """Request records and searches in envelopes, as the gateway and rules send them; other
-    events one by one."""
-    streams: dict[str, list[CloudEvent]] = {}
+def envelopes(events: list[CloudEvent]) -> list[CloudEvent]:
+    """Request records and searches as rows in batches, as the gateway and rules send them
+    (a batch per type and set of fields: a test may give an event only the fields it needs);
+    other events one by one."""
+    streams: dict[tuple[str, tuple[str, ...]], list[CloudEvent]] = {}
     singles = []
     for e in events:
         if e.type in {kind.TYPE for kind in TELEMETRY}:
-            streams.setdefault(e.type, []).append(e)
+            streams.setdefault((e.type, tuple(e.data)), []).append(e)
         else:
             singles.append(e)
-    await platform.bus.publish_many(
-        [*singles, *(batch("/tests", stream) for stream in streams.values())]
-    )
+    batches = [
+        batch("/tests", kind, fields, [(e.time.timestamp(), *e.data.values()) for e in stream])
+        for (kind, fields), stream in streams.items()
+    ]
+    return [*singles, *batches]
+
+
+async def publish(platform: Platform, events: list[CloudEvent]) -> None:
+    await platform.bus.publish_many(envelopes(events))
 
 
 def query(platform: Platform, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from clearway.contracts.orders import OrderAccepted, OrderCompleted, OrderCreated, OrderDeclined
 from tests.conftest import Api, bearer
-from tests.monitor.conftest import domain_event, event, eventually, publish, request
+from tests.monitor.conftest import domain_event, envelopes, event, eventually, publish, request
 
 T0 = datetime(2026, 1, 1, 10, 0, 5, tzinfo=UTC)
 DAY = {"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}
@@ -92,12 +92,12 @@ async def test_roll_ups_match_figures_worked_out_by_hand(api: Api) -> None:
 
 async def test_the_same_record_delivered_twice_counts_once(api: Api) -> None:
     token = await api.admin_token()
-    record = request(T0, "/api/test/once")
-    await publish(api.platform, [record])
+    (envelope,) = envelopes([request(T0, "/api/test/once")])
+    await api.platform.bus.publish_many([envelope])
     await eventually(lambda: _count(api, token, "/api/test/once", 1))
-    # The bus sees a new message for the same event id only if it was published by another
-    # relay; feed the handler directly, as a redelivery would.
-    await api.platform.hosted["monitor"].service.batch_subscriptions[0].handler([record])
+    # The bus delivers the same message again only after a failure; feed the handler directly,
+    # as a redelivery would.
+    await api.platform.hosted["monitor"].service.batch_subscriptions[0].handler([envelope])
     assert (await stats(api, token, granularity="day", route="/api/test/once"))[0]["requests"] == 1
 
 

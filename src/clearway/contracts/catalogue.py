@@ -22,8 +22,10 @@ from clearway.kit.bus.contract import Event
 SCHEMAS = "#/components/schemas/{model}"
 MAX_LISTED = 4  # event types written on one arrow of the picture; more are summed up
 BATCH_NOTE = (
-    "High-volume: published in batches, envelopes of type `{type}.batch` whose `data.events` "
-    "holds whole CloudEvents of this type."
+    "High-volume: published in batches, envelopes of type `{type}.batch` whose `data` is a "
+    "table: `fields` names this payload's fields, and each of `rows` is one event, its time "
+    "(seconds since the Unix epoch) then its fields' values in that order. Event `i` of the "
+    "batch has the id `<key>-<first + i>`, from the batch's `key` and `first`."
 )
 
 

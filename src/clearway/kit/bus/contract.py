@@ -10,15 +10,16 @@ older consumer reads a newer payload, and a newer consumer reads an older one (t
 fields take their defaults).
 
 Validating costs microseconds per event, which the high-volume telemetry (a record per request)
-pays on every request for values its producer already holds typed. An event whose fields are all
-JSON scalars can skip it: `unvalidated_cloudevent` builds the very envelope `to_cloudevent` would
-from values the caller vouches for, with the class's fields as the one definition of the payload.
+would pay on every request for values its producer already holds typed. An event whose fields are
+all JSON scalars (`SCALAR_FIELDS`) can skip it: `kit.bus.telemetry` sends such values as a row in
+the order of the class's fields, which stay the one definition of the payload, and the consumer
+validates what it receives as for any event.
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar, Union, get_args, get_origin
 
@@ -40,8 +41,9 @@ class Event(BaseModel):
     SUBJECT: ClassVar[str | None] = None
     """The payload field whose value is the envelope's subject (what the event is about)."""
     SCALAR_FIELDS: ClassVar[tuple[str, ...] | None] = None
-    """The payload's fields in order when each is a JSON scalar (see `unvalidated_cloudevent`);
-    None when one is not."""
+    """The payload's fields in order when each is a JSON scalar that validation writes as it is
+    (no constraints, no serializers), so that values of the fields' types can be sent without
+    validation (see `kit.bus.telemetry`); None when one is not."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
 
@@ -66,18 +68,6 @@ class Event(BaseModel):
     def to_cloudevent(self) -> CloudEvent:
         subject = getattr(self, self.SUBJECT) if self.SUBJECT else None
         return CloudEvent.new(self.SOURCE, self.TYPE, self.payload(), subject=subject)
-
-    @classmethod
-    def unvalidated_cloudevent(cls, values: Mapping[str, Any]) -> CloudEvent:
-        """`cls(**values).to_cloudevent()` without the validation, for a hot path whose values
-        already have their fields' types (a `str` for a `str`, a `float` for a `float`), every
-        field given: the same envelope, payload byte for byte. Only for an event whose fields
-        are all JSON scalars, which `model_dump` writes as they are."""
-        if cls.SCALAR_FIELDS is None:
-            raise TypeError(f"{cls.__name__} has fields that are not JSON scalars: validate it")
-        data = {name: values[name] for name in cls.SCALAR_FIELDS}
-        subject = data[cls.SUBJECT] if cls.SUBJECT else None
-        return CloudEvent.new(cls.SOURCE, cls.TYPE, data, subject=subject)
 
     @classmethod
     def decode(cls, event: CloudEvent) -> Self:

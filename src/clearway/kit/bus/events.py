@@ -108,32 +108,61 @@ class CloudEvent:
         )
 
 
-# High-volume streams (request records, searches) travel many events to one bus message: the
-# envelope `<type>.batch` carries them in `data.events`, each a whole CloudEvent with its own
-# id (what consumers de-duplicate on). The bus then does its work once per batch, not per event.
+# High-volume streams (request records, searches) travel many events to one bus message, the
+# envelope `<type>.batch`, so the bus does its work once per batch, not per event. Its data is a
+# table: `fields` names the payload's fields, and each of `rows` is one event, its time (seconds
+# since the Unix epoch) then its fields' values in that order. Event `i` of the batch has the id
+# `<key>-<first + i>`: the same for a redelivered envelope and for the halves of a split one,
+# so consumers de-duplicate on it as on any event id. Rows repeat nothing per event (whole
+# CloudEvents did: an envelope and an id each, 400 bytes a request record against 144), and a
+# producer appends a tuple where it built an event.
 BATCH_SUFFIX = ".batch"
 
 
-def batch(source: str, events: Sequence[CloudEvent]) -> CloudEvent:
-    """One envelope for `events`, which must all be of one type."""
-    types = {event.type for event in events}
-    if len(types) != 1:
-        raise ValueError(f"a batch holds events of one type, not {sorted(types)}")
-    return CloudEvent.new(
-        source, types.pop() + BATCH_SUFFIX, {"events": [e.document() for e in events]}
+def batch(
+    source: str,
+    type: str,
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    key: str | None = None,
+    first: int = 0,
+) -> CloudEvent:
+    """One envelope for events of `type`: each row is an event's time (seconds since the epoch)
+    then the values of `fields` in order. The key is new unless given (see `split`)."""
+    data = {"key": key or new_id(), "first": first, "fields": list(fields), "rows": rows}
+    return CloudEvent.new(source, type + BATCH_SUFFIX, data)
+
+
+def split(envelope: CloudEvent) -> tuple[CloudEvent, CloudEvent]:
+    """A batch as two envelopes of half its rows each, whose events keep their ids (for a bus
+    whose messages are smaller than the batch). `ValueError` if it cannot be split."""
+    data = envelope.data
+    rows = data.get("rows") if envelope.type.endswith(BATCH_SUFFIX) else None
+    if not isinstance(rows, list | tuple) or len(rows) < 2:
+        raise ValueError(f"event {envelope.id} is not a batch of two rows or more")
+    half, kind = len(rows) // 2, envelope.type.removesuffix(BATCH_SUFFIX)
+    key, fields, first = data["key"], data["fields"], data["first"]
+    return (
+        batch(envelope.source, kind, fields, rows[:half], key=key, first=first),
+        batch(envelope.source, kind, fields, rows[half:], key=key, first=first + half),
     )
 
 
 def expand(event: CloudEvent) -> list[CloudEvent]:
     """The events a batch envelope carries, or the event itself if it is not one.
 
-    A malformed event inside a batch is skipped (and logged): it must not sink the others.
+    A malformed row or event inside a batch is skipped (and logged): it must not sink the
+    others. Batches of whole CloudEvents in `data.events`, the form before rows, are still
+    read: a durable queue may hold some from before an upgrade.
     """
     if not event.type.endswith(BATCH_SUFFIX):
         return [event]
+    if "rows" in event.data:
+        return _from_rows(event)
     items = event.data.get("events")
     if not isinstance(items, list):
-        log.warning("batch %s carries no list of events", event.id)
+        log.warning("batch %s carries no rows and no list of events", event.id)
         return []
     events = []
     for item in items:
@@ -141,4 +170,35 @@ def expand(event: CloudEvent) -> list[CloudEvent]:
             events.append(CloudEvent.from_document(item))
         except (ValueError, TypeError):
             log.warning("skipped a malformed event in batch %s", event.id)
+    return events
+
+
+def _from_rows(envelope: CloudEvent) -> list[CloudEvent]:
+    data = envelope.data
+    key, first, fields, rows = data.get("key"), data.get("first"), data.get("fields"), data["rows"]
+    if not (
+        isinstance(key, str)
+        and key
+        and type(first) is int
+        and first >= 0
+        and isinstance(fields, list)
+        and all(isinstance(field, str) for field in fields)
+        and isinstance(rows, list | tuple)
+    ):
+        log.warning("batch %s has malformed rows", envelope.id)
+        return []
+    kind, width = envelope.type.removesuffix(BATCH_SUFFIX), len(fields) + 1
+    events = []
+    for number, row in enumerate(rows, start=first):
+        try:
+            if not isinstance(row, list | tuple) or len(row) != width:
+                raise ValueError("a row of the wrong length")
+            if type(row[0]) not in (int, float):
+                raise ValueError("a time that is not a number")
+            time = datetime.fromtimestamp(row[0], UTC)
+        except (ValueError, OverflowError, OSError):
+            log.warning("skipped a malformed row in batch %s", envelope.id)
+            continue
+        values = dict(zip(fields, row[1:], strict=True))
+        events.append(CloudEvent(f"{key}-{number}", envelope.source, kind, time, values))
     return events

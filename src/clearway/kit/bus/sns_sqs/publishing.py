@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from clearway.kit.bus.events import BATCH_SUFFIX, CloudEvent, batch, expand
+from clearway.kit.bus.events import CloudEvent, split
 from clearway.kit.bus.sns_sqs.aws import Aws, call
 
 # SNS takes at most 10 messages and 256 KiB in one PublishBatch, and 256 KiB per message.
@@ -37,14 +37,11 @@ def _entries(event: CloudEvent) -> list[dict[str, Any]]:
     body = event.to_json()
     if len(body) > MAX_MESSAGE_BYTES - 1024:
         # A telemetry envelope too large for one message travels as several.
-        inner = expand(event) if event.type.endswith(BATCH_SUFFIX) else []
-        if len(inner) < 2:
-            raise ValueError(f"event {event.id} is larger than an SNS message can carry")
-        half = len(inner) // 2
-        return [
-            *_entries(batch(event.source, inner[:half])),
-            *_entries(batch(event.source, inner[half:])),
-        ]
+        try:
+            halves = split(event)
+        except ValueError:
+            raise ValueError(f"event {event.id} is larger than an SNS message can carry") from None
+        return [entry for half in halves for entry in _entries(half)]
     return [
         {
             "Id": "0",
