@@ -73,8 +73,15 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
         # Cheap hashes keep the suite fast; the algorithm and code path are the real ones.
         "argon2_memory_kib": 1024,
         "argon2_time_cost": 1,
+        # Functional tests send requests as fast as the machine answers, so a fast machine would
+        # meet the real limits (HTTP 429) where a slow one does not; the rate-limit tests set
+        # their own.
         "ratelimit_auth_per_second": 1000.0,
         "ratelimit_auth_burst": 1000,
+        "ratelimit_user_per_second": 1000.0,
+        "ratelimit_user_burst": 1000,
+        "ratelimit_address_per_second": 1000.0,
+        "ratelimit_address_burst": 1000,
         "bus_retry_base_seconds": 0.05,
     }
     values.update(overrides)

@@ -4,25 +4,10 @@ alternatives instead of a confident pick."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from clearway.settings import Settings
-from tests.conftest import Api, test_settings
+from tests.conftest import Api
 from tests.rules.support import search
-
-
-@pytest.fixture
-def settings(tmp_path: Path, seeded_data_dir: Path) -> Settings:
-    """The whole list is searched from one client address: room for it in that bucket."""
-    shutil.copytree(seeded_data_dir, tmp_path / "data")
-    return test_settings(
-        tmp_path / "data", ratelimit_address_per_second=1000.0, ratelimit_address_burst=1000
-    )
-
 
 # description -> the HS code it must be read as (its first digits), a category id, or a list:
 # the alternatives an ambiguous description must offer (and nothing picked).
