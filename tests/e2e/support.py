@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ROOMY_LIMITS
 
 COMMAND = [sys.executable, "-c", "from clearway.cli import main; main()"]
 
@@ -53,12 +53,7 @@ def clearway_env(data_dir: Path, port: int) -> dict[str, str]:
         "CLEARWAY_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "CLEARWAY_ARGON2_MEMORY_KIB": "1024",
         "CLEARWAY_ARGON2_TIME_COST": "1",
-        "CLEARWAY_RATELIMIT_AUTH_PER_SECOND": "1000",
-        "CLEARWAY_RATELIMIT_AUTH_BURST": "1000",
-        "CLEARWAY_RATELIMIT_USER_PER_SECOND": "1000",
-        "CLEARWAY_RATELIMIT_USER_BURST": "1000",
-        "CLEARWAY_RATELIMIT_ADDRESS_PER_SECOND": "1000",
-        "CLEARWAY_RATELIMIT_ADDRESS_BURST": "1000",
+        **{f"CLEARWAY_{name.upper()}": str(value) for name, value in ROOMY_LIMITS.items()},
         "CLEARWAY_BUS_RETRY_BASE_SECONDS": "0.05",
         "CLEARWAY_LOG_LEVEL": "warning",
     }
